@@ -1,0 +1,72 @@
+"""Sentence splitting with character offsets (spaCy ``blank("en")`` + sentencizer + lookup lemmas).
+
+The tokenizer learns the abbreviations of scholarly prose ("et al.", "Fig. 2", "approx.") so that the
+sentencizer does not split after them; decimals ("2.5") are single tokens already.
+Nothing is downloaded: lemmas come from the installed ``spacy-lookups-data`` tables.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..document import Document, Sentence
+
+ABBREVIATIONS = (
+    "al.", "et al.", "Fig.", "Figs.", "fig.", "figs.", "Tab.", "Eq.", "Eqs.", "eq.", "Ref.", "Refs.",
+    "ref.", "refs.", "No.", "no.", "Nos.", "Vol.", "vol.", "pp.", "p.", "approx.", "Approx.", "vs.",
+    "cf.", "Cf.", "viz.", "ca.", "c.", "resp.", "Dr.", "Prof.", "Mr.", "Mrs.", "Ms.", "St.", "Suppl.",
+    "suppl.", "Dept.", "Univ.", "Inc.", "Ltd.", "Co.", "Jr.", "Sr.", "min.", "max.", "incl.", "esp.",
+    "e.g.", "i.e.", "E.g.", "I.e.", "etc.)", "n.d.", "U.S.", "U.K.", "Ph.D.", "M.D.",
+)
+
+# A sentence may not start with a lowercase letter, a digit or closing punctuation after a split
+_BAD_START = re.compile(r"[a-z0-9\)\]\},;:%]")
+
+
+@lru_cache(maxsize=1)
+def get_nlp():
+    """The shared spaCy pipeline: blank English, abbreviation-aware sentencizer, lookup lemmatizer."""
+    import spacy
+    from spacy.symbols import ORTH
+
+    nlp = spacy.blank("en")
+    for abbr in ABBREVIATIONS:
+        if " " not in abbr:
+            nlp.tokenizer.add_special_case(abbr, [{ORTH: abbr}])
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()  # loads lookup tables from spacy-lookups-data (installed, never downloaded)
+    return nlp
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences of ``text`` with offsets such that ``text[s.start:s.end] == s.text``."""
+    if not text or not text.strip():
+        return []
+    nlp = get_nlp()
+    with nlp.select_pipes(disable=["lemmatizer"]):
+        doc = nlp(text)
+    spans: list[list[int]] = []
+    for sent in doc.sents:
+        start, end = sent.start_char, sent.end_char
+        # trim whitespace
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start >= end:
+            continue
+        # glue a fragment that cannot start a sentence onto the previous one,
+        # unless a blank line (paragraph break) separates them
+        if spans and _BAD_START.match(text[start]) and "\n\n" not in text[spans[-1][1]:start]:
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    return [Sentence(text[a:b], a, b) for a, b in spans]
+
+
+def add_sentences(document: Document) -> Document:
+    """Fill ``section.sentences`` for every section of ``document`` (in place); returns it."""
+    for section in document.sections:
+        section.sentences = split_sentences(section.text)
+    return document

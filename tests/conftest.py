@@ -1,0 +1,29 @@
+"""Shared fixtures: where ../shared lives (PDFs, corpus, seed), read at run time, never copied."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("PEER_CHARTING_SHARED", REPO.parent / "shared"))
+PDFS = SHARED / "pdfs"
+CORPUS = SHARED / "corpus"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"../shared not found at {SHARED}: tests read real PDFs and the corpus from there")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def pdf_dir(shared) -> Path:
+    return shared / "pdfs"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(shared) -> Path:
+    return shared / "corpus"
