@@ -1,0 +1,442 @@
+"""The label store: ``annotations/labels.csv`` plus its decision log and its pending conflicts.
+
+Every write goes through :meth:`LabelStore.record`, which, under a file lock held beside the labels
+file, re-reads the file, merges the decisions, writes a temporary file in the same directory,
+fsyncs it and ``os.replace``-s it onto the labels file, then appends one row per decision to the
+append-only log (``labels.log.csv``) and fsyncs that. A reader therefore only ever sees the old or
+the new file, never half of one, and a decision is *confirmed* once ``record`` has returned.
+
+A decision that would replace an existing, different human label is not applied unless it says
+``force=True``: it is returned in ``RecordResult.conflicts`` and kept in ``labels.conflicts.csv``
+until someone resolves it (:meth:`LabelStore.resolve`).
+
+The labels file stays a plain UTF-8 CSV a reviewer can open in a spreadsheet: one row per study,
+``id`` first, one column per task, empty where unknown; columns this module does not know are kept
+as they are, in their order.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from ..schema import TASK_NAMES, tasks
+
+LOG_COLUMNS = ("time", "reviewer", "study", "task", "old", "new", "source", "note", "outcome")
+CONFLICT_COLUMNS = ("time", "reviewer", "study", "task", "current", "proposed", "source", "note", "status")
+# Columns the store maintains in the labels file (added after the existing ones when missing).
+REVIEW_COLUMNS = ("reviewed_by", "reviewed_at")
+# A per-task provenance cell (``role_source``) or a row-wide one (``label_source``) starting with one
+# of these marks a label that no person stated: replacing it is a correction, not a conflict.
+MACHINE_SOURCES = ("inferred", "model", "predicted", "rules", "machine")
+
+# Outcomes written to the log.
+APPLIED, UNCHANGED, OVERWRITTEN, CONFLICT, CLEARED = "applied", "unchanged", "overwritten", "conflict", "cleared"
+
+
+class LabelStoreError(Exception):
+    """The labels file cannot be used (one-line message naming the file)."""
+
+
+@dataclass
+class Decision:
+    study_id: str
+    task: str
+    value: str | None
+    reviewer: str
+    source: str
+    note: str = ""
+    force: bool = False
+
+
+@dataclass
+class Conflict:
+    study_id: str
+    task: str
+    current: str          # the human label in the file, kept
+    proposed: str         # the value the decision asked for, not applied
+    reviewer: str
+    source: str
+    note: str = ""
+    time: str = ""
+
+    def describe(self) -> str:
+        return (f"{self.study_id} {self.task}: file has {self.current!r}, {self.reviewer or 'a reviewer'} "
+                f"proposed {self.proposed!r} (kept the file's value; resolve with --resolve or in the web page)")
+
+
+@dataclass
+class RecordResult:
+    applied: list[Decision] = field(default_factory=list)     # changed the labels file
+    unchanged: list[Decision] = field(default_factory=list)   # the file already said so
+    conflicts: list[Conflict] = field(default_factory=list)   # kept the file's value, reported
+
+    @property
+    def ok(self) -> bool:
+        return not self.conflicts
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def validate(decision: Decision) -> Decision:
+    """Return the decision with its value in canonical form; ValueError naming the bad value or task."""
+    task = tasks().get(decision.task)
+    if task is None:
+        raise ValueError(f"{decision.study_id}: unknown task {decision.task!r} (tasks: {', '.join(tasks())})")
+    if not str(decision.study_id or "").strip():
+        raise ValueError(f"a decision for {decision.task} has no study id")
+    value = task.parse(decision.value)  # raises ValueError naming the value
+    return Decision(str(decision.study_id).strip(), decision.task, value, str(decision.reviewer or "").strip(),
+                    str(decision.source or "").strip(), str(decision.note or ""), bool(decision.force))
+
+
+def fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
+    """Write ``text`` to a temp file beside ``path``, fsync, and ``os.replace`` it onto ``path``."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.exists():
+            try:
+                os.chmod(tmp, path.stat().st_mode & 0o777)
+            except OSError:
+                pass
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    fsync_dir(path.parent)
+
+
+def append_rows(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
+    """Append CSV rows (header first when the file is new) in one write, then fsync."""
+    if not rows:
+        return
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    new = not path.exists() or path.stat().st_size == 0
+    if new:
+        writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
+    data = buf.getvalue().encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        # A previous writer killed mid-line leaves no newline at the end: start on a fresh line.
+        if not new and os.fstat(fd).st_size > 0:
+            with open(path, "rb") as fh:
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) not in (b"\n", b"\r"):
+                    data = b"\n" + data
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if new:
+        fsync_dir(path.parent)
+
+
+class Table:
+    """The labels file in memory: ordered columns, rows as dicts, ``id`` -> row."""
+
+    def __init__(self, columns: list[str], rows: list[dict], bom: bool = False):
+        self.columns = columns
+        self.rows = rows
+        self.bom = bom
+        self.index = {row["id"]: row for row in rows}
+
+    @classmethod
+    def empty(cls) -> "Table":
+        return cls(["id", *TASK_NAMES], [])
+
+    def ensure_column(self, name: str) -> None:
+        if name not in self.columns:
+            self.columns.append(name)
+            for row in self.rows:
+                row.setdefault(name, "")
+
+    def row(self, study_id: str) -> dict:
+        row = self.index.get(study_id)
+        if row is None:
+            row = {c: "" for c in self.columns}
+            row["id"] = study_id
+            self.rows.append(row)
+            self.index[study_id] = row
+        return row
+
+    def to_text(self) -> str:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=self.columns, lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        for row in self.rows:
+            writer.writerow({c: row.get(c, "") or "" for c in self.columns})
+        return ("\ufeff" if self.bom else "") + buf.getvalue()
+
+
+def read_table(path: Path) -> Table:
+    if not path.exists():
+        return Table.empty()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LabelStoreError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LabelStoreError(f"{path}: not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8'") from None
+    bom = text.startswith("\ufeff")
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        return Table.empty()
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+        body = list(reader)
+    except csv.Error as exc:
+        raise LabelStoreError(f"{path}: not a readable CSV ({exc})") from None
+    if "id" not in header:
+        raise LabelStoreError(f"{path}: no 'id' column (columns: {', '.join(header)})")
+    if len(set(header)) != len(header):
+        dup = sorted({h for h in header if header.count(h) > 1})
+        raise LabelStoreError(f"{path}: column {dup[0]!r} appears twice")
+    rows, seen = [], set()
+    for number, cells in enumerate(body, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+            raise LabelStoreError(f"{path} row {number}: more cells than columns")
+        row = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header)}
+        row["id"] = row["id"].strip()
+        if not row["id"]:
+            raise LabelStoreError(f"{path} row {number}: empty id")
+        if row["id"] in seen:
+            raise LabelStoreError(f"{path} row {number}: id {row['id']!r} appears twice")
+        seen.add(row["id"])
+        rows.append(row)
+    table = Table(header, rows, bom)
+    for name in TASK_NAMES:
+        table.ensure_column(name)
+    return table
+
+
+class LabelStore:
+    """``annotations/labels.csv`` with its lock, log and conflicts files beside it."""
+
+    def __init__(self, path, lock_timeout: float = 60.0):
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+
+    # files beside the labels file
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    @property
+    def log_path(self) -> Path:
+        return self.path.with_name(self.path.stem + ".log.csv")
+
+    @property
+    def conflicts_path(self) -> Path:
+        return self.path.with_name(self.path.stem + ".conflicts.csv")
+
+    def lock(self) -> FileLock:
+        return FileLock(str(self.lock_path), timeout=self.lock_timeout)
+
+    def _locked(self):
+        if not self.path.parent.is_dir():
+            raise LabelStoreError(f"{self.path}: folder {self.path.parent} does not exist")
+        lock = self.lock()
+        try:
+            lock.acquire()
+        except Timeout:
+            raise LabelStoreError(
+                f"{self.path}: still locked by another reviewer after {self.lock_timeout:.0f}s "
+                f"(lock file {self.lock_path.name}); try again in a moment") from None
+        return lock
+
+    # ---- reading -------------------------------------------------------------------------------
+    def load(self):
+        """The labels as a DataFrame: index ``id``, every column as text, task cells None when unknown."""
+        import pandas as pd
+
+        table = read_table(self.path)
+        data = {c: pd.Series([row.get(c, "") or "" for row in table.rows], dtype=object) for c in table.columns}
+        for name in TASK_NAMES:
+            data[name] = pd.Series([self._parse_cell(name, row.get(name)) for row in table.rows], dtype=object)
+        frame = pd.DataFrame(data, columns=table.columns)
+        return frame.set_index("id")
+
+    @staticmethod
+    def _parse_cell(task: str, cell) -> str | None:
+        """A task cell in canonical form; None when empty; a value the schema refuses is kept as typed."""
+        try:
+            return tasks()[task].parse(cell)
+        except ValueError:
+            return str(cell).strip() or None
+
+    def labels(self) -> dict[str, dict[str, str | None]]:
+        """``{study_id: {task: canonical value or None}}`` (no pandas needed)."""
+        table = read_table(self.path)
+        return {row["id"]: {t: self._parse_cell(t, row.get(t)) for t in TASK_NAMES} for row in table.rows}
+
+    def log(self) -> list[dict]:
+        """Every logged decision, oldest first (a torn last line, if any, is skipped)."""
+        return self._read_csv(self.log_path, LOG_COLUMNS)
+
+    def _read_csv(self, path: Path, columns) -> list[dict]:
+        if not path.exists():
+            return []
+        text = path.read_text("utf-8", errors="replace").lstrip("\ufeff")
+        out = []
+        for row in csv.DictReader(io.StringIO(text, newline="")):
+            if None in row or any(row.get(c) is None for c in columns):
+                continue  # torn line
+            out.append({c: row[c] for c in columns})
+        return out
+
+    def conflicts(self, pending_only: bool = True) -> list[Conflict]:
+        """Conflicts kept for a decision (only those still pending, unless told otherwise)."""
+        out = []
+        for row in self._read_csv(self.conflicts_path, CONFLICT_COLUMNS):
+            if pending_only and row["status"] != "pending":
+                continue
+            out.append(Conflict(row["study"], row["task"], row["current"], row["proposed"], row["reviewer"],
+                                row["source"], row["note"], row["time"]))
+        return out
+
+    # ---- writing -------------------------------------------------------------------------------
+    @staticmethod
+    def _is_human(row: dict, task: str) -> bool:
+        for key in (f"{task}_source", "label_source"):
+            mark = str(row.get(key, "") or "").strip().lower()
+            if mark:
+                return not mark.startswith(MACHINE_SOURCES)
+        return True
+
+    def record(self, decisions: list[Decision]) -> RecordResult:
+        """Validate every decision (ValueError, nothing written, if one is bad), then merge them.
+
+        Later decisions in the list win over earlier ones for the same study and task.
+        """
+        checked = [validate(d) for d in decisions]
+        result = RecordResult()
+        if not checked:
+            return result
+        lock = self._locked()
+        try:
+            table = read_table(self.path)
+            for name in REVIEW_COLUMNS:
+                table.ensure_column(name)
+            stamp = now()
+            log_rows, conflict_rows, changed = [], [], False
+            resolved: set[tuple[str, str]] = set()
+            for d in checked:
+                existing = table.index.get(d.study_id)
+                old = self._parse_cell(d.task, (existing or {}).get(d.task, ""))
+                new = d.value
+                if old == new:
+                    outcome = UNCHANGED
+                    result.unchanged.append(d)
+                elif old is not None and not d.force and self._is_human(existing, d.task):
+                    outcome = CONFLICT
+                    conflict = Conflict(d.study_id, d.task, old, new or "", d.reviewer, d.source, d.note, stamp)
+                    result.conflicts.append(conflict)
+                    conflict_rows.append(conflict)
+                else:
+                    row = table.row(d.study_id)
+                    row[d.task] = new or ""
+                    prov = f"{d.task}_source"
+                    if prov in table.columns:
+                        row[prov] = d.source or "review"
+                    who = [w for w in str(row.get("reviewed_by", "") or "").split(";") if w]
+                    if d.reviewer and d.reviewer not in who:
+                        who.append(d.reviewer)
+                    row["reviewed_by"] = ";".join(who)
+                    row["reviewed_at"] = stamp
+                    changed = True
+                    outcome = APPLIED if old is None else (CLEARED if new is None else OVERWRITTEN)
+                    result.applied.append(d)
+                    if d.force:
+                        resolved.add((d.study_id, d.task))
+                log_rows.append({"time": stamp, "reviewer": d.reviewer, "study": d.study_id, "task": d.task,
+                                 "old": old or "", "new": new or "", "source": d.source, "note": d.note,
+                                 "outcome": outcome})
+            if changed:
+                atomic_write_text(self.path, table.to_text())
+            self._update_conflicts(conflict_rows, resolved)
+            append_rows(self.log_path, LOG_COLUMNS, log_rows)
+        finally:
+            lock.release()
+        return result
+
+    def _update_conflicts(self, new: list[Conflict], resolved: set[tuple[str, str]]) -> None:
+        """Add new pending conflicts (no duplicates) and mark resolved ones; atomic rewrite."""
+        if not new and not resolved:
+            return
+        rows = self._read_csv(self.conflicts_path, CONFLICT_COLUMNS)
+        if not rows and not new:
+            return
+        for row in rows:
+            if row["status"] == "pending" and (row["study"], row["task"]) in resolved:
+                row["status"] = "resolved"
+        pending = {(r["study"], r["task"], r["proposed"], r["current"]) for r in rows if r["status"] == "pending"}
+        for c in new:
+            key = (c.study_id, c.task, c.proposed, c.current)
+            if key in pending:
+                continue
+            pending.add(key)
+            rows.append({"time": c.time, "reviewer": c.reviewer, "study": c.study_id, "task": c.task,
+                         "current": c.current, "proposed": c.proposed, "source": c.source, "note": c.note,
+                         "status": "pending"})
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=CONFLICT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        atomic_write_text(self.conflicts_path, buf.getvalue())
+
+    def resolve(self, study_id: str, task: str, value: str | None, reviewer: str, note: str = "",
+                source: str = "resolve") -> RecordResult:
+        """Decide a pending conflict: write ``value`` (the kept one or the proposed one, or another),
+        forcing it over the file's value, and mark the conflict resolved."""
+        return self.record([Decision(study_id, task, value, reviewer, source, note, force=True)])
+
+    def dismiss(self, study_id: str, task: str, reviewer: str = "", note: str = "") -> None:
+        """Keep the file's value and mark the pending conflicts for this study and task resolved."""
+        lock = self._locked()
+        try:
+            current = (read_table(self.path).index.get(study_id) or {}).get(task, "") or ""
+            self._update_conflicts([], {(study_id, task)})
+            append_rows(self.log_path, LOG_COLUMNS, [{"time": now(), "reviewer": reviewer, "study": study_id,
+                                                      "task": task, "old": current, "new": current,
+                                                      "source": "resolve", "note": note, "outcome": "dismissed"}])
+        finally:
+            lock.release()
