@@ -1,0 +1,312 @@
+"""Page layout: spans -> lines -> reading order; page furniture removal; joining lines into text.
+
+Engine-independent: works on ``model.Page``/``Span`` from either engine.
+
+* lines: spans on one visual line (superscripts included) merged left to right;
+* columns: vertical gutters found from the x-coverage of *narrow* lines, so a full-width title or
+  abstract above two columns does not hide the gutter; narrow side columns (margin notes, metadata
+  sidebars) are read after the page's main text;
+* reading order: bands separated by lines that span several columns, each band column by column;
+* furniture: lines near the top/bottom edge (or rotated in the margin) whose text, digits masked,
+  repeats on several pages, and bare page numbers, are dropped; so is a download cover page;
+* joining: line-end hyphens joined, paragraphs kept apart.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .model import Page, Span
+from .normalize import PDFIUM_HYPHEN, SOFT_HYPHEN, clean
+
+
+@dataclass
+class Line:
+    spans: list[Span]
+    page: int
+    x0: float = 0.0
+    top: float = 0.0
+    x1: float = 0.0
+    bottom: float = 0.0
+    text: str = ""
+    size: float = 0.0      # font size of most of the line's characters
+    font: str = ""
+    bold: bool = False
+    rotated: bool = False
+    column: int = 0        # index of the column it sits in, -1 when it spans columns
+    side: bool = False     # in a narrow side column
+    para_start: bool = False
+    gap_before: float = 0.0
+
+    def finish(self) -> "Line":
+        spans = self.spans
+        self.x0 = min(s.x0 for s in spans)
+        self.x1 = max(s.x1 for s in spans)
+        self.top = min(s.top for s in spans)
+        self.bottom = max(s.bottom for s in spans)
+        parts: list[str] = []
+        prev = None
+        for s in spans:
+            if prev is not None:
+                gap = s.x0 - prev.x1
+                if s.space_before or gap > 0.2 * max(s.size, prev.size, 1.0):
+                    if not parts[-1].endswith((" ", PDFIUM_HYPHEN)):
+                        parts.append(" ")
+            parts.append(s.text)
+            prev = s
+        self.text = clean("".join(parts)).strip()
+        weights = Counter()
+        for s in spans:
+            weights[(s.size, s.font, s.bold)] += len(s.text)
+        (self.size, self.font, self.bold), _ = weights.most_common(1)[0]
+        self.rotated = all(s.rotated for s in spans)
+        return self
+
+    @property
+    def style(self) -> tuple:
+        return (round(self.size * 2) / 2, self.font, self.bold)
+
+    @property
+    def height(self) -> float:
+        return max(self.bottom - self.top, 1.0)
+
+
+# -- lines -----------------------------------------------------------------------------------------
+def build_lines(page: Page, merge_gap: float = 0.8) -> list[Line]:
+    """Merge the page's spans (content order) into visual lines."""
+    lines: list[Line] = []
+    cur: list[Span] = []
+    cur_box = None  # x1, top, bottom of the line so far (from its full-size spans)
+    for s in page.spans:
+        if not s.text.strip():
+            continue
+        if cur and not s.rotated and not cur[-1].rotated:
+            x1, top, bottom = cur_box
+            h = max(bottom - top, 1.0)
+            mid = (s.top + s.bottom) / 2
+            limit = max(merge_gap * max(s.size, cur[-1].size), 3.0)
+            if top - 0.25 * h <= mid <= bottom + 0.25 * h and -0.5 * h <= s.x0 - x1 <= limit:
+                cur.append(s)
+                if s.size >= 0.8 * cur[0].size:
+                    cur_box = (max(x1, s.x1), min(top, s.top), max(bottom, s.bottom))
+                else:
+                    cur_box = (max(x1, s.x1), top, bottom)
+                continue
+        if cur:
+            lines.append(Line(cur, page.number).finish())
+        cur = [s]
+        cur_box = (s.x1, s.top, s.bottom)
+    if cur:
+        lines.append(Line(cur, page.number).finish())
+    return [ln for ln in lines if ln.text]
+
+
+# -- columns and reading order ---------------------------------------------------------------------
+def find_columns(lines: list[Line], min_gap: float = 4.0, narrow: float = 0.55) -> list[tuple[float, float]]:
+    """Column x-ranges of a page, left to right (one range when the page has a single column)."""
+    body = [ln for ln in lines if not ln.rotated]
+    if not body:
+        return []
+    xmin = min(ln.x0 for ln in body)
+    xmax = max(ln.x1 for ln in body)
+    width = xmax - xmin
+    if width <= 0 or len(body) < 6:
+        return [(xmin, xmax)]
+    thin = [ln for ln in body if ln.x1 - ln.x0 < narrow * width]
+    if len(thin) < 6:
+        return [(xmin, xmax)]
+    n = int(width) + 2
+    diff = [0] * (n + 1)
+    for ln in thin:
+        a = max(0, int(ln.x0 - xmin))
+        b = min(n, int(ln.x1 - xmin) + 1)
+        diff[a] += 1
+        diff[b] -= 1
+    tolerance = 1 if len(thin) > 40 else 0
+    cov = 0
+    gaps: list[tuple[int, int]] = []
+    start = None
+    for i in range(n):
+        cov += diff[i]
+        if cov <= tolerance:
+            if start is None:
+                start = i
+        elif start is not None:
+            if start > 0 and i - start >= min_gap:
+                gaps.append((start, i))
+            start = None
+    cuts = []
+    for a, b in gaps:
+        left = sum(1 for ln in thin if ln.x1 - xmin <= a + 1)
+        right = sum(1 for ln in thin if ln.x0 - xmin >= b - 1)
+        if left >= 3 and right >= 3:
+            cuts.append((xmin + a, xmin + b))
+    cols = []
+    lo = xmin
+    for a, b in cuts:
+        cols.append((lo, a))
+        lo = b
+    cols.append((lo, xmax))
+    return cols
+
+
+def reading_order(lines: list[Line]) -> list[Line]:
+    """The page's lines in reading order: bands split by multi-column lines; side columns last."""
+    cols = find_columns(lines)
+    if len(cols) <= 1:
+        for ln in lines:
+            ln.column = 0
+        return sorted(lines, key=lambda ln: (ln.rotated, round(ln.top, 0), ln.x0))
+    widest = max(b - a for a, b in cols)
+    side_cols = {i for i, (a, b) in enumerate(cols) if b - a < 0.45 * widest}
+    if len(side_cols) == len(cols):
+        side_cols = set()
+    tol = 3.0
+    for ln in lines:
+        inside = [i for i, (a, b) in enumerate(cols) if ln.x0 >= a - tol and ln.x1 <= b + tol]
+        if inside:
+            ln.column = inside[0]
+            ln.side = ln.column in side_cols
+        else:
+            ln.column = -1
+            ln.side = False
+    main = sorted((ln for ln in lines if not ln.side and not ln.rotated), key=lambda ln: (ln.top, ln.x0))
+    out: list[Line] = []
+    band: list[Line] = []
+
+    def flush():
+        for c in range(len(cols)):
+            out.extend(sorted((ln for ln in band if ln.column == c), key=lambda ln: (ln.top, ln.x0)))
+        band.clear()
+
+    for ln in main:
+        if ln.column == -1:
+            flush()
+            out.append(ln)
+        else:
+            band.append(ln)
+    flush()
+    out.extend(sorted((ln for ln in lines if ln.side and not ln.rotated), key=lambda ln: (ln.column, ln.top)))
+    out.extend(ln for ln in lines if ln.rotated)
+    return out
+
+
+# -- furniture -------------------------------------------------------------------------------------
+_PAGE_NUMBER = re.compile(r"^(page\s*)?[\divxlc]{1,4}(\s*(of|/)\s*\d+)?$", re.I)
+_DIGITS = re.compile(r"\d+")
+
+
+def furniture_key(text: str) -> str:
+    return _DIGITS.sub("#", " ".join(text.lower().split()))
+
+
+def remove_furniture(pages: list[list[Line]], heights: list[float], edge: float = 0.12) -> tuple[list[list[Line]], int]:
+    """Drop running headers/footers, page numbers and repeated margin lines. Returns (pages, dropped)."""
+    n = len(pages)
+    counts: Counter = Counter()
+    for lines, h in zip(pages, heights):
+        keys = set()
+        for ln in lines:
+            if ln.rotated or ln.top < edge * h or ln.bottom > (1 - edge) * h:
+                keys.add(furniture_key(ln.text))
+        counts.update(keys)
+    need = 2 if n <= 4 else max(2, round(0.25 * n))
+    repeated = {k for k, c in counts.items() if c >= need}
+    kept_pages = []
+    dropped = 0
+    for lines, h in zip(pages, heights):
+        kept = []
+        for ln in lines:
+            edge_line = ln.rotated or ln.top < edge * h or ln.bottom > (1 - edge) * h
+            if edge_line and (furniture_key(ln.text) in repeated or _PAGE_NUMBER.match(ln.text.strip())):
+                dropped += 1
+                continue
+            kept.append(ln)
+        kept_pages.append(kept)
+    return kept_pages, dropped
+
+
+def _norm_words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def cover_page(pages: list[list[Line]]) -> bool:
+    """True when page 1 is a download cover page: its largest line (the title) is printed again
+    near the top of page 2 in large type, and page 1 carries little running text of its own."""
+    if len(pages) < 3 or not pages[0] or not pages[1]:
+        return False
+    first, second = pages[0], pages[1]
+    big = max(first, key=lambda ln: ln.size)
+    title = _norm_words(big.text)
+    if len(title) < 15:
+        return False
+    body_size = Counter(round(ln.size) for p in pages[1:] for ln in p).most_common(1)[0][0]
+    for ln in second:
+        if ln.size > body_size + 1 and title[:40] in _norm_words(" ".join(
+                x.text for x in second if abs(x.size - ln.size) < 0.5)):
+            return True
+    return False
+
+
+# -- joining lines into text -----------------------------------------------------------------------
+_HYPHEN_END = re.compile(r"[A-Za-z\u00C0-\u024F]-$")
+
+
+def join_lines(lines: list[Line]) -> str:
+    """Lines to text: paragraphs separated by blank lines, line-end hyphens joined."""
+    out: list[str] = []
+    for ln in lines:
+        text = ln.text
+        if not out:
+            out.append(text)
+            continue
+        if ln.para_start:
+            out[-1] = _strip_hyphen_mark(out[-1])
+            out.append("\n\n" + text)
+            continue
+        prev = out[-1]
+        if prev.endswith(PDFIUM_HYPHEN) or prev.endswith(SOFT_HYPHEN):
+            out[-1] = prev[:-1]
+            out.append(text)
+        elif _HYPHEN_END.search(prev) and text[:1].islower():
+            out[-1] = prev[:-1]
+            out.append(text)
+        else:
+            out.append(" " + text)
+    joined = "".join(out)
+    return joined.replace(PDFIUM_HYPHEN, "-").replace(SOFT_HYPHEN, "")
+
+
+def _strip_hyphen_mark(text: str) -> str:
+    return text[:-1] + "-" if text.endswith(PDFIUM_HYPHEN) else text
+
+
+def mark_paragraphs(lines: list[Line]) -> None:
+    """Set ``para_start`` where a vertical gap, a column/page change or an indent starts a paragraph."""
+    prev = None
+    pitches = Counter()
+    for ln in lines:
+        if prev is not None and ln.page == prev.page and ln.column == prev.column:
+            d = ln.top - prev.top
+            if 0 < d < 3 * prev.height + 6:
+                pitches[round(d)] += 1
+        prev = ln
+    pitch = pitches.most_common(1)[0][0] if pitches else 12
+    prev = None
+    for ln in lines:
+        if prev is None:
+            ln.para_start = True
+        else:
+            same_flow = ln.page == prev.page and ln.column == prev.column and ln.top > prev.top - 1
+            d = ln.top - prev.top
+            ln.gap_before = d if same_flow else 0.0
+            if same_flow:
+                big_gap = d > 1.45 * max(pitch, prev.height)
+                indent = ln.x0 - prev.x0 > 0.8 * ln.size and prev.x1 > ln.x1 - 2 * ln.size
+                style_change = abs(ln.size - prev.size) > 1.0
+                ln.para_start = big_gap or indent or style_change
+            else:
+                # new column or page: a paragraph starts when the previous line ended short/with a stop
+                ln.para_start = prev.text.endswith((".", ":", "?", "!")) and not prev.text.endswith(" al.")
+        prev = ln

@@ -1,0 +1,205 @@
+"""The default engine: pypdfium2.
+
+Fast path: one ``get_text_range`` call per page, then per *text segment* (pdfium's rectangles,
+usually a few per line) rather than per character: each rectangle's first character is found with
+``FPDFText_GetCharIndexAtPos`` and its font size (times the text matrix), font name and weight are
+read once. Only segments pdfium cannot map cleanly fall back to character boxes.
+"""
+from __future__ import annotations
+
+import ctypes
+import re
+import time
+
+from .errors import ExtractionError
+from .model import Page, Span, base_font, font_is_bold
+
+_SEGMENT = re.compile(r"[^\r\n]+")
+
+
+def open_pdf(path, password=None):
+    """Open ``path`` with pdfium, turning its failures into one-line ``ExtractionError``s."""
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(str(path), password=password)
+    except pdfium.PdfiumError as exc:
+        msg = str(exc).lower()
+        if "password" in msg:
+            raise ExtractionError(path, "encrypted PDF (password-protected); save an unprotected copy first") from None
+        if "format" in msg or "data" in msg:
+            raise ExtractionError(path, "damaged or truncated PDF (cannot be read)") from None
+        raise ExtractionError(path, f"cannot be opened as a PDF ({exc})") from None
+
+
+class PdfiumEngine:
+    """Pages of ``Span``s from pypdfium2."""
+
+    name = "pdfium"
+
+    def __init__(self, gap_factor: float = 1.5):
+        self.gap_factor = gap_factor
+
+    def page_count(self, path) -> int:
+        pdf = open_pdf(path)
+        try:
+            return len(pdf)
+        finally:
+            pdf.close()
+
+    def pages(self, path, max_pages: int | None = None, deadline: float | None = None, timeout: float = 0.0):
+        """Yield ``Page``s in order (at most ``max_pages``); raise ``ExtractionError`` past ``deadline``."""
+        pdf = open_pdf(path)
+        try:
+            n = len(pdf)
+            if max_pages is not None:
+                n = min(n, max_pages)
+            for i in range(n):
+                if deadline is not None and time.monotonic() > deadline:
+                    raise ExtractionError(path, f"took longer than {timeout:g} s (time limit) at page {i + 1}")
+                try:
+                    page = pdf[i]
+                except Exception as exc:  # pdfium cannot load a damaged page
+                    raise ExtractionError(path, f"damaged PDF: page {i + 1} cannot be read ({exc})") from None
+                try:
+                    yield self._page(page, i + 1)
+                finally:
+                    page.close()
+        finally:
+            pdf.close()
+
+    # -- one page ---------------------------------------------------------------------------
+    def _page(self, page, number: int) -> Page:
+        import pypdfium2.raw as raw
+
+        width, height = page.get_size()
+        # the visible area (MediaBox/CropBox may not start at 0,0)
+        try:
+            box = page.get_cropbox()
+            ox, oy = box[0], box[1]
+        except Exception:
+            ox, oy = 0.0, 0.0
+        out = Page(number, width, height)
+        textpage = page.get_textpage()
+        try:
+            tp = textpage.raw
+            count = raw.FPDFText_CountChars(tp)
+            if count <= 0:
+                return out
+            text = textpage.get_text_range()
+            if len(text) != count:  # characters outside the BMP: read them one by one
+                text = "".join(chr(raw.FPDFText_GetUnicode(tp, i) or 32) for i in range(count))
+            reader = _SpanReader(raw, tp, text, height + oy, ox, width, height)
+            for m in _SEGMENT.finditer(text):
+                reader.segment(m.start(), m.end(), out.spans)
+        finally:
+            textpage.close()
+        return out
+
+
+class _SpanReader:
+    def __init__(self, raw, tp, text, top_y, ox, width, height):
+        self.raw, self.tp, self.text = raw, tp, text
+        self.top_y, self.ox, self.width, self.height = top_y, ox, width, height
+        self.L, self.T, self.R, self.B = (ctypes.c_double() for _ in range(4))
+        self.matrix = raw.FS_MATRIX()
+        self.buf = ctypes.create_string_buffer(256)
+        self.flags = ctypes.c_int()
+        self.font_cache: dict[tuple[str, int], tuple[str, bool]] = {}
+
+    def _font(self, i: int) -> tuple[float, str, bool, bool]:
+        raw, tp = self.raw, self.tp
+        size = raw.FPDFText_GetFontSize(tp, i)
+        m = self.matrix
+        if raw.FPDFText_GetMatrix(tp, i, m):
+            scale = (m.c * m.c + m.d * m.d) ** 0.5
+            if scale > 0:
+                size *= scale
+            rotated = abs(m.b) > 1e-3 * max(abs(m.a), 1e-9) or m.a < 0
+        else:
+            rotated = False
+        n = raw.FPDFText_GetFontInfo(tp, i, self.buf, 256, ctypes.byref(self.flags))
+        name = self.buf.raw[: max(0, n - 1)].decode("utf-8", "replace") if n > 0 else ""
+        weight = raw.FPDFText_GetFontWeight(tp, i)
+        key = (name, weight)
+        cached = self.font_cache.get(key)
+        if cached is None:
+            fname = base_font(name)
+            cached = self.font_cache[key] = (fname, font_is_bold(fname, weight) or bool(self.flags.value & (1 << 18)))
+        return round(size, 1), cached[0], cached[1], rotated
+
+    def _rects(self, a: int, b: int) -> list[tuple[float, float, float, float]]:
+        raw, tp = self.raw, self.tp
+        n = raw.FPDFText_CountRects(tp, a, b - a)
+        L, T, R, B = self.L, self.T, self.R, self.B
+        out = []
+        for r in range(n):
+            raw.FPDFText_GetRect(tp, r, L, T, R, B)
+            out.append((L.value, T.value, R.value, B.value))
+        return out
+
+    def segment(self, a: int, b: int, spans: list[Span]) -> None:
+        """Cut text[a:b] (one pdfium line) into spans, one per pdfium rectangle."""
+        text = self.text
+        while a < b and text[a] == " ":
+            a += 1
+        if a >= b:
+            return
+        rects = self._rects(a, b)
+        if not rects:
+            return
+        if len(rects) == 1:
+            self._emit(a, b, rects[0], spans)
+            return
+        starts = [a]
+        raw, tp = self.raw, self.tp
+        for (left, top, right, bottom) in rects[1:]:
+            x = left + min(0.5, (right - left) / 2)
+            y = (top + bottom) / 2
+            idx = raw.FPDFText_GetCharIndexAtPos(tp, x, y, 0.5, 0.5)
+            if idx <= starts[-1] or idx >= b:
+                self._by_chars(a, b, spans)
+                return
+            starts.append(idx)
+        starts.append(b)
+        for k, rect in enumerate(rects):
+            self._emit(starts[k], starts[k + 1], rect, spans)
+
+    def _emit(self, a: int, b: int, rect, spans: list[Span]) -> None:
+        text = self.text[a:b]
+        stripped = text.strip()
+        if not stripped:
+            return
+        first = a + (len(text) - len(text.lstrip()))
+        space_before = first > 0 and self.text[first - 1] in " \r\n"
+        left, top, right, bottom = rect
+        x0, x1 = left - self.ox, right - self.ox
+        t, btm = self.top_y - top, self.top_y - bottom
+        if x1 < 0 or x0 > self.width or btm < 0 or t > self.height:  # off the visible page
+            return
+        size, font, bold, rotated = self._font(first)
+        if size <= 0:
+            size = max(btm - t, 1.0)
+        spans.append(Span(stripped, x0, t, x1, btm, size, font, bold, rotated, space_before))
+
+    def _by_chars(self, a: int, b: int, spans: list[Span]) -> None:
+        """Slow path for one line: character boxes, cut where the baseline or direction changes."""
+        raw, tp = self.raw, self.tp
+        L, R, B, T = self.L, self.R, self.B, self.T
+        cur = None  # [start, left, top, right, bottom]
+        for i in range(a, b):
+            ch = self.text[i]
+            if not raw.FPDFText_GetCharBox(tp, i, L, R, B, T) or ch == " ":
+                continue
+            left, right, bottom, top = L.value, R.value, B.value, T.value
+            if cur is not None:
+                h = max(cur[2] - cur[4], top - bottom, 1.0)
+                same_line = abs((top + bottom) / 2 - (cur[2] + cur[4]) / 2) < 0.5 * h
+                if same_line and -0.5 * h < left - cur[3] < 2.0 * h:
+                    cur[1], cur[2] = min(cur[1], left), max(cur[2], top)
+                    cur[3], cur[4] = max(cur[3], right), min(cur[4], bottom)
+                    continue
+                self._emit(cur[0], i, tuple(cur[1:]), spans)
+            cur = [i, left, top, right, bottom]
+        if cur is not None:
+            self._emit(cur[0], b, tuple(cur[1:]), spans)
