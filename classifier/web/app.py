@@ -1,0 +1,330 @@
+"""The review page: a Flask app factory.
+
+Pages: ``/queue`` (documents in strategy order, progress, filters), ``/doc/<id>`` (predictions,
+confidences, evidence highlighted in its section text, the form that confirms or corrects each
+label), ``/model`` (decisions waiting for retraining, the evaluation report, a retrain button).
+
+Every save goes through :class:`classifier.review.store.LabelStore` (lock, atomic replace,
+append-only log, conflicts kept). Templates autoescape; document text is never marked safe.
+The app answers only requests addressed to the host it was bound to (a DNS-rebinding guard) and
+refuses cross-site form posts, so another web page cannot write labels through it.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from flask import Flask, abort, jsonify, redirect, render_template, request, send_from_directory, url_for
+
+from ..review.store import Decision, LabelStore, LabelStoreError
+from ..schema import TASK_NAMES, tasks
+from . import model_page
+from .highlight import SectionSource, build_view
+from .predictions import PredictionsError, load_predictions
+from .queue import DEFAULT_STRATEGY, available_strategies, build_queue
+from .retrain import Retrainer
+
+LOCAL_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
+SOURCE = "web"  # the log's source column for decisions made on this page
+
+# keyboard shortcuts, shown on the document page and used by static/app.js
+SHORTCUTS = [
+    ("a", "accept every prediction (fills the form; then save)"),
+    ("1 2 3", "role: pre-determined / peer support / co-creation"),
+    ("4 5 6 7", "phases: toggle commissioning / design / delivery / assessment"),
+    ("t f", "boundary spanner: true / false"),
+    ("u", "clear the form (every task unknown)"),
+    ("s", "save"),
+    ("n", "next document in the queue"),
+    ("p", "previous document"),
+    ("q", "back to the queue"),
+    ("?", "show or hide these keys"),
+]
+
+
+@dataclass
+class ServeConfig:
+    predictions: Path
+    annotations: Path
+    strategy: str = DEFAULT_STRATEGY
+    reviewer: str = ""
+    host: str = "127.0.0.1"
+    report: Path | None = None      # evaluation output folder (metrics.json, report.html, figures)
+    model: Path | None = None       # the current model folder (its age decides what "waits for retraining")
+    texts: list[Path] | None = None  # the texts to retrain on (as review --texts)
+    model_out: Path | None = None   # where a retrained model goes
+
+
+def default_reviewer() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return os.environ.get("USER", "") or "reviewer"
+
+
+def shipped_model_dir() -> Path | None:
+    models = Path(__file__).resolve().parents[2] / "models"
+    return models if models.is_dir() else None
+
+
+class Predictions:
+    """The predictions file, re-read when it changes on disk (e.g. after predict.py ran again)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp = None
+        self.data = load_predictions(path)  # raises PredictionsError: the CLI reports it
+        self._stamp = self._mtime()
+
+    def _mtime(self):
+        try:
+            st = self.path.stat()
+            return st.st_mtime_ns, st.st_size
+        except OSError:
+            return None
+
+    def current(self):
+        stamp = self._mtime()
+        if stamp is not None and stamp != self._stamp:
+            with self._lock:
+                try:
+                    self.data = load_predictions(self.path)
+                    self._stamp = stamp
+                except PredictionsError:
+                    pass  # keep showing the last good file (a writer may be half-way through)
+        return self.data
+
+
+def create_app(config: ServeConfig) -> Flask:
+    app = Flask(__name__)
+    app.config["SERVE"] = config
+    app.config["MAX_CONTENT_LENGTH"] = 1 << 20
+    app.jinja_env.autoescape = True  # every template, whatever its name
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    predictions = Predictions(Path(config.predictions))
+    store = LabelStore(config.annotations)
+    sources = SectionSource(base_dir=Path(config.predictions).resolve().parent)
+    reviewer_default = config.reviewer or default_reviewer()
+    state = {"model": config.model if config.model is not None else shipped_model_dir()}
+    model_out = config.model_out or Path(config.annotations).resolve().parent / "retrained_model"
+
+    def switch_model(path: Path) -> None:
+        state["model"] = path
+
+    retrainer = Retrainer(Path(config.annotations), config.texts, model_out, on_done=switch_model)
+    app.extensions["retrainer"] = retrainer
+    app.extensions["predictions"] = predictions
+    allowed_hosts = {h.lower() for h in LOCAL_NAMES} | {config.host.lower()}
+    any_host = config.host in ("0.0.0.0", "::", "")
+
+    # ---- guards ----------------------------------------------------------------------------------
+    @app.before_request
+    def check_host():
+        host = (request.host or "").lower()
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if not any_host and name not in allowed_hosts:
+            return render_template("error.html", title="Wrong address",
+                                   message=f"This page only answers at {config.host}."), 421
+        if request.method == "POST":
+            origin = request.headers.get("Origin") or request.headers.get("Referer")
+            if origin and origin != "null" and urlsplit(origin).netloc.lower() != host:
+                return render_template("error.html", title="Refused",
+                                       message="A form from another web site tried to save labels here; refused."), 403
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(404)
+    def not_found(_):
+        return render_template("error.html", title="Not found",
+                               message="There is no such page or document here."), 404
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        if hasattr(exc, "code") and hasattr(exc, "description"):  # an HTTPException: show its own words
+            return render_template("error.html", title=getattr(exc, "name", "Error"),
+                                   message=exc.description), exc.code
+        line = (str(exc).splitlines()[0] if str(exc) else "")[:300]
+        print(f"serve: {request.path}: {type(exc).__name__}: {line}", file=sys.stderr)
+        return render_template("error.html", title="Something went wrong",
+                               message=f"{type(exc).__name__}: {line}. Nothing was saved by this request."), 500
+
+    # ---- shared context ------------------------------------------------------------------------
+    @app.context_processor
+    def globals_():
+        return {"TASKS": tasks(), "TASK_NAMES": TASK_NAMES, "pct": _pct, "label_text": label_text}
+
+    def read_labels():
+        """(labels, log rows, message): a broken labels file is said on the page, not raised."""
+        try:
+            return store.labels(), store.log(), ""
+        except LabelStoreError as exc:
+            return {}, [], str(exc)
+
+    def queue_args() -> dict:
+        args = {}
+        for key in ("strategy", "task", "label", "show"):
+            value = request.args.get(key, "")
+            if value:
+                args[key] = value
+        return args
+
+    def queue_state(args: dict):
+        strategy = args.get("strategy") or config.strategy
+        if strategy not in available_strategies():
+            strategy = config.strategy
+        task = args.get("task") if args.get("task") in TASK_NAMES else None
+        label = args.get("label") or None
+        show = args.get("show") if args.get("show") in ("all", "todo", "reviewed") else "all"
+        labels, log_rows, problem = read_labels()
+        data = predictions.current()
+        rows, progress = build_queue(data.items, labels, log_rows, strategy=strategy, task=task, label=label,
+                                     show=show)
+        return {"rows": rows, "progress": progress, "strategy": strategy, "task": task, "label": label,
+                "show": show, "labels": labels, "log_rows": log_rows, "problem": problem, "data": data}
+
+    # ---- pages -----------------------------------------------------------------------------------
+    @app.get("/")
+    def index():
+        return redirect(url_for("queue_page"))
+
+    @app.get("/queue")
+    def queue_page():
+        args = queue_args()
+        q = queue_state(args)
+        label_options = [(t, v) for t in TASK_NAMES for v in tasks()[t].values
+                         if q["task"] in (None, t)]
+        return render_template("queue.html", q=q, args=args, qs=urlencode(args), strategies=available_strategies(),
+                               label_options=label_options)
+
+    def neighbours(study_id: str, args: dict):
+        q = queue_state(args)
+        ids = [row.pred["id"] for row in q["rows"]]
+        if study_id not in ids:
+            # the document left the filtered list (e.g. just reviewed): next = first still to review
+            todo = [row.pred["id"] for row in q["rows"] if not row.reviewed and row.pred["id"] != study_id]
+            return None, (todo[0] if todo else None), q
+        i = ids.index(study_id)
+        later_todo = [row.pred["id"] for row in q["rows"][i + 1:] if not row.reviewed]
+        nxt = later_todo[0] if later_todo else (ids[i + 1] if i + 1 < len(ids) else None)
+        prev = ids[i - 1] if i > 0 else None
+        return prev, nxt, q
+
+    def doc_context(study_id: str, args: dict, **extra):
+        data = predictions.current()
+        pred = data.get(study_id)
+        if pred is None:
+            abort(404)
+        prev_id, next_id, q = neighbours(study_id, args)
+        sections, origin, note = sources.sections_for(pred)
+        view = build_view(pred, sections, origin, note)
+        current = q["labels"].get(study_id, {t: None for t in TASK_NAMES})
+        try:
+            pending = [c for c in store.conflicts() if c.study_id == study_id]
+        except (LabelStoreError, OSError):
+            pending = []
+        history = [row for row in q["log_rows"] if row.get("study") == study_id][-12:]
+        form = extra.pop("form", None) or {t: current.get(t) for t in TASK_NAMES}
+        return dict(pred=pred, view=view, current=current, form=form, pending=pending, history=history,
+                    prev_id=prev_id, next_id=next_id, args=args, qs=urlencode(args), problem=q["problem"],
+                    progress=q["progress"], reviewer=request.cookies.get("reviewer") or reviewer_default,
+                    shortcuts=SHORTCUTS, **extra)
+
+    @app.get("/doc/<study_id>")
+    def document_page(study_id):
+        args = queue_args()
+        saved = {k: int(request.args.get(k, 0) or 0) for k in ("applied", "unchanged", "conflicts")
+                 if str(request.args.get(k, "")).isdigit()}
+        return render_template("document.html", **doc_context(study_id, args, saved=saved or None))
+
+    @app.post("/doc/<study_id>")
+    def save(study_id):
+        args = {k: v for k, v in request.form.items() if k.startswith("q_") and v}
+        args = {k[2:]: v for k, v in args.items()}
+        pred = predictions.current().get(study_id)
+        if pred is None:
+            abort(404)
+        reviewer = " ".join(request.form.get("reviewer", "").split())[:80] or reviewer_default
+        note = " ".join(request.form.get("note", "").split())[:2000]
+        force = set(request.form.getlist("force"))
+        form_values, decisions, errors = {}, [], []
+        for name, task in tasks().items():
+            raw = ";".join(request.form.getlist(name)) if task.kind == "multi" else request.form.get(name, "")
+            try:
+                value = task.parse(raw)
+            except ValueError as exc:
+                errors.append(str(exc))
+                continue
+            form_values[name] = value
+            if value is not None:
+                decisions.append(Decision(study_id, name, value, reviewer, SOURCE, note, force=name in force))
+        if errors or not decisions:
+            message = "; ".join(errors) or "Nothing to save: choose a value for at least one task (or press a to accept the predictions)."
+            return render_template("document.html", **doc_context(study_id, args, form=form_values, error=message)), 400
+        try:
+            result = store.record(decisions)
+        except (LabelStoreError, ValueError, OSError) as exc:
+            message = f"Not saved: {exc}"
+            return render_template("document.html", **doc_context(study_id, args, form=form_values, error=message)), 503
+        target = dict(args, applied=len(result.applied), unchanged=len(result.unchanged),
+                      conflicts=len(result.conflicts))
+        response = redirect(url_for("document_page", study_id=study_id) + "?" + urlencode(target), code=303)
+        response.set_cookie("reviewer", reviewer, samesite="Strict", httponly=True, max_age=3600 * 24 * 365)
+        return response
+
+    @app.get("/model")
+    def model_view():
+        _, log_rows, problem = read_labels()
+        model_dir = state["model"]
+        trained = model_page.model_time(Path(model_dir)) if model_dir else None
+        pending = model_page.pending_decisions(log_rows, trained)
+        report = model_page.read_report(Path(config.report) if config.report else None)
+        report.figures = [f for f in report.figures if not f.url.startswith("data:") or model_page.valid_data_url(f.url)]
+        return render_template("model.html", model_dir=model_dir, trained=trained, pending=pending,
+                               report=report, status=retrainer.status(), unavailable=retrainer.unavailable(),
+                               problem=problem, studies=len({r["study"] for r in pending}))
+
+    @app.post("/model/retrain")
+    def retrain():
+        retrainer.start()
+        return redirect(url_for("model_view"), code=303)
+
+    @app.get("/model/status")
+    def retrain_status():
+        return jsonify(retrainer.status().to_dict())
+
+    @app.get("/report/<path:name>")
+    def report_file(name):
+        if not config.report or Path(name).suffix.lower() not in model_page.FIGURE_SUFFIXES:
+            abort(404)
+        return send_from_directory(Path(config.report).resolve(), name)
+
+    return app
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"
+
+
+def label_text(value) -> str:
+    """A label cell for people: 'peer support', 'design; delivery', 'unknown'."""
+    if value is None or value == "":
+        return "unknown"
+    return "; ".join(v.replace("_", " ") for v in str(value).split(";"))

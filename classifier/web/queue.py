@@ -1,0 +1,91 @@
+"""The queue page's order, progress and filters.
+
+Ordering uses the review package's strategies (``classifier.review.strategies``), the same ones
+``review --export`` uses, so the page and the exported queue agree. With a task filter, the
+``uncertainty`` order uses that task's uncertainty alone. Documents already reviewed go after those
+still to review, each group in strategy order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..review import strategies as _strategies
+from ..schema import TASK_NAMES, tasks
+
+DEFAULT_STRATEGY = "uncertainty"
+# ``disagreement`` needs the rules-only predictions, which a predictions file does not carry.
+PAGE_STRATEGIES = tuple(s for s in _strategies.STRATEGIES if s != "disagreement")
+
+
+def available_strategies() -> tuple[str, ...]:
+    return PAGE_STRATEGIES
+
+
+def order(preds: list[dict], strategy: str = DEFAULT_STRATEGY, task: str | None = None) -> list[dict]:
+    """``preds`` most informative first, by ``strategy`` (one task's uncertainty when ``task`` is given)."""
+    if not preds:
+        return []
+    if strategy not in PAGE_STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r} (choose from {', '.join(PAGE_STRATEGIES)})")
+    if task and strategy == "uncertainty":
+        scores = _strategies.task_uncertainty(preds)[task]
+        positions = sorted(range(len(preds)), key=lambda i: (-float(scores[i]), i))
+    else:
+        positions = [i for i, _ in _strategies.rank(strategy, preds)]
+    # documents that could not be labelled have no probabilities: after the others
+    ok = [preds[i] for i in positions if preds[i].get("status") != "error"]
+    return ok + [preds[i] for i in positions if preds[i].get("status") == "error"]
+
+
+@dataclass
+class QueueRow:
+    rank: int
+    pred: dict
+    reviewed: bool
+    labels: dict  # task -> value in the labels file, or None
+
+
+def reviewed_ids(labels: dict[str, dict], log_rows: list[dict]) -> set[str]:
+    """Studies with a logged decision (any reviewer, terminal or web) or every task labelled."""
+    done = {row.get("study") for row in log_rows if row.get("study")}
+    done |= {sid for sid, row in labels.items() if all(row.get(t) for t in TASK_NAMES)}
+    return done
+
+
+def matches(pred: dict, task: str | None, label: str | None) -> bool:
+    """Filter by predicted label: ``label`` is a value of ``task`` (or "task:value" for any task)."""
+    if not label:
+        return True
+    if ":" in label:
+        task, label = label.split(":", 1)
+    names = [task] if task else list(TASK_NAMES)
+    for name in names:
+        value = pred.get(name)
+        if value is None:
+            continue
+        if tasks()[name].kind == "multi":
+            if label in value.split(";"):
+                return True
+        elif value == label:
+            return True
+    return False
+
+
+def build_queue(preds: list[dict], labels: dict, log_rows: list[dict], *, strategy: str = DEFAULT_STRATEGY,
+                task: str | None = None, label: str | None = None, show: str = "all") -> tuple[list[QueueRow], dict]:
+    """Rows for the queue page (after filters) and progress figures over the whole queue."""
+    done = reviewed_ids(labels, log_rows)
+    ordered = order(preds, strategy, task)
+    todo = [p for p in ordered if p["id"] not in done]
+    finished = [p for p in ordered if p["id"] in done]
+    rows = []
+    for rank, pred in enumerate(todo + finished, start=1):
+        is_done = pred["id"] in done
+        if show == "todo" and is_done or show == "reviewed" and not is_done:
+            continue
+        if not matches(pred, task, label):
+            continue
+        rows.append(QueueRow(rank, pred, is_done, labels.get(pred["id"], {})))
+    progress = {"reviewed": len(finished), "queued": len(preds), "todo": len(todo),
+                "percent": round(100 * len(finished) / len(preds)) if preds else 0}
+    return rows, progress
