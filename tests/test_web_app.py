@@ -1,0 +1,252 @@
+"""The review page's server side, through Flask's test client (no browser): pages, saving through the
+label store, conflicts, escaping, the host/origin guards, the model page and bad inputs."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from classifier.review.store import LabelStore
+from classifier.web import ServeConfig, create_app
+from classifier.web.cli import main as serve_main
+from classifier.web.highlight import build_view, segments
+from classifier.web.predictions import PredictionsError, load_predictions
+from classifier.web.sample import write_sample
+
+
+@pytest.fixture()
+def sample(tmp_path):
+    return write_sample(tmp_path / "sample", n=8)
+
+
+def make_client(sample, **extra):
+    config = ServeConfig(predictions=sample["predictions"], annotations=sample["annotations"],
+                         report=sample.get("report"), **extra)
+    return create_app(config).test_client()
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_queue_lists_every_document_with_progress(sample):
+    client = make_client(sample)
+    html = client.get("/queue").get_data(as_text=True)
+    assert html.count('class="doc-link"') == 8
+    assert "<strong>0</strong> reviewed of <strong>8</strong> queued" in html
+
+
+def test_queue_filters_by_task_and_predicted_label(sample):
+    preds = [json.loads(line) for line in sample["predictions"].read_text().splitlines()]
+    expected = {p["id"] for p in preds if "design" in p["phases"].split(";")}
+    client = make_client(sample)
+    html = client.get("/queue?task=phases&label=design").get_data(as_text=True)
+    shown = {p["id"] for p in preds if f'data-id="{p["id"]}"' in html}
+    assert shown == expected and 0 < len(shown) < len(preds)
+    html = client.get("/queue?label=role:co_creation").get_data(as_text=True)
+    shown = {p["id"] for p in preds if f'data-id="{p["id"]}"' in html}
+    assert shown == {p["id"] for p in preds if p["role"] == "co_creation"}
+
+
+def test_save_goes_through_the_store_and_logs_every_decision(sample):
+    client = make_client(sample)
+    response = client.post("/doc/study_002", data={"role": "pre_determined", "phases": ["design", "delivery"],
+                                                   "boundary_spanner": "false", "note": "checked methods",
+                                                   "reviewer": "ann"})
+    assert response.status_code == 303
+    labels = LabelStore(sample["annotations"]).labels()
+    assert labels["study_002"] == {"role": "pre_determined", "phases": "design;delivery", "boundary_spanner": "false"}
+    log = read_csv(sample["annotations"].with_name("labels.log.csv"))
+    assert [(r["study"], r["task"], r["new"], r["source"], r["note"], r["outcome"]) for r in log] == [
+        ("study_002", "role", "pre_determined", "web", "checked methods", "applied"),
+        ("study_002", "phases", "design;delivery", "web", "checked methods", "applied"),
+        ("study_002", "boundary_spanner", "false", "web", "checked methods", "applied"),
+    ]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="saved-message"' in page
+    assert 'name="role" value="pre_determined" checked' in page  # the form shows the saved label
+    assert "<strong>1</strong> reviewed of <strong>8</strong>" in client.get("/queue").get_data(as_text=True)
+
+
+def test_a_differing_human_label_is_kept_until_forced(sample):
+    client = make_client(sample)
+    client.post("/doc/study_003", data={"role": "co_creation", "reviewer": "ann"})
+    response = client.post("/doc/study_003", data={"role": "peer_support", "reviewer": "bob"})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Label conflicts kept for a decision" in page
+    assert LabelStore(sample["annotations"]).labels()["study_003"]["role"] == "co_creation"
+    assert sample["annotations"].with_name("labels.conflicts.csv").exists()
+    client.post("/doc/study_003", data={"role": "peer_support", "reviewer": "bob", "force": "role"})
+    assert LabelStore(sample["annotations"]).labels()["study_003"]["role"] == "peer_support"
+    outcomes = [r["outcome"] for r in read_csv(sample["annotations"].with_name("labels.log.csv"))]
+    assert outcomes == ["applied", "conflict", "overwritten"]
+
+
+def test_an_empty_form_saves_nothing_and_says_so(sample):
+    client = make_client(sample)
+    response = client.post("/doc/study_001", data={"role": "", "reviewer": "ann"})
+    assert response.status_code == 400
+    assert "Nothing to save" in response.get_data(as_text=True)
+    assert not sample["annotations"].with_name("labels.log.csv").exists()
+
+
+def test_a_bad_value_is_refused_with_a_message(sample):
+    client = make_client(sample)
+    response = client.post("/doc/study_001", data={"role": "boss", "reviewer": "ann"})
+    assert response.status_code == 400
+    assert "&#39;boss&#39; is not a role value" in response.get_data(as_text=True)
+
+
+def test_document_text_is_escaped_never_rendered(tmp_path):
+    evil = '<script>window.__pwned = 1</script>'
+    section = f"Intro text. {evil} Peer workers bridged <b>services</b>."
+    sentence = "Peer workers bridged <b>services</b>."
+    start = section.index(sentence)
+    pred = {"id": "evil_1", "title": f"Title {evil}", "source": "x", "role": "peer_support",
+            "p_role_peer_support": 0.9, "evidence": {"boundary_spanner": [
+                {"text": sentence, "section": "results", "start": start, "end": start + len(sentence)}]},
+            "sections": [{"name": "results", "heading": "Results <i>", "text": section}]}
+    preds = tmp_path / "p.jsonl"
+    preds.write_text(json.dumps(pred) + "\n")
+    labels = tmp_path / "labels.csv"
+    client = create_app(ServeConfig(predictions=preds, annotations=labels)).test_client()
+    for url in ("/queue", "/doc/evil_1"):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script>window" not in html and "<b>services" not in html
+        assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in html
+    html = client.get("/doc/evil_1").get_data(as_text=True)
+    assert '<mark class="ev ev-boundary_spanner" title="evidence: boundary_spanner">Peer workers bridged &lt;b&gt;services&lt;/b&gt;.</mark>' in html
+    csp = client.get("/doc/evil_1").headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+
+
+def test_highlight_segments_cover_the_text_exactly():
+    text = "Alpha beta. Gamma delta. Epsilon."
+    segs = segments(text, [(0, 11, "role"), (6, 24, "phases")])
+    assert "".join(s.text for s in segs) == text
+    assert [(s.text, s.tasks) for s in segs] == [
+        ("Alpha ", ("role",)), ("beta.", ("role", "phases")), (" Gamma delta.", ("phases",)), (" Epsilon.", ())]
+
+
+def test_evidence_with_stale_offsets_is_found_by_search_or_listed():
+    pred = {"evidence": {"role": [{"text": "Gamma delta.", "section": "abstract", "start": 0, "end": 5}],
+                         "phases": [{"text": "Not in the text.", "section": "abstract", "start": None, "end": None}],
+                         "boundary_spanner": []}}
+    view = build_view(pred, [{"name": "abstract", "heading": "", "text": "Alpha beta. Gamma delta."}])
+    assert [s.text for s in view.sections[0].segments if s.tasks] == ["Gamma delta."]
+    assert [u["text"] for u in view.unplaced] == ["Not in the text."]
+
+
+def test_record_source_from_the_corpus_is_reread_and_highlighted(corpus_dir, tmp_path):
+    """A prediction whose source is a line of the real corpus file: the page re-reads that record's
+    abstract and highlights the evidence sentence inside it (text read at run time, never stored)."""
+    from classifier.extract.sentences import split_sentences
+    from classifier.io import read_records
+
+    path = corpus_dir / "charted_studies.jsonl"
+    record = next(r for r in read_records(path) if not r.error and len(r.abstract) > 200)
+    sentence = split_sentences(record.abstract)[1].text
+    pred = {"id": record.id, "title": record.title, "source": f"{path}#{record.where}", "role": "peer_support",
+            "evidence": {"role": [{"text": sentence, "section": "abstract", "score": 1.0}]}}
+    preds = tmp_path / "p.jsonl"
+    preds.write_text(json.dumps(pred) + "\n")
+    client = create_app(ServeConfig(predictions=preds, annotations=tmp_path / "labels.csv")).test_client()
+    html = client.get(f"/doc/{record.id}").get_data(as_text=True)
+    assert f"From charted_studies.jsonl {record.where}" in html
+    assert html.count('class="ev ev-role" title="evidence: role"') == 1
+    from markupsafe import escape
+    assert str(escape(record.abstract[:40])) in html
+
+
+def test_unreadable_source_shows_evidence_alone_with_the_reason(sample, tmp_path):
+    pred = {"id": "gone", "title": "Gone", "source": str(tmp_path / "missing.pdf"),
+            "evidence": {"role": [{"text": "A lone sentence.", "section": "abstract"}]}}
+    preds = tmp_path / "p.jsonl"
+    preds.write_text(json.dumps(pred) + "\n")
+    client = create_app(ServeConfig(predictions=preds, annotations=tmp_path / "labels.csv")).test_client()
+    html = client.get("/doc/gone").get_data(as_text=True)
+    assert "is not a readable file here, so only the evidence sentences are shown" in html
+    assert "A lone sentence." in html
+
+
+def test_foreign_host_and_cross_site_posts_are_refused(sample):
+    client = make_client(sample)
+    assert client.get("/queue", headers={"Host": "attacker.example"}).status_code == 421
+    response = client.post("/doc/study_001", data={"role": "peer_support"},
+                           headers={"Origin": "http://attacker.example"})
+    assert response.status_code == 403
+    assert not sample["annotations"].with_name("labels.log.csv").exists()
+    assert client.get("/queue", headers={"Host": "localhost:8000"}).status_code == 200
+
+
+def test_unknown_document_is_a_friendly_404(sample):
+    response = make_client(sample).get("/doc/no_such_study")
+    assert response.status_code == 404
+    assert "There is no such page or document here." in response.get_data(as_text=True)
+
+
+def test_model_page_counts_decisions_newer_than_the_model_and_shows_the_report(sample, tmp_path):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "card.json").write_text(json.dumps({"trained_at": "2000-01-01T00:00:00+00:00"}))
+    client = make_client(sample, model=model)
+    client.post("/doc/study_001", data={"role": "co_creation", "boundary_spanner": "true", "reviewer": "ann"})
+    client.post("/doc/study_002", data={"role": "co_creation", "reviewer": "ann"})
+    html = client.get("/model").get_data(as_text=True)
+    assert '<strong>3</strong> decision(s) on <strong>2</strong> studies' in html
+    assert '<img src="/report/role_confidence.png"' in html
+    assert "macro F1" in html
+    assert client.get("/report/role_confidence.png").data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert client.get("/report/metrics.json").status_code == 404  # only figures are served
+    (model / "card.json").write_text(json.dumps({"trained_at": "2999-01-01T00:00:00+00:00"}))
+    assert "<strong>0</strong> decision(s)" in client.get("/model").get_data(as_text=True)
+
+
+def test_model_page_without_report_or_texts_says_what_to_do(sample):
+    sample = dict(sample, report=None)
+    html = make_client(sample).get("/model").get_data(as_text=True)
+    assert "No evaluation report was given" in html
+    assert "Retraining needs the studies&#39; texts" in html
+    assert 'id="retrain" disabled' in html
+
+
+def test_report_html_embedded_figures_are_shown(sample, tmp_path):
+    import base64
+
+    report = tmp_path / "rep"
+    report.mkdir()
+    png = sample["report"].joinpath("role_confidence.png").read_bytes()
+    (report / "report.html").write_text(f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}">')
+    html = make_client(dict(sample, report=report)).get("/model").get_data(as_text=True)
+    assert 'src="data:image/png;base64,iVBOR' in html and "Figure 1 of report.html" in html
+
+
+def test_bad_predictions_lines_are_skipped_and_reported(tmp_path):
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"id": "a", "role": "peer_support"}\nnot json\n[1]\n{"title": "no id"}\n{"id": "a"}\n')
+    data = load_predictions(path)
+    assert [p["id"] for p in data.items] == ["a"]
+    assert data.problems == ["p.jsonl line 2: not valid JSON (Expecting value); skipped",
+                             "p.jsonl line 3: expected a JSON object; skipped",
+                             "p.jsonl line 4: no id; skipped",
+                             "p.jsonl line 5: id 'a' appears again; first one kept"]
+    with pytest.raises(PredictionsError, match="empty"):
+        (tmp_path / "e.jsonl").write_text("\n")
+        load_predictions(tmp_path / "e.jsonl")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--predictions", "{tmp}/none.jsonl", "--annotations", "{tmp}/labels.csv"], "none.jsonl: no such file"),
+    (["--predictions", "{pred}", "--annotations", "{tmp}/nodir/labels.csv"], "does not exist"),
+    (["--predictions", "{pred}", "--annotations", "{bad}"], "no 'id' column"),
+])
+def test_serve_refuses_bad_files_with_one_line(sample, tmp_path, capsys, args, message):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("study,role\nx,peer_support\n")
+    argv = [a.format(tmp=tmp_path, pred=sample["predictions"], bad=bad) for a in args]
+    assert serve_main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
