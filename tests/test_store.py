@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 SEED = ("id,role,phases,boundary_spanner,label_source,notes\n"
         "a_2019,peer_support,delivery,true,review_text,\"a note, with comma\"\n"
         "b_2020,,,,review_text,\n"
-        "c_2021,peer_support,,,inferred_named,\n")
+        "c_2021,peer_support,,,review_inferred,\n")
 
 
 @pytest.fixture

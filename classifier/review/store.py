@@ -32,9 +32,12 @@ LOG_COLUMNS = ("time", "reviewer", "study", "task", "old", "new", "source", "not
 CONFLICT_COLUMNS = ("time", "reviewer", "study", "task", "current", "proposed", "source", "note", "status")
 # Columns the store maintains in the labels file (added after the existing ones when missing).
 REVIEW_COLUMNS = ("reviewed_by", "reviewed_at")
-# A per-task provenance cell (``role_source``) or a row-wide one (``label_source``) starting with one
-# of these marks a label that no person stated: replacing it is a correction, not a conflict.
+# A per-task provenance cell (``role_source``) or a row-wide one (``label_source``) containing one
+# of these words (``review_inferred``) marks a label that no person stated: replacing it is a correction,
+# not a conflict.
 MACHINE_SOURCES = ("inferred", "model", "predicted", "rules", "machine")
+# What the store writes into ``<task>_source`` when a reviewer sets a label (names in ``reviewed_by``).
+REVIEWED = "reviewed"
 
 # Outcomes written to the log.
 APPLIED, UNCHANGED, OVERWRITTEN, CONFLICT, CLEARED = "applied", "unchanged", "overwritten", "conflict", "cleared"
@@ -339,7 +342,7 @@ class LabelStore:
         for key in (f"{task}_source", "label_source"):
             mark = str(row.get(key, "") or "").strip().lower()
             if mark:
-                return not mark.startswith(MACHINE_SOURCES)
+                return not any(word in mark for word in MACHINE_SOURCES)
         return True
 
     def record(self, decisions: list[Decision]) -> RecordResult:
@@ -376,7 +379,7 @@ class LabelStore:
                     row[d.task] = new or ""
                     prov = f"{d.task}_source"
                     if prov in table.columns:
-                        row[prov] = d.source or "review"
+                        row[prov] = REVIEWED
                     who = [w for w in str(row.get("reviewed_by", "") or "").split(";") if w]
                     if d.reviewer and d.reviewer not in who:
                         who.append(d.reviewer)

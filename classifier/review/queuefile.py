@@ -1,0 +1,268 @@
+"""The review queue as a spreadsheet: export (CSV with BOM, or .xlsx) and validated import.
+
+A queue row carries what the model says (``predicted_*`` columns, confidences, evidence sentences
+with their section) and empty columns for the reviewer, named as in ``annotations/labels.csv``:
+``role``, ``phases``, ``boundary_spanner``, plus ``reviewer`` and ``note``. Import reads only those
+reviewer columns and ``id``; every filled cell is checked against the label schema, and one bad cell
+refuses the whole file (nothing is written) with a message naming its row and column.
+"""
+from __future__ import annotations
+
+import csv
+import getpass
+import io
+from pathlib import Path
+
+from ..schema import TASK_NAMES, tasks
+from .store import Decision, atomic_write_text
+
+REVIEWER_COLUMNS = (*TASK_NAMES, "reviewer", "note")
+EVIDENCE_PER_TASK = 3
+
+
+class QueueError(Exception):
+    """A queue file that cannot be imported; ``messages`` holds one line per problem."""
+
+    def __init__(self, messages: list[str]):
+        self.messages = list(messages)
+        super().__init__(self.messages[0] if self.messages else "queue file refused")
+
+
+def _fmt(x) -> str:
+    try:
+        return f"{float(x):.2f}"
+    except (TypeError, ValueError):
+        return ""
+
+
+def evidence_text(prediction: dict, task: str, limit: int = EVIDENCE_PER_TASK) -> str:
+    """Evidence sentences for one task, one per line, each prefixed with its section."""
+    items = (prediction.get("evidence") or {}).get(task) or []
+    lines = []
+    for item in items[:limit]:
+        if isinstance(item, dict):
+            text = " ".join(str(item.get("text", "")).split())
+            if text:
+                lines.append(f"[{item.get('section') or 'text'}] {text}")
+        elif item:
+            lines.append(" ".join(str(item).split()))
+    return "\n".join(lines)
+
+
+def predicted_summary(prediction: dict) -> dict[str, str]:
+    """The model's labels and confidences as readable cells."""
+    role_values = tasks()["role"].values
+    phase_values = tasks()["phases"].values
+    p_bs = prediction.get("p_boundary_spanner")
+    bs = str(prediction.get("boundary_spanner", "") or "")
+    try:
+        bs_conf = float(p_bs) if bs == "true" else 1.0 - float(p_bs)
+    except (TypeError, ValueError):
+        bs_conf = None
+    return {
+        "predicted_role": str(prediction.get("role", "") or ""),
+        "role_confidence": _fmt(prediction.get("role_confidence")),
+        "role_probabilities": "; ".join(f"{v} {_fmt(prediction.get(f'p_role_{v}'))}" for v in role_values),
+        "predicted_phases": str(prediction.get("phases", "") or ""),
+        "phase_probabilities": "; ".join(f"{v} {_fmt(prediction.get(f'p_phase_{v}'))}" for v in phase_values),
+        "predicted_boundary_spanner": bs,
+        "boundary_spanner_confidence": _fmt(bs_conf),
+    }
+
+
+PREDICTION_COLUMNS = ("predicted_role", "role_confidence", "role_probabilities", "predicted_phases",
+                      "phase_probabilities", "predicted_boundary_spanner", "boundary_spanner_confidence")
+EVIDENCE_COLUMNS = tuple(f"{t}_evidence" for t in TASK_NAMES)
+QUEUE_COLUMNS = ("rank", "id", "title", "source", "priority", *PREDICTION_COLUMNS, *EVIDENCE_COLUMNS,
+                 *REVIEWER_COLUMNS)
+
+
+def queue_rows(predictions: list[dict], ranked: list[tuple[int, float]], strategy: str) -> list[dict]:
+    rows = []
+    for rank, (i, score) in enumerate(ranked, start=1):
+        p = predictions[i]
+        row = {"rank": rank, "id": p["id"], "title": " ".join(str(p.get("title", "") or "").split()),
+               "source": str(p.get("source", "") or ""), "priority": f"{score:.3f}"}
+        row.update(predicted_summary(p))
+        for task in TASK_NAMES:
+            row[f"{task}_evidence"] = evidence_text(p, task)
+        row.update({c: "" for c in REVIEWER_COLUMNS})
+        rows.append(row)
+    return rows
+
+
+def write_queue(path, rows: list[dict]) -> None:
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        write_xlsx(path, rows)
+        return
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=QUEUE_COLUMNS, lineterminator="\r\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    # UTF-8 with a byte-order mark: Excel then reads accents and dashes correctly.
+    atomic_write_text(path, "\ufeff" + buf.getvalue())
+
+
+def write_xlsx(path: Path, rows: list[dict]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "queue"
+    ws.append(list(QUEUE_COLUMNS))
+    for row in rows:
+        ws.append([row.get(c, "") for c in QUEUE_COLUMNS])
+    ws.freeze_panes = "C2"
+    widths = {"id": 24, "title": 50, "role_probabilities": 28, "phase_probabilities": 34, "note": 30}
+    wrap = Alignment(wrap_text=True, vertical="top")
+    fill = PatternFill("solid", fgColor="FFF2CC")
+    for j, name in enumerate(QUEUE_COLUMNS, start=1):
+        letter = get_column_letter(j)
+        ws.column_dimensions[letter].width = 60 if name.endswith("_evidence") else widths.get(name, 16)
+        ws.cell(row=1, column=j).font = Font(bold=True)
+        if name in REVIEWER_COLUMNS:
+            ws.cell(row=1, column=j).fill = fill
+        for r in range(2, len(rows) + 2):
+            ws.cell(row=r, column=j).alignment = wrap
+    # Drop-down lists for the single-valued reviewer columns (typing is still allowed; import checks).
+    last = max(len(rows) + 1, 2)
+    for task in ("role", "boundary_spanner"):
+        col = get_column_letter(QUEUE_COLUMNS.index(task) + 1)
+        dv = DataValidation(type="list", formula1='"' + ",".join(tasks()[task].values) + '"', allow_blank=True,
+                            showErrorMessage=True, error=f"Use one of: {', '.join(tasks()[task].values)}")
+        dv.add(f"{col}2:{col}{last}")
+        ws.add_data_validation(dv)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(QUEUE_COLUMNS))}{last}"
+    buf = io.BytesIO()
+    wb.save(buf)
+    _atomic_write_bytes(path, buf.getvalue())
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# ---- import ------------------------------------------------------------------------------------------
+def read_table(path) -> tuple[list[str], list[list]]:
+    """Header and body rows of a CSV/TSV or .xlsx queue file (QueueError if unreadable)."""
+    path = Path(path)
+    if not path.is_file():
+        raise QueueError([f"{path}: no such file"])
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096] or raw[:4] == b"PK\x03\x04":
+        raise QueueError([f"{path.name}: not a CSV text file (save the queue as CSV UTF-8, or keep it .xlsx)"])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")  # Excel's "CSV (Comma delimited)" on Windows
+    if not text.strip():
+        raise QueueError([f"{path.name}: empty file"])
+    first = text.splitlines()[0]
+    delimiter = max(",;\t", key=first.count)  # Excel writes ';' in some locales
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise QueueError([f"{path.name}: not a readable CSV ({exc})"]) from None
+    return [str(h) for h in rows[0]], rows[1:]
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], list[list]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise QueueError([f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__})"]) from None
+    try:
+        ws = wb["queue"] if "queue" in wb.sheetnames else wb.worksheets[0]
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    if not rows:
+        raise QueueError([f"{path.name}: the sheet is empty"])
+    header = ["" if h is None else str(h) for h in rows[0]]
+    return header, [["" if v is None else v for v in r] for r in rows[1:]]
+
+
+def _cell(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value).strip()
+
+
+def read_decisions(path, reviewer: str | None = None, max_messages: int = 20) -> list[Decision]:
+    """Every filled reviewer cell of a queue file as a Decision; QueueError if any cell is wrong.
+
+    Rows are numbered as a spreadsheet shows them (the header is row 1).
+    """
+    path = Path(path)
+    header, body = read_table(path)
+    names = [h.strip().lstrip("\ufeff").lower() for h in header]
+    errors = []
+    if "id" not in names:
+        raise QueueError([f"{path.name}: no 'id' column (is this a queue exported by 'review --export'?)"])
+    present = [t for t in TASK_NAMES if t in names]
+    if not present:
+        raise QueueError([f"{path.name}: no reviewer columns ({', '.join(TASK_NAMES)}); nothing to import"])
+    for dup in sorted({n for n in names if n and names.count(n) > 1 and n in ("id", *REVIEWER_COLUMNS)}):
+        errors.append(f"{path.name}: column {dup!r} appears twice")
+    col = {n: names.index(n) for n in ("id", *REVIEWER_COLUMNS) if n in names}
+    default_reviewer = (reviewer or "").strip()
+    decisions: list[Decision] = []
+    seen: dict[tuple[str, str], tuple[str | None, int]] = {}
+    for number, cells in enumerate(body, start=2):
+        get = lambda name: _cell(cells[col[name]]) if name in col and col[name] < len(cells) else ""  # noqa: E731
+        study = get("id")
+        filled = {t: get(t) for t in present if get(t)}
+        if not filled:
+            continue
+        if not study:
+            errors.append(f"{path.name} row {number}, column id: empty, but the row has labels")
+            continue
+        who = get("reviewer") or default_reviewer
+        if not who:
+            try:
+                who = getpass.getuser()
+            except Exception:
+                who = "unknown"
+        note = get("note")
+        for task, cell in filled.items():
+            try:
+                value = tasks()[task].parse(cell)
+            except ValueError as exc:
+                errors.append(f"{path.name} row {number}, column {task}: {exc}")
+                continue
+            key = (study, task)
+            if key in seen and seen[key][0] != value:
+                errors.append(f"{path.name} row {number}, column {task}: {study} already given "
+                              f"{seen[key][0]!r} in row {seen[key][1]}")
+                continue
+            seen[key] = (value, number)
+            decisions.append(Decision(study, task, value, who, f"{path.name} row {number}", note))
+    if errors:
+        more = len(errors) - max_messages
+        shown = errors[:max_messages] + ([f"... and {more} more"] if more > 0 else [])
+        raise QueueError(shown)
+    return decisions

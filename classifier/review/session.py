@@ -1,0 +1,316 @@
+"""The terminal review session: one document at a time, every decision saved the moment it is made.
+
+Input is read line by line (type a key, press Enter), so the session works the same in a terminal,
+over ssh and when a test drives it through a pipe. Keys: ``a`` accept the predicted labels, ``c``
+correct them (one prompt per task), ``s`` skip, ``u`` undo the last decision or skip, ``q`` quit,
+``?`` help. End of input quits too; nothing is lost because nothing is ever held back.
+
+Where the session stands is kept beside the labels file (``labels.session.json``: what each reviewer
+decided or skipped), so the next session resumes at the first document not yet seen; decisions are
+also recovered from the log, so even a session killed before it could note its place resumes right.
+Every ``retrain_every`` decisions the model is retrained on the labels file in a worker process; when
+it finishes, the rest of the queue is re-scored with its predictions. The reviewer never waits for it.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+from ..schema import TASK_NAMES, tasks
+from .queuefile import evidence_text, predicted_summary
+from .store import Decision, LabelStore, atomic_write_text
+from .strategies import rank
+
+SOURCE = "session"
+HELP = ("keys (then Enter):  a = accept the predicted labels   c = correct them   s = skip   "
+        "u = undo the last one   q = quit   ? = this help")
+
+
+class BackgroundRetrainer:
+    """Retrain in a worker process; ``poll()`` returns fresh predictions once they are ready."""
+
+    def __init__(self, labels_path, texts, params: dict | None = None):
+        self.labels_path = str(labels_path)
+        self.texts = [str(t) for t in texts]
+        self.params = params or {}
+        self.executor: ProcessPoolExecutor | None = None
+        self.future: Future | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.future is not None and not self.future.done()
+
+    def start(self, ids: list[str]) -> bool:
+        if self.running:
+            return False
+        from .retrain import retrain_predict
+
+        if self.executor is None:
+            import multiprocessing
+
+            self.executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self.future = self.executor.submit(retrain_predict, self.labels_path, self.texts, list(ids), self.params)
+        return True
+
+    def poll(self):
+        """``(predictions, error)`` when a retraining has finished since the last poll, else None."""
+        if self.future is None or not self.future.done():
+            return None
+        future, self.future = self.future, None
+        try:
+            return future.result(), ""
+        except Exception as exc:  # reported to the reviewer in one line; the session goes on
+            return None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+    def close(self):
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+class Session:
+    def __init__(self, store: LabelStore, predictions: list[dict], reviewer: str, *, strategy: str = "uncertainty",
+                 seed: int = 0, rules: list[dict] | None = None, retrainer: BackgroundRetrainer | None = None,
+                 retrain_every: int = 0, stdin=None, stdout=None):
+        self.store = store
+        self.predictions = {p["id"]: p for p in predictions}
+        self.reviewer = reviewer
+        self.strategy = strategy
+        self.seed = seed
+        self.rules = {r["id"]: r for r in rules} if rules else None
+        self.retrainer = retrainer
+        self.retrain_every = retrain_every
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.state_path = store.path.with_name(store.path.stem + ".session.json")
+        self.undo_stack: list[dict] = []
+        self.decided_since_retrain = 0
+        self.saved = 0
+
+    # ---- state ---------------------------------------------------------------------------------
+    def _load_state(self) -> dict:
+        try:
+            state = json.loads(self.state_path.read_text("utf-8"))
+            return state if isinstance(state, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def _mine(self) -> dict:
+        entry = self._load_state().get(self.reviewer) or {}
+        return {"done": list(entry.get("done", [])), "skipped": list(entry.get("skipped", []))}
+
+    def _save_state(self, mine: dict) -> None:
+        with self.store.lock():
+            state = self._load_state()
+            state[self.reviewer] = mine
+            atomic_write_text(self.state_path, json.dumps(state, indent=1, sort_keys=True) + "\n")
+
+    # ---- queue ---------------------------------------------------------------------------------
+    def build_queue(self) -> list[str]:
+        mine = self._mine()
+        # the log knows every confirmed decision, even one made just before a session was killed
+        last: dict[str, str] = {}
+        for r in self.store.log():
+            if r["reviewer"] == self.reviewer and r["source"] in (SOURCE, f"{SOURCE} undo"):
+                last[r["study"]] = r["source"]
+        done = set(mine["done"]) | {study for study, source in last.items() if source == SOURCE}
+        labelled = {i for i, lab in self.store.labels().items() if all(lab[t] is not None for t in TASK_NAMES)}
+        preds = list(self.predictions.values())
+        ids = [p["id"] for p in preds]
+        rules = [self.rules.get(i, {}) for i in ids] if self.rules else None
+        ranked = [ids[i] for i, _ in rank(self.strategy, preds, seed=self.seed, rules=rules)]
+        skipped = [i for i in ranked if i in set(mine["skipped"])]
+        fresh = [i for i in ranked if i not in done and i not in labelled and i not in set(skipped)]
+        return fresh + [i for i in skipped if i not in done]
+
+    # ---- io ------------------------------------------------------------------------------------
+    def say(self, text: str = "") -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    def ask(self, prompt: str) -> str | None:
+        self.stdout.write(prompt)
+        self.stdout.flush()
+        line = self.stdin.readline()
+        if not line:
+            return None
+        return line.strip()
+
+    def show(self, study: str, position: int, total: int) -> None:
+        p = self.predictions[study]
+        s = predicted_summary(p)
+        current = self.store.labels().get(study, {})
+        self.say("")
+        self.say(f"[{position}/{total}] {study}  {p.get('source', '')}")
+        self.say("  " + (" ".join(str(p.get("title", "") or "(no title)").split())))
+        self.say(f"  role:             {s['predicted_role'] or '-'} ({s['role_confidence']})   "
+                 f"[{s['role_probabilities']}]")
+        self.say(f"  phases:           {s['predicted_phases'] or '-'}   [{s['phase_probabilities']}]")
+        self.say(f"  boundary_spanner: {s['predicted_boundary_spanner'] or '-'} "
+                 f"({s['boundary_spanner_confidence']})")
+        known = {t: v for t, v in current.items() if v is not None}
+        if known:
+            self.say("  already in the labels file: " + ", ".join(f"{t}={v}" for t, v in known.items()))
+        for task in TASK_NAMES:
+            ev = evidence_text(p, task)
+            if ev:
+                self.say(f"  evidence for {task}:")
+                for line in ev.splitlines():
+                    self.say(f"    {line}")
+
+    # ---- actions -------------------------------------------------------------------------------
+    def predicted_values(self, study: str) -> dict[str, str | None]:
+        p = self.predictions[study]
+        out = {}
+        for task in TASK_NAMES:
+            try:
+                out[task] = tasks()[task].parse(p.get(task))
+            except ValueError:
+                out[task] = None
+        return out
+
+    def correct(self, study: str) -> dict[str, str | None] | None:
+        """Ask for each task; Enter keeps the prediction, '-' leaves the task unknown. None = cancelled."""
+        predicted = self.predicted_values(study)
+        values = {}
+        for task in TASK_NAMES:
+            allowed = ", ".join(tasks()[task].values)
+            while True:
+                answer = self.ask(f"  {task} [{predicted[task] or '-'}] ({allowed}; Enter keeps, - = unknown): ")
+                if answer is None:
+                    return None
+                if answer == "":
+                    values[task] = predicted[task]
+                    break
+                if answer == "-":
+                    values[task] = None
+                    break
+                try:
+                    values[task] = tasks()[task].parse(answer)
+                    break
+                except ValueError as exc:
+                    self.say(f"  ! {exc}")
+        return values
+
+    def decide(self, study: str, values: dict[str, str | None], note: str = "") -> None:
+        before = self.store.labels().get(study, {t: None for t in TASK_NAMES})
+        decisions = [Decision(study, t, v, self.reviewer, SOURCE, note) for t, v in values.items() if v is not None]
+        result = self.store.record(decisions)
+        applied = {d.task: before.get(d.task) for d in result.applied}
+        self.undo_stack.append({"kind": "decision", "study": study, "old": applied,
+                                "conflicts": [c.task for c in result.conflicts]})
+        mine = self._mine()
+        mine["done"] = [i for i in mine["done"] if i != study] + [study]
+        mine["skipped"] = [i for i in mine["skipped"] if i != study]
+        self._save_state(mine)
+        self.saved += 1
+        self.decided_since_retrain += 1
+        changed = ", ".join(f"{d.task}={d.value}" for d in result.applied) or "nothing new"
+        self.say(f"  saved {study}: {changed}")
+        for c in result.conflicts:
+            self.say(f"  ! conflict kept for a decision: {c.describe()}")
+
+    def skip(self, study: str) -> None:
+        mine = self._mine()
+        if study not in mine["skipped"]:
+            mine["skipped"].append(study)
+        self._save_state(mine)
+        self.undo_stack.append({"kind": "skip", "study": study})
+        self.say(f"  skipped {study} (it comes back at the end of the queue)")
+
+    def undo(self) -> str | None:
+        if not self.undo_stack:
+            self.say("  nothing to undo in this session")
+            return None
+        last = self.undo_stack.pop()
+        study = last["study"]
+        mine = self._mine()
+        if last["kind"] == "decision":
+            restore = [Decision(study, t, old, self.reviewer, f"{SOURCE} undo", force=True)
+                       for t, old in last["old"].items()]
+            self.store.record(restore)
+            for task in last["conflicts"]:
+                self.store.dismiss(study, task, self.reviewer, note="undone in the terminal session")
+            mine["done"] = [i for i in mine["done"] if i != study]
+            self.saved -= 1
+            self.say(f"  undone: {study} is back as it was")
+        else:
+            mine["skipped"] = [i for i in mine["skipped"] if i != study]
+            self.say(f"  undone: skip of {study}")
+        self._save_state(mine)
+        return study
+
+    # ---- retraining ----------------------------------------------------------------------------
+    def maybe_retrain(self, queue: list[str]) -> list[str]:
+        if self.retrainer is None:
+            return queue
+        polled = self.retrainer.poll()
+        if polled is not None:
+            preds, error = polled
+            if error:
+                self.say(f"  (retraining failed: {error}; the queue keeps the old predictions)")
+            elif preds:
+                for study, pred in preds.items():
+                    old = self.predictions.get(study, {})
+                    merged = dict(old)
+                    merged.update({k: v for k, v in pred.items() if k not in ("title", "source") or not old.get(k)})
+                    self.predictions[study] = merged
+                ids = [p["id"] for p in self.predictions.values()]
+                preds_list = list(self.predictions.values())
+                order = {ids[i]: n for n, (i, _) in enumerate(rank(self.strategy, preds_list, seed=self.seed))}
+                queue = sorted(queue, key=lambda i: order.get(i, len(order)))
+                self.say(f"  (model retrained; {len(preds)} predictions refreshed, queue re-ordered)")
+        if self.retrain_every and self.decided_since_retrain >= self.retrain_every and not self.retrainer.running:
+            if self.retrainer.start(queue):
+                self.decided_since_retrain = 0
+                self.say("  (retraining in the background; carry on)")
+        return queue
+
+    # ---- loop ----------------------------------------------------------------------------------
+    def run(self) -> int:
+        queue = self.build_queue()
+        total = len(queue)
+        if not queue:
+            self.say("Nothing left to review: every document is decided or fully labelled.")
+            return 0
+        self.say(f"{total} documents to review (strategy: {self.strategy}; labels: {self.store.path}).")
+        self.say(HELP)
+        position = 0
+        try:
+            while queue:
+                queue = self.maybe_retrain(queue)
+                study = queue[0]
+                position = total - len(queue) + 1
+                self.show(study, position, total)
+                key = self.ask("  [a]ccept [c]orrect [s]kip [u]ndo [q]uit > ")
+                if key is None or key.lower() in ("q", "quit", "exit"):
+                    break
+                key = key.lower()
+                if key in ("a", "accept", "y", "yes"):
+                    self.decide(study, self.predicted_values(study))
+                    queue.pop(0)
+                elif key in ("c", "correct"):
+                    values = self.correct(study)
+                    if values is None:
+                        break
+                    note = self.ask("  note (optional): ")
+                    self.decide(study, values, note or "")
+                    queue.pop(0)
+                elif key in ("s", "skip", "n", "next"):
+                    self.skip(study)
+                    queue.append(queue.pop(0))
+                elif key in ("u", "undo"):
+                    back = self.undo()
+                    if back is not None:
+                        queue = [back] + [i for i in queue if i != back]
+                else:
+                    self.say(HELP)
+        except KeyboardInterrupt:
+            self.say("")
+        finally:
+            if self.retrainer is not None:
+                self.retrainer.close()
+        self.say(f"Stopped. {self.saved} decisions saved this session to {self.store.path}; "
+                 f"run the same command to resume.")
+        return 0
