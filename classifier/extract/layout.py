@@ -83,10 +83,10 @@ def build_lines(page: Page, merge_gap: float = 0.8) -> list[Line]:
             continue
         if cur and not s.rotated and not cur[-1].rotated:
             x1, top, bottom = cur_box
-            h = max(bottom - top, 1.0)
-            mid = (s.top + s.bottom) / 2
+            h = max(bottom - top, s.bottom - s.top, 1.0)
+            overlap = min(bottom, s.bottom) - max(top, s.top)
             limit = max(merge_gap * max(s.size, cur[-1].size), 3.0)
-            if top - 0.25 * h <= mid <= bottom + 0.25 * h and -0.5 * h <= s.x0 - x1 <= limit:
+            if overlap > 0.1 * min(h, max(s.bottom - s.top, 0.5)) and -0.5 * h <= s.x0 - x1 <= limit:
                 cur.append(s)
                 if s.size >= 0.8 * cur[0].size:
                     cur_box = (max(x1, s.x1), min(top, s.top), max(bottom, s.bottom))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+_VARIANT = re.compile(r"\+\d+$")
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi|\.b$|,b$|-b$|\bbd\b|-bd", re.I)
 
 
@@ -20,8 +21,8 @@ def base_font(fontname: str) -> str:
     """Font name without the subset prefix (``ABCDEF+Minion-Bold`` -> ``Minion-Bold``)."""
     name = fontname or ""
     if len(name) > 7 and name[6] == "+" and name[:6].isupper():
-        return name[7:]
-    return name
+        name = name[7:]
+    return _VARIANT.sub("", name)  # "AdvTT86d47313+20": same font, another encoding
 
 
 @dataclass(slots=True)

@@ -103,10 +103,15 @@ class SectionBuilder:
             weights[ln.style] += len(ln.text)
         return weights.most_common(1)[0][0] if weights else (10.0, "", False)
 
-    def _distinct(self, ln: Line, body) -> bool:
+    def _distinct(self, ln: Line, body, nxt: Line | None = None) -> bool:
+        """Looks like a heading: set off from the body style, or from the text that follows it."""
         size, font, bold = body
-        return (ln.size > size + 0.6 or (ln.bold and not bold) or (ln.font != font and ln.size >= size - 1.5)
-                or _is_caps(ln.text) or bool(_NUMBERED.match(ln.text)))
+        if (ln.size > size + 0.6 or (ln.bold and not bold) or (ln.font != font and ln.size >= size - 1.5)
+                or _is_caps(ln.text) or bool(_NUMBERED.match(ln.text))):
+            return True
+        if nxt is not None and nxt.page == ln.page and _words(nxt.text) >= 3:
+            return ln.size > nxt.size + 0.5 or (ln.bold and not nxt.bold) or ln.font != nxt.font
+        return False
 
     def _run_in(self, ln: Line, body) -> tuple[str, str] | None:
         """A distinct-style label at the start of a line ("Acknowledgments:", "Ethics.") and the rest."""
@@ -136,7 +141,8 @@ class SectionBuilder:
             if ln.side or ln.rotated:
                 continue
             text = ln.text
-            if _words(text) <= self.max_heading_words and self._distinct(ln, body):
+            nxt = lines[i + 1] if i + 1 < len(lines) else None
+            if _words(text) <= self.max_heading_words and self._distinct(ln, body, nxt):
                 canonical = lex.lookup(text)
                 out.append(_Cand(i, canonical, text.strip(), ln.style))
                 continue
@@ -343,7 +349,7 @@ def text_sections(text: str, lexicon: Lexicon | None = None) -> tuple[list[Secti
             in_refs = True
         heads.append((i, canonical, s.rstrip(":").strip()))
     if not heads:
-        body = text.strip()
+        body = _paragraphs(text.strip())
         return ([Section("other", "", body)] if body else []), ["no section headings found; the text is one 'other' section"]
     sections = []
     pre = "\n".join(lines[: heads[0][0]]).strip()
