@@ -1,0 +1,95 @@
+"""Codebook lexicons kept as data: one YAML file per cue family in ``classifier/data/lexicons``.
+
+A file holds ``name``, ``description``, ``tasks`` (which tasks it informs), ``terms`` (phrases matched
+on lemmas of the lower-cased text) and optional ``patterns`` (spaCy ``Matcher`` token patterns).
+A reviewer adds a term on its own line and retrains; no code changes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+class LexiconError(Exception):
+    """A lexicon file that cannot be used (one-line message naming the file)."""
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    name: str
+    terms: tuple[str, ...]
+    patterns: tuple = ()          # Matcher patterns (lists of token dicts), as plain data
+    tasks: tuple[str, ...] = ()
+    description: str = ""
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "terms": list(self.terms), "patterns": [list(p) for p in self.patterns],
+                "tasks": list(self.tasks), "description": self.description}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Lexicon":
+        return cls(str(data["name"]), tuple(data.get("terms", ())), tuple(data.get("patterns", ())),
+                   tuple(data.get("tasks", ())), str(data.get("description", "")))
+
+
+def default_dir() -> Path:
+    return Path(str(resources.files("classifier").joinpath("data/lexicons")))
+
+
+def parse_lexicon(text: str, origin: str) -> Lexicon:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise LexiconError(f"{origin}{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    if not isinstance(raw, dict):
+        raise LexiconError(f"{origin}: expected a mapping with 'name' and 'terms'")
+    name = str(raw.get("name") or Path(origin).stem).strip().lower()
+    if not name or set(name) - NAME_CHARS:
+        raise LexiconError(f"{origin}: name {name!r} must use only a-z, 0-9 and _")
+    terms = raw.get("terms") or []
+    if not isinstance(terms, list):
+        raise LexiconError(f"{origin}: 'terms' must be a list, one term per line")
+    clean = []
+    for i, term in enumerate(terms, start=1):
+        if not isinstance(term, (str, int, float)) or not str(term).strip():
+            raise LexiconError(f"{origin}: term {i} is empty or not text")
+        clean.append(" ".join(str(term).split()))
+    patterns = raw.get("patterns") or []
+    if not isinstance(patterns, list) or not all(isinstance(p, list) and p and all(isinstance(t, dict) for t in p)
+                                                 for p in patterns):
+        raise LexiconError(f"{origin}: 'patterns' must be a list of token-pattern lists")
+    if not clean and not patterns:
+        raise LexiconError(f"{origin}: no terms")
+    tasks = raw.get("tasks") or []
+    if isinstance(tasks, str):
+        tasks = [tasks]
+    return Lexicon(name, tuple(dict.fromkeys(clean)), tuple(patterns), tuple(str(t) for t in tasks),
+                   str(raw.get("description", "")))
+
+
+def load_lexicons(directory: str | Path | None = None) -> list[Lexicon]:
+    """Every ``*.yml`` lexicon in ``directory`` (default: the packaged ones), sorted by name."""
+    directory = Path(directory) if directory else default_dir()
+    if not directory.is_dir():
+        raise LexiconError(f"{directory}: no such lexicon directory")
+    lexicons = []
+    for path in sorted(directory.glob("*.y*ml")):
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LexiconError(f"{path}: cannot read ({exc})") from None
+        lexicons.append(parse_lexicon(text, str(path)))
+    names = [lx.name for lx in lexicons]
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        raise LexiconError(f"{directory}: lexicon name used twice: {', '.join(sorted(dupes))}")
+    if not lexicons:
+        raise LexiconError(f"{directory}: no lexicon files (*.yml)")
+    return sorted(lexicons, key=lambda lx: lx.name)

@@ -1,0 +1,82 @@
+"""Rule matches: lexicon terms and token patterns over lemmas (spaCy ``PhraseMatcher``/``Matcher``).
+
+Text is lower-cased before it goes through the shared pipeline (``get_nlp()``), so the lookup lemmatizer
+sees "bridging" rather than "Bridging"; offsets stay valid because lower-casing keeps the length (when
+it does not, for a few exotic characters, the original text is used).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .lexicons import Lexicon
+
+
+@dataclass(frozen=True)
+class Match:
+    lexicon: str
+    start: int      # character offsets into the text that was matched
+    end: int
+
+
+def _lemma_pattern(pattern: list[dict]) -> list[dict]:
+    """Lower-case the string values of a token pattern (the text is lower-cased too)."""
+    out = []
+    for token in pattern:
+        new = {}
+        for key, value in token.items():
+            if isinstance(value, str) and key.upper() in ("LEMMA", "LOWER", "NORM", "ORTH", "TEXT"):
+                value = value.lower()
+            elif isinstance(value, dict):
+                value = {k: ([str(x).lower() for x in v] if isinstance(v, list) else v) for k, v in value.items()}
+            new[key.upper() if key.upper() != "OP" else "OP"] = value
+        out.append(new)
+    return out
+
+
+class RuleMatcher:
+    """Finds lexicon matches in text. Built lazily from plain lexicon data (never persisted itself)."""
+
+    def __init__(self, lexicons: list[Lexicon]):
+        self.lexicons = list(lexicons)
+        self.names = [lx.name for lx in self.lexicons]
+        self._built = False
+
+    def _build(self):
+        from spacy.matcher import Matcher, PhraseMatcher
+
+        from ..extract.sentences import get_nlp
+
+        self.nlp = get_nlp()
+        self.phrase = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
+        self.matcher = Matcher(self.nlp.vocab)
+        for lx in self.lexicons:
+            docs = list(self.nlp.pipe([t.lower() for t in lx.terms]))
+            if docs:
+                self.phrase.add(lx.name, docs)
+            if lx.patterns:
+                self.matcher.add(lx.name, [_lemma_pattern(p) for p in lx.patterns])
+        self._built = True
+
+    def match_many(self, texts: list[str]) -> list[list[Match]]:
+        """Matches for each text (longest match wins where one lexicon's matches overlap)."""
+        if not self._built:
+            self._build()
+        prepared = [t.lower() if len(t.lower()) == len(t) else t for t in texts]
+        out = []
+        for doc in self.nlp.pipe(prepared, batch_size=64):
+            found: dict[str, list[tuple[int, int]]] = {}
+            for key, start, end in list(self.phrase(doc)) + list(self.matcher(doc)):
+                found.setdefault(self.nlp.vocab.strings[key], []).append((start, end))
+            matches = []
+            for name, spans in found.items():
+                # keep the longest non-overlapping spans per lexicon
+                spans.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
+                taken: list[tuple[int, int]] = []
+                for s, e in spans:
+                    if all(e <= a or s >= b for a, b in taken):
+                        taken.append((s, e))
+                for s, e in sorted(taken):
+                    span = doc[s:e]
+                    matches.append(Match(name, span.start_char, span.end_char))
+            out.append(sorted(matches, key=lambda m: (m.start, m.lexicon)))
+        return out

@@ -1,0 +1,146 @@
+"""Document -> one feature row (text columns + rule counts) and the sentences evidence is drawn from.
+
+Columns of the table the model's ``ColumnTransformer`` reads:
+
+- ``front``: title + abstract (the part every input has; training texts are mostly abstracts). A full
+  text without a detected abstract uses its title and opening body text instead.
+- ``rule_<lexicon>_front``: log(1 + matches) in title + abstract.
+- ``rule_<lexicon>_all``: log(1 + matches per 10 sentences) over every section except references and
+  back matter (``other``): a density, so a 300-sentence full text and a 10-sentence abstract are on one
+  scale, and body text can add evidence the abstract lacks.
+
+References and back matter never feed features or evidence.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..document import Document, Sentence
+from .rules import Match, RuleMatcher
+
+FRONT_SECTIONS = ("title", "abstract")
+BODY_EXCLUDED = ("references", "other")
+FALLBACK_FRONT_CHARS = 2000
+_CACHE_SIZE = 4000
+
+
+@dataclass
+class SentenceInfo:
+    section: str
+    sentence: Sentence
+    matches: list[Match] = field(default_factory=list)   # offsets into the section text
+
+
+@dataclass
+class DocumentFeatures:
+    frame: pd.DataFrame                  # one row per document (columns above)
+    sentences: list[list[SentenceInfo]]  # per document, in reading order
+
+
+def rule_columns(names: list[str]) -> list[str]:
+    return [f"rule_{n}_front" for n in names] + [f"rule_{n}_all" for n in names]
+
+
+def _sentences_of(section) -> list[Sentence]:
+    if section.sentences:
+        return list(section.sentences)
+    from ..extract.sentences import split_sentences
+
+    return split_sentences(section.text)
+
+
+def _document_key(document: Document, matcher: RuleMatcher) -> str:
+    h = hashlib.sha1()
+    for lx in matcher.lexicons:
+        h.update(repr((lx.name, lx.terms, lx.patterns)).encode())
+    for s in document.sections:
+        h.update(b"\0" + s.name.encode() + b"\0" + s.text.encode("utf-8", "replace"))
+    return h.hexdigest()
+
+
+class _Cache(OrderedDict):
+    def get_or(self, key, make):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        value = self[key] = make()
+        if len(self) > _CACHE_SIZE:
+            self.popitem(last=False)
+        return value
+
+
+_cache = _Cache()
+
+
+def _analyse(document: Document, matcher: RuleMatcher) -> tuple[str, dict, list[SentenceInfo]]:
+    sections = [s for s in document.sections if s.name not in BODY_EXCLUDED and s.text and s.text.strip()]
+    per_section = matcher.match_many([s.text for s in sections])
+    infos: list[SentenceInfo] = []
+    front_counts = dict.fromkeys(matcher.names, 0)
+    all_counts = dict.fromkeys(matcher.names, 0)
+    for section, matches in zip(sections, per_section):
+        sents = _sentences_of(section)
+        i = 0
+        bucket: list[list[Match]] = [[] for _ in sents]
+        for m in matches:
+            while i < len(sents) and sents[i].end <= m.start:
+                i += 1
+            j = i if i < len(sents) else len(sents) - 1
+            if j >= 0 and sents[j].start <= m.start < max(sents[j].end, m.start + 1):
+                bucket[j].append(m)
+            all_counts[m.lexicon] += 1
+            if section.name in FRONT_SECTIONS:
+                front_counts[m.lexicon] += 1
+        infos.extend(SentenceInfo(section.name, s, b) for s, b in zip(sents, bucket))
+    front = [s.text for s in sections if s.name in FRONT_SECTIONS]
+    if not any(s.name == "abstract" for s in sections):
+        body = " ".join(s.text for s in sections if s.name not in FRONT_SECTIONS)
+        front.append(body[:FALLBACK_FRONT_CHARS])
+    n_sent = max(len(infos), 10)
+    row = {"front": "\n".join(t for t in front if t)}
+    for name in matcher.names:
+        row[f"rule_{name}_front"] = math.log1p(front_counts[name])
+    for name in matcher.names:
+        row[f"rule_{name}_all"] = math.log1p(10.0 * all_counts[name] / n_sent)
+    return row["front"], row, infos
+
+
+def featurize(documents: list[Document], matcher: RuleMatcher) -> DocumentFeatures:
+    """Feature rows and sentence matches for ``documents`` (memoised by content and lexicons)."""
+    rows, sentences = [], []
+    for document in documents:
+        _, row, infos = _cache.get_or(_document_key(document, matcher), lambda d=document: _analyse(d, matcher))
+        rows.append(row)
+        sentences.append(infos)
+    columns = ["front"] + rule_columns(matcher.names)
+    frame = pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
+    frame["front"] = frame["front"].fillna("").astype(object)
+    for c in columns[1:]:
+        frame[c] = frame[c].astype(float)
+    return DocumentFeatures(frame, sentences)
+
+
+def sentence_frame(infos: list[SentenceInfo], names: list[str]) -> pd.DataFrame:
+    """One row per sentence in the document table's layout: the sentence alone as a tiny document."""
+    rows = []
+    for info in infos:
+        counts = dict.fromkeys(names, 0)
+        for m in info.matches:
+            counts[m.lexicon] += 1
+        row = {"front": info.sentence.text}
+        for n in names:
+            row[f"rule_{n}_front"] = math.log1p(counts[n])
+        for n in names:
+            row[f"rule_{n}_all"] = math.log1p(counts[n])
+        rows.append(row)
+    columns = ["front"] + rule_columns(names)
+    frame = pd.DataFrame(rows, columns=columns)
+    for c in columns[1:]:
+        frame[c] = frame[c].astype(float)
+    return frame

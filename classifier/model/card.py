@@ -1,0 +1,94 @@
+"""The model card: what the model was trained on, how well it did in cross-validation, with what."""
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+
+
+def library_versions() -> dict:
+    import numpy, pandas, scipy, sklearn, skops, spacy
+
+    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "numpy": numpy.__version__,
+            "scipy": scipy.__version__, "pandas": pandas.__version__, "spacy": spacy.__version__,
+            "skops": skops.__version__}
+
+
+def label_counts(labels, ids) -> dict:
+    """{task: {source: {value: n}}} over the labelled rows whose text was available for training."""
+    frame = labels.copy()
+    if "id" in frame.columns:
+        frame = frame.set_index("id")
+    frame = frame[frame.index.isin(set(ids))]
+    out = {}
+    for task in ("role", "phases", "boundary_spanner"):
+        if task not in frame.columns:
+            continue
+        src = frame.get(f"{task}_source")
+        per = {}
+        for i, value in frame[task].items():
+            if value is None or str(value).strip() in ("", "nan"):
+                continue
+            s = str(src[i]) if src is not None and str(src[i]).strip() not in ("", "nan") else "unspecified"
+            per.setdefault(s, {}).setdefault(str(value), 0)
+            per[s][str(value)] += 1
+        out[task] = per
+    return out
+
+
+def make_card(model, *, labels, documents, label_path="", text_paths=(), cv=None, name="peer-charting") -> dict:
+    ids = [d.id for d in documents]
+    return {
+        "name": name,
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "task": "charting peer-worker studies: role, service-cycle phases, boundary-spanner language",
+        "codebook": "../shared/codebook.md (Akerblom & Ness 2023 scoping review)",
+        "data": {"labels": str(label_path), "texts": [str(p) for p in text_paths], "n_documents": len(documents),
+                 "n_trained": dict(model.n_train_), "text_used": "title + abstract (records); full texts use "
+                 "title + abstract for TF-IDF and every non-reference section for rule features"},
+        "label_counts": label_counts(labels, ids),
+        "params": {k: v for k, v in model.get_params().items() if k != "lexicons"},
+        "estimators": dict(model.kinds_),
+        "lexicons": {d["name"]: len(d.get("terms", [])) + len(d.get("patterns", [])) for d in model.lexicon_data_},
+        "cv": cv or {},
+        "libraries": library_versions(),
+        "intended_use": "screening aid for reviewers: every label comes with a probability and evidence "
+                        "sentences; a person confirms or corrects it (python -m classifier review/serve).",
+    }
+
+
+def render_markdown(card: dict) -> str:
+    lines = [f"# Model card: {card.get('name', 'model')}", "", f"Trained {card.get('date', '?')}.", ""]
+    if card.get("task"):
+        lines += [f"**Task.** {card['task']} ({card.get('codebook', '')}).", ""]
+    data = card.get("data", {})
+    if data:
+        lines += ["## Data", "", f"- labels: `{data.get('labels', '')}`",
+                  f"- texts: {', '.join('`%s`' % t for t in data.get('texts', []))} ({data.get('n_documents', 0)} documents)",
+                  f"- labelled documents per estimator: {data.get('n_trained', {})}",
+                  f"- text used: {data.get('text_used', '')}", ""]
+    counts = card.get("label_counts", {})
+    if counts:
+        lines += ["## Label counts by source", "", "| task | source | counts |", "|---|---|---|"]
+        for task, per in counts.items():
+            for src, vals in per.items():
+                lines.append(f"| {task} | {src} | " + ", ".join(f"{k}: {v}" for k, v in sorted(vals.items())) + " |")
+        lines.append("")
+    cv = card.get("cv", {})
+    if cv:
+        lines += ["## Cross-validated performance", "", f"{cv.get('scheme', '')}", "",
+                  "| task | macro-F1 | accuracy | kappa | majority macro-F1 |", "|---|---|---|---|---|"]
+        for task, m in cv.get("tasks", {}).items():
+            lines.append(f"| {task} | {m.get('macro_f1', float('nan')):.3f} | {m.get('accuracy', float('nan')):.3f} | "
+                         f"{m.get('kappa', float('nan')):.3f} | {m.get('majority_macro_f1', float('nan')):.3f} |")
+        lines.append("")
+    if card.get("estimators"):
+        lines += ["## Estimators", ""] + [f"- {k}: {v}" for k, v in card["estimators"].items()] + [""]
+    if card.get("params"):
+        lines += ["## Parameters", "", "```", *(f"{k} = {v!r}" for k, v in card["params"].items()), "```", ""]
+    if card.get("lexicons"):
+        lines += ["## Lexicons (terms + patterns)", ""] + [f"- {k}: {v}" for k, v in card["lexicons"].items()] + [""]
+    if card.get("libraries"):
+        lines += ["## Libraries", ""] + [f"- {k} {v}" for k, v in card["libraries"].items()] + [""]
+    if card.get("intended_use"):
+        lines += ["## Intended use", "", card["intended_use"], ""]
+    return "\n".join(lines)

@@ -1,0 +1,250 @@
+"""``ChartingModel``: role (3 classes), phases (one-vs-rest), boundary_spanner (binary), with evidence.
+
+scikit-learn conventions: parameters in ``__init__``, nothing learned until ``fit``; fitted attributes
+end in ``_``. The rule matcher (spaCy) is rebuilt on demand from the lexicon data the model carries, so
+a saved model holds only plain data and scikit-learn estimators.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..document import Document
+from ..features.lexicons import Lexicon, load_lexicons
+from ..features.rules import RuleMatcher
+from ..features.table import featurize, rule_columns
+from ..schema import tasks
+from . import evidence as ev
+from .estimators import fit_calibrated, make_pipeline, predict_proba
+from .rules_baseline import rules_predict_row
+
+ROLE_VALUES = ("pre_determined", "peer_support", "co_creation")
+PHASE_VALUES = ("commissioning", "design", "delivery", "assessment")
+INFERRED = "review_inferred"
+
+
+class NotFittedError(RuntimeError):
+    pass
+
+
+class ChartingModel:
+    """Predicts the three charting tasks of ``../shared/codebook.md`` for Documents.
+
+    Parameters: ``C`` (inverse regularisation of the logistic models), ``rule_weight`` (scale of the
+    lexicon features), ``use_tfidf``/``use_rules`` (feature families), ``char_ngrams``, ``class_weight``
+    (``"balanced"`` or ``None``), ``calibration`` (``"sigmoid"``, ``"isotonic"``, ``"none"``),
+    ``use_inferred`` (train on labels inferred from the review's counts), ``min_positives`` (below it a
+    binary target is modelled from rule features only), ``evidence_k`` (sentences per task),
+    ``lexicons`` (list of lexicon dicts; default the packaged ``data/lexicons``).
+    """
+
+    def __init__(self, C=1.0, rule_weight=1.0, use_tfidf=True, use_rules=True, char_ngrams=False,
+                 class_weight="balanced", calibration="sigmoid", use_inferred=True, min_positives=6,
+                 evidence_k=3, lexicons=None, random_state=0):
+        self.C = C
+        self.rule_weight = rule_weight
+        self.use_tfidf = use_tfidf
+        self.use_rules = use_rules
+        self.char_ngrams = char_ngrams
+        self.class_weight = class_weight
+        self.calibration = calibration
+        self.use_inferred = use_inferred
+        self.min_positives = min_positives
+        self.evidence_k = evidence_k
+        self.lexicons = lexicons
+        self.random_state = random_state
+
+    # -- scikit-learn style parameter access -------------------------------------------------------
+    PARAMS = ("C", "rule_weight", "use_tfidf", "use_rules", "char_ngrams", "class_weight", "calibration",
+              "use_inferred", "min_positives", "evidence_k", "lexicons", "random_state")
+
+    def get_params(self, deep=False) -> dict:
+        return {p: getattr(self, p) for p in self.PARAMS}
+
+    def set_params(self, **params):
+        for k, v in params.items():
+            if k not in self.PARAMS:
+                raise ValueError(f"unknown parameter {k!r}")
+            setattr(self, k, v)
+        return self
+
+    # -- persistence hooks: never store the spaCy matcher ------------------------------------------
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_matcher", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def _get_matcher(self) -> RuleMatcher:
+        m = self.__dict__.get("_matcher")
+        if m is None:
+            m = self._matcher = RuleMatcher([Lexicon.from_dict(d) for d in self.lexicon_data_])
+        return m
+
+    # -- training -----------------------------------------------------------------------------------
+    def _targets(self, labels: pd.DataFrame, ids: list[str]) -> dict[str, pd.Series]:
+        """Per-task label Series aligned to ``ids`` (None = unknown), inferred labels dropped if asked."""
+        T = tasks()
+        labels = labels.copy()
+        if "id" in labels.columns:
+            labels = labels.set_index("id")
+        labels.index = labels.index.astype(str)
+        labels = labels[~labels.index.duplicated(keep="last")]
+        out = {}
+        for task in ("role", "phases", "boundary_spanner"):
+            if task not in labels.columns:
+                out[task] = pd.Series([None] * len(ids), index=ids, dtype=object)
+                continue
+            col = labels[task].map(T[task].parse)
+            src = f"{task}_source"
+            if not self.use_inferred and src in labels.columns:
+                col = col.where(labels[src].astype(str) != INFERRED, None)
+            out[task] = col.reindex(ids).astype(object).where(lambda s: s.notna(), None)
+        return out
+
+    def fit(self, documents: list[Document], labels: pd.DataFrame) -> "ChartingModel":
+        lex = self.lexicons if self.lexicons is not None else [lx.to_dict() for lx in load_lexicons()]
+        self.lexicon_data_ = [dict(d) for d in lex]
+        self.__dict__.pop("_matcher", None)
+        ids = [d.id or d.source for d in documents]
+        targets = self._targets(labels, ids)
+        table = featurize(documents, self._get_matcher()).frame
+        self.rule_columns_ = rule_columns(self._get_matcher().names)
+        self.estimators_ = {}
+        self.kinds_ = {}
+        self.n_train_ = {}
+        base = dict(C=self.C, rule_weight=self.rule_weight, char_ngrams=self.char_ngrams,
+                    class_weight=self.class_weight, random_state=self.random_state)
+
+        def fit_target(name, y, *, rare):
+            mask = y.notna().to_numpy()
+            if mask.sum() == 0:
+                raise ValueError(f"no labelled documents for {name}: check the labels file and the text ids")
+            X, yy = table.loc[mask].reset_index(drop=True), y[mask].astype(str).to_numpy()
+            use_tfidf = self.use_tfidf and not (rare and self.use_rules)
+            pipe = make_pipeline(self.rule_columns_, use_tfidf=use_tfidf, use_rules=self.use_rules, **base)
+            est = fit_calibrated(pipe, X, yy, calibration=self.calibration, random_state=self.random_state)
+            self.estimators_[name] = est
+            self.kinds_[name] = type(est).__name__ + ("" if use_tfidf else " (rules only)")
+            self.n_train_[name] = int(mask.sum())
+
+        fit_target("role", targets["role"], rare=False)
+        phases = targets["phases"]
+        for value in PHASE_VALUES:
+            y = phases.map(lambda c, v=value: None if c is None else ("true" if v in c.split(";") else "false"))
+            n_pos = int((y == "true").sum())
+            fit_target(f"phase_{value}", y, rare=n_pos < self.min_positives)
+        fit_target("boundary_spanner", targets["boundary_spanner"], rare=False)
+        self.classes_ = {k: [str(c) for c in est.classes_] for k, est in self.estimators_.items()}
+        return self
+
+    # -- prediction ---------------------------------------------------------------------------------
+    def _check(self):
+        if not hasattr(self, "estimators_"):
+            raise NotFittedError("this ChartingModel is not fitted yet: call fit() or load_model()")
+
+    def predict_proba_table(self, documents: list[Document]) -> pd.DataFrame:
+        """Probabilities only (no evidence): columns p_role_*, p_phase_*, p_boundary_spanner."""
+        self._check()
+        table = featurize(documents, self._get_matcher()).frame
+        return self._proba(table)
+
+    def _proba(self, table: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame(index=range(len(table)))
+        if len(table) == 0:
+            return out
+        P = predict_proba(self.estimators_["role"], table)
+        classes = self.classes_["role"]
+        for v in ROLE_VALUES:
+            out[f"p_role_{v}"] = P[:, classes.index(v)] if v in classes else 0.0
+        for v in PHASE_VALUES:
+            name = f"phase_{v}"
+            P = predict_proba(self.estimators_[name], table)
+            cl = self.classes_[name]
+            out[f"p_phase_{v}"] = P[:, cl.index("true")] if "true" in cl else 0.0
+        P = predict_proba(self.estimators_["boundary_spanner"], table)
+        cl = self.classes_["boundary_spanner"]
+        out["p_boundary_spanner"] = P[:, cl.index("true")] if "true" in cl else 0.0
+        return out
+
+    @staticmethod
+    def decide(row) -> dict:
+        """Labels from one row of probabilities."""
+        roles = {v: float(row[f"p_role_{v}"]) for v in ROLE_VALUES}
+        role = max(roles, key=roles.get)
+        chosen = [v for v in PHASE_VALUES if float(row[f"p_phase_{v}"]) >= 0.5]
+        if not chosen:
+            chosen = [max(PHASE_VALUES, key=lambda v: float(row[f"p_phase_{v}"]))]
+        return {"role": role, "role_confidence": roles[role], "phases": ";".join(chosen),
+                "boundary_spanner": "true" if float(row["p_boundary_spanner"]) >= 0.5 else "false"}
+
+    def predict(self, documents: list[Document]) -> list[dict]:
+        """One prediction dict per document (``docs/ARCHITECTURE.md``), with evidence sentences."""
+        self._check()
+        documents = list(documents)
+        feats = featurize(documents, self._get_matcher())
+        probs = self._proba(feats.frame)
+        names = self._get_matcher().names
+        out = []
+        for i, doc in enumerate(documents):
+            base = _base(doc)
+            if not feats.frame.loc[i, "front"].strip() and not feats.sentences[i]:
+                base.update(status="error", error=f"{base['id']}: no text to classify (empty title and abstract)")
+                out.append(base)
+                continue
+            row = probs.iloc[i]
+            pred = {k: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v)
+                    for k, v in self.decide(row).items()}
+            base.update(role=pred["role"], role_confidence=pred["role_confidence"])
+            for v in ROLE_VALUES:
+                base[f"p_role_{v}"] = round(float(row[f"p_role_{v}"]), 4)
+            base["phases"] = pred["phases"]
+            for v in PHASE_VALUES:
+                base[f"p_phase_{v}"] = round(float(row[f"p_phase_{v}"]), 4)
+            base["boundary_spanner"] = pred["boundary_spanner"]
+            base["p_boundary_spanner"] = round(float(row["p_boundary_spanner"]), 4)
+            base["evidence"] = self._evidence(feats.sentences[i], names, pred)
+            out.append(base)
+        return out
+
+    def _evidence(self, infos, names, pred) -> dict:
+        k = self.evidence_k
+        if not infos:
+            return {"role": [], "phases": [], "boundary_spanner": []}
+        frame = ev.sentence_table(infos, names)
+        role = ev.pick(infos, ev.linear_scores(self.estimators_["role"], frame, pred["role"]), k)
+        phase_items = []
+        for v in pred["phases"].split(";"):
+            est = self.estimators_[f"phase_{v}"]
+            scores = ev.linear_scores(est, frame, "true")
+            if scores is None:  # constant prior: sentences matching the phase's lexicons
+                lex = {d["name"] for d in self.lexicon_data_ if "phases" in d.get("tasks", [])
+                       and (d["name"] == v or v == "delivery" and "role" in d.get("tasks", []))}
+                if v == "delivery":
+                    lex = {d["name"] for d in self.lexicon_data_ if "role" in d.get("tasks", [])}
+                scores = ev.rule_scores(infos, lex)
+            phase_items += ev.pick(infos, scores, k, label=v)
+        phase_items.sort(key=lambda e: -e["score"])
+        bs = ev.pick(infos, ev.linear_scores(self.estimators_["boundary_spanner"], frame, pred["boundary_spanner"]), k)
+        return {"role": role, "phases": phase_items[:k], "boundary_spanner": bs}
+
+    def rules_predict(self, documents: list[Document]) -> list[dict]:
+        """The rules-only baseline: fixed decisions from lexicon matches, same dict shape as predict."""
+        lex = (self.__dict__.get("lexicon_data_") or
+               (self.lexicons if self.lexicons is not None else [lx.to_dict() for lx in load_lexicons()]))
+        matcher = self.__dict__.get("_matcher") if hasattr(self, "lexicon_data_") else None
+        if matcher is None:
+            matcher = RuleMatcher([Lexicon.from_dict(d) for d in lex])
+        feats = featurize(list(documents), matcher)
+        out = []
+        for i, doc in enumerate(documents):
+            base = _base(doc)
+            base.update(rules_predict_row(feats.frame.iloc[i], feats.sentences[i], self.evidence_k))
+            out.append(base)
+        return out
+
+
+def _base(doc: Document) -> dict:
+    return {"id": doc.id or doc.source, "source": doc.source, "title": doc.title, "status": "ok", "error": ""}

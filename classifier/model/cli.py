@@ -1,0 +1,85 @@
+"""``python train.py --labels CSV --texts PATH [PATH ...] --out MODEL`` (also ``python -m classifier train``).
+
+Fits a ChartingModel on the labelled studies whose text is found, cross-validates it for the model card
+(unless ``--cv-repeats 0``) and writes the model directory. Exit 0 on success, 2 when nothing could run.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python train.py", description="Train a charting model directory.")
+    ap.add_argument("--labels", required=True, help="annotations CSV (id, role, phases, boundary_spanner, ...)")
+    ap.add_argument("--texts", required=True, nargs="+",
+                    help="records files (.jsonl/.csv/.tsv/.xlsx/.ris) and/or directories of <id>.pdf/<id>.txt")
+    ap.add_argument("--out", required=True, help="model directory to write (e.g. models/peer-charting)")
+    ap.add_argument("--lexicons", help="directory of lexicon *.yml files (default: the packaged ones)")
+    ap.add_argument("--no-inferred", action="store_true", help="ignore labels inferred from the review's counts")
+    ap.add_argument("--C", type=float, default=None, help="inverse regularisation strength (default 1.0)")
+    ap.add_argument("--rule-weight", type=float, default=None, help="weight of the lexicon features (default 1.0)")
+    ap.add_argument("--char-ngrams", action="store_true", help="add character 3-5-gram TF-IDF")
+    ap.add_argument("--cv-repeats", type=int, default=0, help="repeats of stratified CV for the model card (0: skip)")
+    ap.add_argument("--name", default=None, help="model name for the card (default: the directory name)")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from ..features.lexicons import LexiconError, load_lexicons
+    from .card import make_card
+    from .charting import ChartingModel
+    from .labels import LabelsError, read_labels
+    from .persist import ModelError, save_model
+    from .texts import load_texts
+    from .defaults import DEFAULT_PARAMS
+
+    try:
+        labels = read_labels(args.labels)
+        lexicons = [lx.to_dict() for lx in load_lexicons(args.lexicons)] if args.lexicons else None
+    except (LabelsError, LexiconError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    docs, problems = load_texts(args.texts)
+    for p in problems:
+        print(f"warning: {p}", file=sys.stderr)
+    task_cols = [t for t in ("role", "phases", "boundary_spanner") if t in labels.columns]
+    has_label = labels[task_cols].notna().any(axis=1)
+    labelled_ids = set(labels.index[has_label])
+    labelled = [d for d in docs if d.id in labelled_ids]
+    if not labelled:
+        print(f"error: none of the {len(docs)} texts has a label in {args.labels} (ids must match)", file=sys.stderr)
+        return 2
+    params = dict(DEFAULT_PARAMS)
+    params.update(lexicons=lexicons, use_inferred=not args.no_inferred)
+    if args.C is not None:
+        params["C"] = args.C
+    if args.rule_weight is not None:
+        params["rule_weight"] = args.rule_weight
+    if args.char_ngrams:
+        params["char_ngrams"] = True
+    print(f"training on {len(labelled)} labelled documents ({len(docs)} texts read)", file=sys.stderr)
+    t0 = time.perf_counter()
+    try:
+        model = ChartingModel(**params).fit(labelled, labels.reset_index())
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"fitted in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    cv = None
+    if args.cv_repeats > 0:
+        from ..evaluate.cv import cv_summary
+
+        cv = cv_summary(labelled, labels.reset_index(), params, repeats=args.cv_repeats)
+    card = make_card(model, labels=labels.reset_index(), documents=labelled, label_path=args.labels,
+                     text_paths=args.texts, cv=cv, name=args.name or Path(args.out).name)
+    try:
+        save_model(model, args.out, card)
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}")
+    return 0

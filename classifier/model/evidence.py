@@ -1,0 +1,63 @@
+"""Evidence: the sentences that pushed a prediction most.
+
+A sentence is scored as a tiny document: its TF-IDF and rule-feature vector (``features.table.
+sentence_frame``) times the linear model's weights for the predicted value (averaged over the
+calibration ensemble). Where the estimator is a constant prior, rule matches of the task's lexicons score
+the sentence instead. Sentences are verbatim ``section.text[start:end]`` and never from references.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..features.table import SentenceInfo, sentence_frame
+from .estimators import members
+
+
+def linear_scores(estimator, frame, value) -> np.ndarray | None:
+    """Per-row contribution towards class ``value`` (without intercept), or None if not linear."""
+    pipes = members(estimator)
+    if not pipes or len(frame) == 0:
+        return None
+    total = np.zeros(len(frame))
+    for pipe in pipes:
+        clf = pipe.named_steps["clf"]
+        X = pipe.named_steps["features"].transform(frame)
+        coef = np.asarray(clf.coef_)
+        classes = list(clf.classes_)
+        if coef.shape[0] == 1:          # binary: coef points to classes[1]
+            w = coef[0] if value == classes[1] else -coef[0]
+        else:
+            k = classes.index(value)
+            w = coef[k] - coef.mean(axis=0)
+        total += np.asarray(X @ w).ravel()
+    return total / len(pipes)
+
+
+def rule_scores(infos: list[SentenceInfo], lexicons: set[str]) -> np.ndarray:
+    return np.array([float(sum(1 for m in i.matches if m.lexicon in lexicons)) for i in infos])
+
+
+def pick(infos: list[SentenceInfo], scores: np.ndarray, k: int = 3, label: str | None = None) -> list[dict]:
+    out = []
+    if scores is None or len(infos) == 0:
+        return out
+    order = np.argsort(-scores, kind="stable")
+    seen = set()
+    for i in order:
+        if scores[i] <= 0 or len(out) >= k:
+            break
+        info = infos[i]
+        key = (info.section, info.sentence.start)
+        if key in seen:
+            continue
+        seen.add(key)
+        item = {"text": info.sentence.text, "section": info.section, "start": int(info.sentence.start),
+                "end": int(info.sentence.end), "score": round(float(scores[i]), 4)}
+        if label:
+            item["label"] = label
+        out.append(item)
+    return out
+
+
+def sentence_table(infos: list[SentenceInfo], names: list[str]):
+    return sentence_frame(infos, names)

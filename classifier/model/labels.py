@@ -1,0 +1,43 @@
+"""Reading ``annotations/labels.csv`` (format in ``../shared/design.md``) with clear errors."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..schema import tasks
+
+
+class LabelsError(Exception):
+    """A labels file that cannot be used (one-line message naming the file, row and column)."""
+
+
+def read_labels(path) -> pd.DataFrame:
+    """Labels indexed by id; task cells canonical (``Task.parse``) or None; other columns kept as text."""
+    path = Path(path)
+    if not path.is_file():
+        raise LabelsError(f"{path}: no such labels file")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise LabelsError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+    cols = {c.strip().lower(): c for c in frame.columns}
+    if "id" not in cols:
+        raise LabelsError(f"{path}: no 'id' column")
+    frame = frame.rename(columns={v: k for k, v in cols.items()})
+    T = tasks()
+    if not any(t in frame.columns for t in T):
+        raise LabelsError(f"{path}: no task column (expected some of {', '.join(T)})")
+    for task in T:
+        if task not in frame.columns:
+            continue
+        values = []
+        for i, cell in enumerate(frame[task], start=2):
+            try:
+                values.append(T[task].parse(cell))
+            except ValueError as exc:
+                raise LabelsError(f"{path} row {i} column {task}: {exc}") from None
+        frame[task] = pd.Series(values, index=frame.index, dtype=object)
+    frame["id"] = frame["id"].str.strip()
+    frame = frame[frame["id"] != ""]
+    return frame.drop_duplicates("id", keep="last").set_index("id")

@@ -1,0 +1,126 @@
+"""Safe persistence: skops files loaded only when every type in them is on the project's trusted list.
+
+A model directory holds ``model.skops`` (the fitted ChartingModel), ``model_card.json`` and
+``MODEL_CARD.md``. Nothing in it can run code on load: ``skops.io.get_untrusted_types`` lists the types
+the file would build, and any type not in ``TRUSTED_TYPES`` makes ``load_model`` refuse with a one-line
+``ModelError``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_MODEL = REPO / "models" / "peer-charting"
+MODEL_FILE = "model.skops"
+CARD_JSON = "model_card.json"
+CARD_MD = "MODEL_CARD.md"
+
+# Every type a ChartingModel file may contain beyond skops' own defaults (builtins, numpy arrays).
+TRUSTED_TYPES = frozenset({
+    "classifier.model.charting.ChartingModel",
+    "classifier.features.tfidf.CompactTfidfVectorizer",
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.isotonic.IsotonicRegression",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.dummy.DummyClassifier",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.model_selection._split.StratifiedKFold",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.utils._bunch.Bunch",
+    "builtins.slice",
+    "numpy.dtype",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.ndarray",
+    "numpy.str_",
+    "numpy.bool_",
+    "scipy.sparse._csr.csr_matrix",
+    "scipy.sparse._csc.csc_matrix",
+})
+
+
+class ModelError(Exception):
+    """A model that cannot be loaded or saved (one-line message naming the file)."""
+
+
+def default_model_path() -> Path:
+    env = os.environ.get("PEER_CHARTING_MODEL")
+    return Path(env) if env else DEFAULT_MODEL
+
+
+def _model_file(path: Path) -> Path:
+    return path / MODEL_FILE if path.is_dir() else path
+
+
+def check_trusted(file: Path) -> list[str]:
+    """The file's non-default types, after checking every one is trusted; raises ModelError otherwise."""
+    import skops.io as sio
+
+    try:
+        types = sio.get_untrusted_types(file=str(file))
+    except Exception as exc:  # a corrupt or foreign file
+        raise ModelError(f"{file}: not a readable model file ({type(exc).__name__}: {exc})".splitlines()[0]) from None
+    foreign = sorted(set(types) - TRUSTED_TYPES)
+    if foreign:
+        raise ModelError(f"{file}: refused to load: it contains types outside the project's trusted list "
+                         f"({', '.join(foreign[:5])}{' ...' if len(foreign) > 5 else ''})")
+    return list(types)
+
+
+def load_model(path: str | Path | None = None):
+    """The fitted ``ChartingModel`` in ``path`` (a model directory or .skops file; None = shipped model)."""
+    import skops.io as sio
+
+    from .charting import ChartingModel
+
+    path = Path(path) if path is not None else default_model_path()
+    file = _model_file(path)
+    if not file.is_file():
+        hint = " (train one with: python train.py --labels annotations/labels.csv --texts ... --out DIR)"
+        raise ModelError(f"{file}: no model file{hint}")
+    trusted = check_trusted(file)
+    try:
+        model = sio.load(str(file), trusted=trusted)
+    except Exception as exc:
+        raise ModelError(f"{file}: cannot load model ({type(exc).__name__}: {exc})".splitlines()[0]) from None
+    if not isinstance(model, ChartingModel) or not hasattr(model, "estimators_"):
+        raise ModelError(f"{file}: not a fitted ChartingModel")
+    return model
+
+
+def save_model(model, directory: str | Path, card: dict | None = None) -> Path:
+    """Write ``model.skops`` + model card into ``directory`` (created; files replaced atomically)."""
+    import skops.io as sio
+
+    from .card import render_markdown
+
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(f"{directory}: cannot create model directory ({exc.strerror or exc})") from None
+    if not hasattr(model, "estimators_"):
+        raise ModelError(f"{directory}: refusing to save an unfitted model")
+    card = dict(card or {})
+    payloads = {MODEL_FILE: sio.dumps(model),
+                CARD_JSON: (json.dumps(card, indent=2, sort_keys=False, default=str) + "\n").encode("utf-8"),
+                CARD_MD: render_markdown(card).encode("utf-8")}
+    for name, data in payloads.items():
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, directory / name)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise ModelError(f"{directory / name}: cannot write ({exc.strerror or exc})") from None
+    check_trusted(directory / MODEL_FILE)  # what we wrote must load
+    return directory

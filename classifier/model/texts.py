@@ -1,0 +1,65 @@
+"""Training texts: record files (.jsonl/.csv/.tsv/.xlsx/.ris) and directories (or single files) of
+PDFs / .txt, all turned into Documents. Bad inputs become one-line messages, never exceptions."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..document import Document
+from ..io import RECORD_SUFFIXES, read_records
+from ..io.records import RecordError
+
+DOC_SUFFIXES = (".pdf", ".txt")
+
+
+def _load_file(path: Path) -> Document:
+    from ..extract import load_document  # the extraction stage (PDF / txt -> Document)
+
+    doc = load_document(path)
+    if not doc.id:
+        doc.id = path.stem
+    return doc
+
+
+def load_texts(paths) -> tuple[list[Document], list[str]]:
+    """Documents from every path (first occurrence of an id wins) and the problems met, one line each."""
+    docs: list[Document] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+
+    def add(doc: Document, where: str):
+        if doc.id in seen:
+            problems.append(f"{where}: id {doc.id!r} already read from an earlier input; skipped")
+            return
+        seen.add(doc.id)
+        docs.append(doc)
+
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.suffix.lower() in DOC_SUFFIXES and p.is_file())
+            if not files:
+                problems.append(f"{path}: no .pdf or .txt files found")
+            for f in files:
+                try:
+                    add(_load_file(f), str(f))
+                except Exception as exc:  # ExtractionError and anything unexpected: one line, go on
+                    problems.append(str(exc).splitlines()[0] if str(exc) else f"{f}: {type(exc).__name__}")
+        elif path.suffix.lower() in RECORD_SUFFIXES:
+            try:
+                for rec in read_records(path):
+                    if rec.error:
+                        problems.append(rec.error)
+                    else:
+                        add(rec.to_document(), f"{path.name} {rec.where}")
+            except RecordError as exc:
+                problems.append(str(exc))
+        elif path.suffix.lower() in DOC_SUFFIXES and path.is_file():
+            try:
+                add(_load_file(path), str(path))
+            except Exception as exc:
+                problems.append(str(exc).splitlines()[0] if str(exc) else f"{path}: {type(exc).__name__}")
+        elif not path.exists():
+            problems.append(f"{path}: no such file or directory")
+        else:
+            problems.append(f"{path}: not a text input (expected a directory, .pdf, .txt or {', '.join(RECORD_SUFFIXES)})")
+    return docs, problems

@@ -1,0 +1,217 @@
+"""ChartingModel on real corpus abstracts (read from ../shared at run time): fit, predict, evidence,
+safe save/load (a crafted model file is refused), the shipped model, and train.py."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from classifier.document import Document, Section
+from classifier.io import read_records
+from classifier.model import ChartingModel, ModelError, load_model, save_model
+
+REPO = Path(__file__).resolve().parents[1]
+LABELS = REPO / "annotations" / "labels.csv"
+KEYS = ["id", "source", "title", "status", "error", "role", "role_confidence", "p_role_pre_determined",
+        "p_role_peer_support", "p_role_co_creation", "phases", "p_phase_commissioning", "p_phase_design",
+        "p_phase_delivery", "p_phase_assessment", "boundary_spanner", "p_boundary_spanner", "evidence"]
+
+
+@pytest.fixture(scope="module")
+def corpus_docs(corpus_dir):
+    docs = [r.to_document() for f in ("studies.jsonl", "charted_studies.jsonl")
+            for r in read_records(corpus_dir / f) if not r.error]
+    return {d.id: d for d in docs}
+
+
+@pytest.fixture(scope="module")
+def labels():
+    return pd.read_csv(LABELS, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def small(corpus_docs, labels):
+    """A small fixture: every co-creation study plus the first peer-support/pre-determined ones."""
+    lab = labels[labels["id"].isin(corpus_docs) & (labels["role"] != "")]
+    pick = pd.concat([lab[lab.role == "co_creation"], lab[lab.role == "pre_determined"].head(12),
+                      lab[lab.role == "peer_support"].head(24)])
+    docs = [corpus_docs[i] for i in pick["id"]]
+    return docs, pick
+
+
+@pytest.fixture(scope="module")
+def fitted(small):
+    docs, lab = small
+    return ChartingModel().fit(docs, lab)
+
+
+def test_prediction_dicts_follow_the_contract(fitted, small):
+    docs, _ = small
+    preds = fitted.predict(docs[:8])
+    assert [p["id"] for p in preds] == [d.id for d in docs[:8]]
+    for p in preds:
+        assert list(p) == KEYS
+        assert p["status"] == "ok" and p["error"] == ""
+        roles = {v: p[f"p_role_{v}"] for v in ("pre_determined", "peer_support", "co_creation")}
+        assert abs(sum(roles.values()) - 1) < 1e-3
+        assert p["role"] == max(roles, key=roles.get) and p["role_confidence"] == roles[p["role"]]
+        assert all(0 <= p[k] <= 1 for k in KEYS if k.startswith("p_"))
+        assert p["boundary_spanner"] in ("true", "false")
+        assert set(p["phases"].split(";")) <= {"commissioning", "design", "delivery", "assessment"}
+        assert set(p["evidence"]) == {"role", "phases", "boundary_spanner"}
+    assert sum(1 for p in preds if p["evidence"]["role"]) >= 6
+
+
+def test_learns_the_training_roles(fitted, small):
+    docs, lab = small
+    preds = fitted.predict(docs)
+    truth = dict(zip(lab["id"], lab["role"]))
+    correct = sum(p["role"] == truth[p["id"]] for p in preds)
+    assert correct / len(preds) >= 0.8
+
+
+def test_evidence_is_verbatim_and_never_from_references(fitted, small):
+    docs, _ = small
+    doc = docs[0]
+    refs = Section("references", "References", "Smith J. Peer navigators bridge and link services: "
+                   "advocacy, brokering and liaison in co-designed, manualised programmes. 2019.")
+    full = Document(source="x.pdf", id="with_refs", sections=list(doc.sections) + [refs])
+    for p, d in ((fitted.predict([full])[0], full), (fitted.rules_predict([full])[0], full)):
+        texts = {s.name: s.text for s in d.sections}
+        items = [e for task in p["evidence"].values() for e in task]
+        assert items
+        for e in items:
+            assert e["section"] != "references"
+            assert texts[e["section"]][e["start"]:e["end"]] == e["text"]
+
+
+def test_references_do_not_change_the_prediction(fitted, small):
+    docs, _ = small
+    doc = docs[3]
+    refs = Section("references", "References", "Bridging and navigating: co-design boards. " * 20)
+    plus = Document(source="y.pdf", id=doc.id, sections=list(doc.sections) + [refs])
+    a, b = fitted.predict([doc])[0], fitted.predict([plus])[0]
+    assert {k: a[k] for k in KEYS[5:-1]} == {k: b[k] for k in KEYS[5:-1]}
+
+
+def test_empty_document_is_an_error_row_not_an_exception(fitted):
+    p = fitted.predict([Document(source="empty.txt", id="empty")])[0]
+    assert p["status"] == "error" and "no text" in p["error"]
+
+
+def test_save_and_fresh_load_reproduce_predictions(fitted, small, tmp_path):
+    docs, _ = small
+    save_model(fitted, tmp_path / "m", {"name": "fixture"})
+    assert json.loads((tmp_path / "m" / "model_card.json").read_text())["name"] == "fixture"
+    code = ("import json,sys; from classifier.model import load_model; from classifier.io import read_records;"
+            "m=load_model(sys.argv[1]); ids=set(sys.argv[3:]);"
+            "docs=[r.to_document() for f in ('studies.jsonl','charted_studies.jsonl') for r in "
+            "read_records(sys.argv[2]+'/'+f) if r.id in ids];"
+            "docs.sort(key=lambda d: sys.argv[3:].index(d.id));"
+            "print(json.dumps(m.predict(docs)))")
+    ids = [d.id for d in docs[:6]]
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m"), str(docs[0].source).split("#")[0]
+                          .rsplit("/", 1)[0], *ids], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert out.returncode == 0, out.stderr
+    fresh = json.loads(out.stdout)
+    assert fresh == json.loads(json.dumps(fitted.predict(docs[:6])))
+
+
+def _rewrite_schema(src: Path, dst: Path, old: str, new: str):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "schema.json":
+                text = data.decode()
+                assert old in text
+                data = text.replace(old, new).encode()
+            zout.writestr(item, data)
+
+
+def test_crafted_model_file_is_refused(fitted, tmp_path):
+    save_model(fitted, tmp_path / "ok", {})
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    # a file that would build os.system instead of a LogisticRegression
+    _rewrite_schema(tmp_path / "ok" / "model.skops", evil / "model.skops",
+                    '"__module__": "sklearn.linear_model._logistic"', '"__module__": "os"')
+    with pytest.raises(ModelError, match=r"refused.*os\.LogisticRegression"):
+        load_model(evil)
+
+
+def test_foreign_type_is_refused(fitted, tmp_path):
+    import skops.io as sio
+
+    class Payload:  # any type outside the project's list, however harmless it looks
+        pass
+
+    model = ChartingModel().set_params(C=fitted.C)
+    model.__dict__.update(fitted.__dict__)
+    model.extra = Payload()
+    path = tmp_path / "foreign.skops"
+    sio.dump(model, str(path))
+    with pytest.raises(ModelError, match="refused to load"):
+        load_model(path)
+
+
+def test_garbage_and_missing_model_files(tmp_path):
+    bad = tmp_path / "model.skops"
+    bad.write_text("<html>not a model</html>")
+    with pytest.raises(ModelError, match="model.skops"):
+        load_model(bad)
+    with pytest.raises(ModelError, match="no model file"):
+        load_model(tmp_path / "nothing")
+
+
+def test_shipped_model_loads_and_predicts(corpus_docs):
+    model = load_model()
+    doc = Document.from_record("new_1", "Peer navigators bridging primary care and mental health services",
+                               "Peer navigators with lived experience helped clients navigate the health system, "
+                               "advocated for them and linked them to primary care.")
+    p = model.predict([doc])[0]
+    assert p["status"] == "ok" and p["boundary_spanner"] == "true"
+    assert any("navigat" in e["text"] for e in p["evidence"]["boundary_spanner"])
+
+
+def test_unknown_labels_are_not_negatives_and_inferred_can_be_dropped(corpus_docs, labels):
+    m = ChartingModel(use_inferred=False)
+    ids = list(labels["id"])
+    t = m._targets(labels, ids)
+    lab = labels.set_index("id")
+    inferred = lab.index[lab["role_source"] == "review_inferred"]
+    assert len(inferred) > 20 and all(t["role"][i] is None for i in inferred)
+    unknown_bs = lab.index[lab["boundary_spanner"] == ""]
+    assert all(t["boundary_spanner"][i] is None for i in unknown_bs)
+    t2 = ChartingModel(use_inferred=True)._targets(labels, ids)
+    assert all(t2["role"][i] == "peer_support" for i in inferred)
+
+
+def test_train_cli_writes_a_loadable_model(small, tmp_path, corpus_dir):
+    docs, lab = small
+    lab.to_csv(tmp_path / "labels.csv", index=False)
+    out = tmp_path / "model"
+    r = subprocess.run([sys.executable, "train.py", "--labels", str(tmp_path / "labels.csv"), "--texts",
+                        str(corpus_dir / "studies.jsonl"), str(corpus_dir / "charted_studies.jsonl"),
+                        "--out", str(out), "--cv-repeats", "0"], capture_output=True, text=True, cwd=REPO,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["data"]["n_documents"] == len(docs)
+    assert sum(card["label_counts"]["role"]["review_stated"].values()) > 0
+    assert "scikit-learn" in card["libraries"]
+    assert (out / "MODEL_CARD.md").read_text().startswith("# Model card")
+    assert load_model(out).predict(docs[:1])[0]["status"] == "ok"
+
+
+def test_train_cli_bad_labels_is_one_line(tmp_path, corpus_dir):
+    bad = tmp_path / "labels.csv"
+    bad.write_text("id,role\nx_2020,helper\n")
+    r = subprocess.run([sys.executable, "train.py", "--labels", str(bad), "--texts", str(corpus_dir / "studies.jsonl"),
+                        "--out", str(tmp_path / "m")], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and "row 2 column role" in r.stderr
