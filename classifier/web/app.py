@@ -205,6 +205,10 @@ def create_app(config: ServeConfig) -> Flask:
     def index():
         return redirect(url_for("queue_page"))
 
+    @app.get("/favicon.ico")
+    def favicon():
+        return "", 204
+
     @app.get("/queue")
     def queue_page():
         args = queue_args()
@@ -222,8 +226,10 @@ def create_app(config: ServeConfig) -> Flask:
             todo = [row.pred["id"] for row in q["rows"] if not row.reviewed and row.pred["id"] != study_id]
             return None, (todo[0] if todo else None), q
         i = ids.index(study_id)
+        todo = [row.pred["id"] for row in q["rows"] if not row.reviewed and row.pred["id"] != study_id]
         later_todo = [row.pred["id"] for row in q["rows"][i + 1:] if not row.reviewed]
-        nxt = later_todo[0] if later_todo else (ids[i + 1] if i + 1 < len(ids) else None)
+        # next: the next one still to review after this one, else the first still to review, else the next
+        nxt = (later_todo or todo or [None])[0] or (ids[i + 1] if i + 1 < len(ids) else None)
         prev = ids[i - 1] if i > 0 else None
         return prev, nxt, q
 

@@ -11,6 +11,7 @@ import argparse
 import errno
 import logging
 import signal
+import socket
 import sys
 import webbrowser
 from pathlib import Path
@@ -65,6 +66,21 @@ def check_files(args) -> str:
     return ""
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (raises OSError, e.g. EADDRINUSE)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host.strip("[]"), port))
+        listener.listen(128)
+    except OSError:
+        listener.close()
+        raise
+    listener.set_inheritable(True)
+    return listener
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -92,18 +108,20 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     try:
-        server = make_server(args.host, args.port, app, threaded=True)
+        listener = bind(args.host, args.port)
     except OSError as exc:
-        if exc.errno == errno.EADDRINUSE or "in use" in str(exc).lower():
+        if exc.errno == errno.EADDRINUSE:
             print(f"error: port {args.port} on {args.host} is already in use; try --port {args.port + 1} "
                   f"(or stop the other server)", file=sys.stderr)
         else:
             print(f"error: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})", file=sys.stderr)
         return 2
+    # werkzeug adopts the bound socket (it would print and exit on a bind error of its own)
+    server = make_server(args.host, listener.getsockname()[1], app, threaded=True, fd=listener.fileno())
 
     host = args.host
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
-    url = f"http://{shown}:{server.server_port}/"
+    url = f"http://{shown}:{server.port}/"
     data = app.extensions["predictions"].current() if "predictions" in app.extensions else None
     count = f" ({len(data)} documents)" if data is not None else ""
     print(f"Review page: {url}{count}", flush=True)
@@ -128,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         print("Stopped.", flush=True)
     finally:
         server.server_close()
+        listener.close()
         retrainer = app.extensions.get("retrainer")
         if retrainer is not None:
             retrainer.stop()
