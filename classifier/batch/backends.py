@@ -1,0 +1,87 @@
+"""Where the work runs: joblib's loky process pool on this machine, or a Dask cluster.
+
+Both are used through the ``concurrent.futures`` interface (``submit`` -> future), so the runner
+has one code path: ``get_reusable_executor`` from joblib's bundled loky for ``--backend loky``, and
+``Client(address).get_executor()`` from dask.distributed for ``--backend dask``.
+"""
+from __future__ import annotations
+
+
+class BackendError(Exception):
+    """The backend cannot start (e.g. no scheduler at the address); one line."""
+
+
+# exceptions meaning "a worker died", not "the task failed"
+def worker_death_types() -> tuple:
+    from concurrent.futures.process import BrokenProcessPool
+
+    types = [BrokenProcessPool]
+    try:
+        from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+        types.append(TerminatedWorkerError)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        from distributed.scheduler import KilledWorker
+
+        types.append(KilledWorker)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(types)
+
+
+class LokyBackend:
+    name = "loky"
+
+    def __init__(self, n_jobs: int = 1):
+        self.n_jobs = max(1, int(n_jobs))
+
+    def executor(self):
+        from joblib.externals.loky import get_reusable_executor
+
+        # reused across calls; a broken pool (a worker died) is replaced by a fresh one
+        return get_reusable_executor(max_workers=self.n_jobs, timeout=120)
+
+    @property
+    def slots(self) -> int:
+        return self.n_jobs
+
+    def close(self) -> None:
+        pass
+
+
+class DaskBackend:
+    name = "dask"
+
+    def __init__(self, scheduler, n_jobs: int | None = None, connect_timeout: float = 20.0):
+        """``scheduler``: an address such as ``tcp://10.0.0.5:8786``, or an existing ``Client``."""
+        from distributed import Client
+
+        if hasattr(scheduler, "get_executor"):
+            self.client, self._own = scheduler, False
+        else:
+            try:
+                self.client = Client(scheduler, timeout=connect_timeout, set_as_default=False)
+            except Exception as exc:  # OSError, TimeoutError, ValueError on a bad address
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise BackendError(f"cannot reach the Dask scheduler at {scheduler} ({reason})") from None
+            self._own = True
+        self._executor = self.client.get_executor(pure=False)
+        self._n_jobs = n_jobs
+
+    def executor(self):
+        return self._executor
+
+    @property
+    def slots(self) -> int:
+        if self._n_jobs and self._n_jobs > 1:
+            return self._n_jobs
+        try:
+            return max(1, sum(self.client.nthreads().values()))
+        except Exception:
+            return 1
+
+    def close(self) -> None:
+        if self._own:
+            self.client.close()

@@ -1,0 +1,47 @@
+"""Output rows: a prediction dict for a document, or an error row saying why there is none."""
+from __future__ import annotations
+
+from ..io.columns import PREDICTION_COLUMNS
+
+LABEL_FIELDS = tuple(c for c in PREDICTION_COLUMNS if c not in ("id", "source", "status", "error"))
+
+
+def base_row(item) -> dict:
+    row = {"id": item.id, "source": item.source, "status": "ok", "error": "", "title": "", "doi": "",
+           "pages": ""}
+    if item.record is not None:
+        row["title"] = item.record.title
+        row["doi"] = item.record.doi
+    return row
+
+
+def error_row(item, message: str) -> dict:
+    row = base_row(item)
+    row.update(status="error", error=" ".join(str(message).split()) or "unknown error")
+    for name in LABEL_FIELDS:
+        row[name] = ""
+    row["evidence"] = {}
+    return row
+
+
+def prediction_part(pred: dict) -> dict:
+    """What the model decided (labels, probabilities, evidence): the cacheable part of a row."""
+    keep = set(LABEL_FIELDS) | {"evidence", "status", "error"}
+    return {k: v for k, v in pred.items() if k in keep}
+
+
+def ok_row(item, document, part: dict) -> dict:
+    row = base_row(item)
+    if document is not None:
+        row["title"] = row["title"] or document.title
+        row["doi"] = row["doi"] or document.meta.get("doi", "")
+        row["pages"] = document.pages or ""
+    row.update(part)
+    if row.get("status") == "error":  # the model declined (e.g. nothing to classify)
+        reason = str(row.get("error") or "the model could not label this document")
+        if reason.startswith(f"{item.id}: "):
+            reason = reason[len(item.id) + 2:]
+        name = item.path.rsplit("/", 1)[-1] if item.path else item.source
+        kept = {k: row[k] for k in ("title", "doi", "pages")}
+        return error_row(item, f"{name}: {reason}") | kept
+    return row

@@ -1,0 +1,241 @@
+"""The batch runner: items in, rows out, in input order, each as soon as it and those before it
+are done.
+
+A bounded window of tasks is in flight on the backend (a few per worker), so memory does not grow
+with the batch. Before a task is sent, the runner looks its prediction up in the cache: documents
+finished by an earlier run (even one that was killed) are neither extracted nor predicted again.
+
+A worker that dies (a crash inside a C library, the out-of-memory killer, or the hard time-limit
+watchdog) fails every task it held. Those tasks are then run again one at a time, each alone on a
+fresh worker: the ones that succeed get their rows, the one that kills its worker again gets an
+error row, and the batch goes on in parallel.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .cache import DiskCache, code_fingerprint, file_digest, text_digest, tree_fingerprint
+from .rows import error_row, ok_row
+from .worker import FatalError, Task, WorkerSettings, label_chunk
+
+EXTRACT_PACKAGES = ("classifier.extract",)
+MODEL_PACKAGES = ("classifier.features", "classifier.model")
+
+
+def default_model_path() -> str:
+    """Mirrors ``classifier.model.persist.default_model_path`` without importing scikit-learn."""
+    env = os.environ.get("PEER_CHARTING_MODEL")
+    if env:
+        return env
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parents[2] / "models" / "peer-charting")
+
+
+@dataclass
+class Summary:
+    total: int = 0
+    ok: int = 0
+    failed: int = 0
+    extracted: int = 0            # files extracted in this run
+    document_cache_hits: int = 0  # files whose text came from the cache
+    prediction_cache_hits: int = 0
+    pages: int = 0
+    worker_restarts: int = 0
+    seconds: float = 0.0
+    errors: list = field(default_factory=list)
+
+    def add(self, row: dict, stats: dict) -> None:
+        self.total += 1
+        if row.get("status") == "ok":
+            self.ok += 1
+        else:
+            self.failed += 1
+        self.extracted += bool(stats.get("extracted"))
+        self.document_cache_hits += bool(stats.get("document_cache_hit"))
+        self.prediction_cache_hits += bool(stats.get("prediction_cache_hit"))
+        self.pages += int(stats.get("pages") or 0)
+
+
+class BatchRunner:
+    def __init__(self, settings: WorkerSettings, backend, use_cache: bool = True, window: int | None = None,
+                 chunk_size: int = 4):
+        self.settings = settings
+        self.backend = backend
+        self.cache = DiskCache(settings.cache_dir) if (use_cache and settings.cache_dir) else None
+        if not use_cache:
+            settings.cache_dir = None
+        self.chunk_size = max(1, chunk_size)
+        # items in flight: enough chunks to keep every worker busy, few enough to keep memory flat
+        self.window = window or max(2 * self.chunk_size, 3 * backend.slots * self.chunk_size)
+        self.restarts = 0
+        self._model_fp = None
+
+    # -- keys ---------------------------------------------------------------------------------------
+    def model_fingerprint(self) -> str:
+        if self._model_fp is None:
+            s = self.settings
+            if s.model_loader == "classifier.model:load_model":
+                path = s.model_path or default_model_path()
+                if not os.path.exists(path):
+                    raise FatalError(f"no model at {path} (train one with train.py, or pass --model DIR)")
+                self._model_fp = tree_fingerprint(path) + code_fingerprint(*MODEL_PACKAGES)
+            else:
+                self._model_fp = text_digest(s.model_loader, s.model_path)
+        return self._model_fp
+
+    def _keys(self, item) -> tuple[str, str]:
+        s = self.settings
+        if item.record is not None:
+            r = item.record
+            content = text_digest("record", r.title, r.abstract, r.doi)
+            doc_key = ""
+        else:
+            doc_key = text_digest(file_digest(item.path), s.engine, s.max_pages,
+                                  code_fingerprint(*EXTRACT_PACKAGES, "classifier.document"))
+            content = doc_key
+        return doc_key, text_digest(content, self.model_fingerprint())
+
+    def _prepare(self, index: int, item):
+        """A ready ``(row, stats)`` for an item needing no worker, else a Task."""
+        if item.error:
+            return error_row(item, item.error), {}
+        task = Task(index, item)
+        if self.cache is None:
+            return task
+        try:
+            task.doc_key, task.pred_key = self._keys(item)
+        except OSError as exc:
+            name = os.path.basename(item.path)
+            return error_row(item, f"{name}: cannot read the file ({exc.strerror or exc})"), {}
+        hit = self.cache.get("predictions", task.pred_key)
+        if hit and isinstance(hit.get("part"), dict):
+            row = ok_row(item, None, hit["part"])
+            for key in ("title", "doi", "pages"):
+                row[key] = row.get(key) or hit.get(key, "")
+            return row, {"prediction_cache_hit": True, "pages": hit.get("pages") or 0}
+        return task
+
+    # -- running ------------------------------------------------------------------------------------
+    def _submit(self, tasks: list[Task]):
+        return self.backend.executor().submit(label_chunk, tasks, self.settings)
+
+    @staticmethod
+    def _unpack(result: dict):
+        if "fatal" in result:
+            raise FatalError(result["fatal"])
+        return result["row"], result["stats"]
+
+    def _isolated(self, task: Task) -> tuple[dict, dict]:
+        """Run one task alone; if it kills its worker again, that is its error row."""
+        started = time.monotonic()
+        hard = self.settings.timeout * 1.5 + 10 if self.settings.timeout else None
+        name = os.path.basename(task.item.path) if task.item.path else task.item.source
+        try:
+            return self._unpack(self._submit([task]).result()[0])
+        except FatalError:
+            raise
+        except Exception as exc:
+            elapsed = time.monotonic() - started
+            if hard and elapsed >= 0.9 * hard:
+                message = (f"{name}: did not finish within the {self.settings.timeout:g} s time limit "
+                           f"(stuck inside the PDF library; stopped)")
+            elif isinstance(exc, worker_death()):
+                message = (f"{name}: the worker reading this file crashed (a damaged file, or not "
+                           f"enough memory); the batch went on without it")
+            else:
+                text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                message = f"{name}: unexpected failure ({type(exc).__name__}: {text})"
+            return error_row(task.item, message), {}
+
+    def run(self, items) -> Iterator[tuple[dict, dict]]:
+        """Yield ``(row, stats)`` per item, in input order."""
+        source = iter(enumerate(items))
+        # one entry per item: {"task", "chunk", "ready"}; a chunk: {"tasks", "future", "results"}
+        pending: deque = deque()
+        state = {"exhausted": False, "in_flight": 0}
+
+        def submit(building: list) -> None:
+            chunk = {"tasks": [e["task"] for e in building], "future": None, "results": None}
+            chunk["future"] = self._submit(chunk["tasks"])
+            for entry in building:
+                entry["chunk"] = chunk
+            state["in_flight"] += len(building)
+            building.clear()
+
+        def fill() -> None:
+            building: list = []
+            while not state["exhausted"] and state["in_flight"] + len(building) < self.window \
+                    and len(pending) < 4 * self.window:
+                try:
+                    index, item = next(source)
+                except StopIteration:
+                    state["exhausted"] = True
+                    break
+                prepared = self._prepare(index, item)
+                if isinstance(prepared, Task):
+                    entry = {"task": prepared, "chunk": None, "ready": None}
+                    building.append(entry)
+                    if len(building) >= self.chunk_size:
+                        submit(building)
+                else:
+                    entry = {"task": None, "chunk": None, "ready": prepared}
+                pending.append(entry)
+            if building:
+                submit(building)
+
+        try:
+            fill()
+            while pending:
+                entry = pending[0]
+                if entry["ready"] is None:
+                    chunk = entry["chunk"]
+                    try:
+                        if chunk["results"] is None:
+                            chunk["results"] = {r.get("index"): r for r in chunk["future"].result()}
+                            for r in chunk["results"].values():
+                                if "fatal" in r:
+                                    raise FatalError(r["fatal"])
+                        entry["ready"] = self._unpack(chunk["results"][entry["task"].index])
+                    except FatalError:
+                        raise
+                    except Exception as exc:
+                        if not isinstance(exc, worker_death()):
+                            raise
+                        self._recover(pending)
+                        continue
+                pending.popleft()
+                if entry["task"] is not None:
+                    state["in_flight"] -= 1
+                yield entry["ready"]
+                fill()
+        finally:
+            for entry in pending:
+                if entry["chunk"] is not None and entry["chunk"]["future"] is not None:
+                    entry["chunk"]["future"].cancel()
+
+    def _recover(self, pending: deque) -> None:
+        """A worker died: re-run, one at a time, every in-flight task that has no result yet."""
+        self.restarts += 1
+        for entry in pending:
+            if entry["ready"] is not None or entry["chunk"] is None:
+                continue
+            chunk = entry["chunk"]
+            future = chunk["future"]
+            if chunk["results"] is None and future.done() and not future.cancelled() \
+                    and future.exception() is None:
+                chunk["results"] = {r.get("index"): r for r in future.result()}
+            if chunk["results"] is not None and entry["task"].index in chunk["results"]:
+                entry["ready"] = self._unpack(chunk["results"][entry["task"].index])
+            else:
+                entry["ready"] = self._isolated(entry["task"])
+
+
+def worker_death():
+    from .backends import worker_death_types
+
+    return worker_death_types()

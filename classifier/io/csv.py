@@ -1,0 +1,74 @@
+"""CSV and TSV exports (ASReview, Zotero, EndNote, Rayyan, Excel "Save as CSV").
+
+Encoding sniffed (``encoding.decode_bytes``); delimiter is a tab for ``.tsv`` and, for ``.csv``,
+whichever of comma, semicolon or tab the header line uses (European Excel writes semicolons).
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first record row 2.
+Entirely blank rows are skipped; a row with cells but no title and no abstract, or with more cells
+than the header, is yielded as an error Record naming its row.
+"""
+from __future__ import annotations
+
+import csv as _csv
+import io
+from pathlib import Path
+from typing import Iterator
+
+from .encoding import decode_bytes
+from .records import ABSTRACT_KEYS, TITLE_KEYS, Record, RecordError, make_record
+
+_csv.field_size_limit(2**31 - 1)
+
+
+def _delimiter(text: str, suffix: str) -> str:
+    if suffix == ".tsv":
+        return "\t"
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def read(path: Path) -> Iterator[Record]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RecordError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
+    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise RecordError(f"{path.name}: not a text file (binary content)")
+    text, _ = decode_bytes(raw)
+    if not text.strip():
+        raise RecordError(f"{path.name}: the file is empty")
+    reader = _csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text, path.suffix.lower()))
+    try:
+        header = next(reader)
+    except _csv.Error as exc:
+        raise RecordError(f"{path.name}: cannot read the header row ({exc})") from None
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    lowered = {h.lower() for h in header}
+    if not any(k in lowered for k in TITLE_KEYS + ABSTRACT_KEYS):
+        shown = ", ".join(h for h in header if h)[:200] or "none"
+        raise RecordError(
+            f"{path.name}: no title or abstract column in the header row (found: {shown})"
+        )
+    number = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except _csv.Error as exc:
+            number += 1
+            yield Record(id=f"{path.stem}_row{number}", source=str(path), where=f"row {number}",
+                         error=f"{path.name} row {number}: cannot parse ({exc}); later rows skipped")
+            return
+        number += 1
+        if not any(c.strip() for c in cells):
+            continue
+        where = f"row {number}"
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+            yield Record(id=f"{path.stem}_row{number}", source=str(path), where=where,
+                         error=(f"{path.name} {where}: {len(cells)} cells but the header has "
+                                f"{len(header)} (an unquoted comma or a stray quote?)"))
+            continue
+        row = dict(zip(header, cells))
+        yield make_record(row, str(path), where, f"{path.stem}_row{number}")

@@ -1,0 +1,36 @@
+"""Predictions CSV writer: header first, then one row per document, flushed as it is written, so a
+run that is killed leaves a valid file holding every row finished so far. Plain UTF-8."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from .columns import CSV_COLUMNS, cell_text
+
+
+class CsvWriter:
+    def __init__(self, path: str | Path, columns=CSV_COLUMNS):
+        self.path = Path(path)
+        self.columns = tuple(columns)
+        self._file = open(self.path, "w", encoding="utf-8", newline="")
+        self._write_line(self.columns)
+
+    def _write_line(self, cells) -> None:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(cells)
+        self._file.write(buffer.getvalue())  # one write per row: a kill never leaves half a row
+        self._file.flush()
+
+    def write(self, row: dict) -> None:
+        self._write_line([cell_text(row.get(c)) for c in self.columns])
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,38 @@
+"""Predictions JSONL writer: one prediction dict (with evidence) per line, flushed per line."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+
+def _clean(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        return value.item()
+    return value
+
+
+class JsonlWriter:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._file = open(self.path, "w", encoding="utf-8", newline="\n")
+
+    def write(self, row: dict) -> None:
+        self._file.write(json.dumps(_clean(row), ensure_ascii=False) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
