@@ -38,6 +38,7 @@ class Line:
     side: bool = False     # in a narrow side column
     para_start: bool = False
     gap_before: float = 0.0
+    kind: str = "body"     # body | table | caption | small (set by mark_non_body)
 
     def finish(self) -> "Line":
         spans = self.spans
@@ -103,27 +104,14 @@ def build_lines(page: Page, merge_gap: float = 0.8) -> list[Line]:
 
 
 # -- columns and reading order ---------------------------------------------------------------------
-def find_columns(lines: list[Line], min_gap: float = 4.0, narrow: float = 0.55) -> list[tuple[float, float]]:
-    """Column x-ranges of a page, left to right (one range when the page has a single column)."""
-    body = [ln for ln in lines if not ln.rotated]
-    if not body:
-        return []
-    xmin = min(ln.x0 for ln in body)
-    xmax = max(ln.x1 for ln in body)
-    width = xmax - xmin
-    if width <= 0 or len(body) < 6:
-        return [(xmin, xmax)]
-    thin = [ln for ln in body if ln.x1 - ln.x0 < narrow * width]
-    if len(thin) < 6:
-        return [(xmin, xmax)]
-    n = int(width) + 2
+def _gaps(items: list[Line], xmin: float, n: int, tolerance: int, min_gap: float) -> list[tuple[int, int]]:
+    """Runs of x (relative to ``xmin``) covered by at most ``tolerance`` of ``items``."""
     diff = [0] * (n + 1)
-    for ln in thin:
+    for ln in items:
         a = max(0, int(ln.x0 - xmin))
         b = min(n, int(ln.x1 - xmin) + 1)
         diff[a] += 1
         diff[b] -= 1
-    tolerance = 1 if len(thin) > 40 else 0
     cov = 0
     gaps: list[tuple[int, int]] = []
     start = None
@@ -136,11 +124,40 @@ def find_columns(lines: list[Line], min_gap: float = 4.0, narrow: float = 0.55) 
             if start > 0 and i - start >= min_gap:
                 gaps.append((start, i))
             start = None
+    return gaps
+
+
+def find_columns(lines: list[Line], min_gap: float = 4.0, narrow: float = 0.55) -> list[tuple[float, float]]:
+    """Column x-ranges of a page, left to right (one range when the page has a single column).
+
+    Two passes: gutters no narrow line crosses (side notes, sidebars), and gutters that column-wide
+    lines (a fifth to a half of the text width) almost never cross, so the cells of a full-width table
+    that straddle the gutter do not hide it."""
+    body = [ln for ln in lines if not ln.rotated]
+    if not body:
+        return []
+    xmin = min(ln.x0 for ln in body)
+    xmax = max(ln.x1 for ln in body)
+    width = xmax - xmin
+    if width <= 0 or len(body) < 6:
+        return [(xmin, xmax)]
+    thin = [ln for ln in body if ln.x1 - ln.x0 < narrow * width]
+    if len(thin) < 6:
+        return [(xmin, xmax)]
+    n = int(width) + 2
+    gaps = _gaps(thin, xmin, n, 1 if len(thin) > 40 else 0, min_gap)
+    colwide = [ln for ln in thin if ln.x1 - ln.x0 >= 0.2 * width]
+    if len(colwide) >= 10:
+        gaps += _gaps(colwide, xmin, n, max(1, len(colwide) // 20), min_gap)
     cuts = []
-    for a, b in gaps:
+    for a, b in sorted(gaps):
         left = sum(1 for ln in thin if ln.x1 - xmin <= a + 1)
         right = sum(1 for ln in thin if ln.x0 - xmin >= b - 1)
         if left >= 3 and right >= 3:
+            if cuts and a <= cuts[-1][1] - xmin:  # overlapping gaps from the two passes: merge
+                lo, hi = cuts[-1]
+                cuts[-1] = (max(lo, xmin + a) if lo < xmin + a else lo, min(hi, xmin + b) if hi > xmin + b else hi)
+                continue
             cuts.append((xmin + a, xmin + b))
     cols = []
     lo = xmin
@@ -197,8 +214,13 @@ _PAGE_NUMBER = re.compile(r"^(page\s*)?[\divxlc]{1,4}(\s*(of|/)\s*\d+)?$", re.I)
 _DIGITS = re.compile(r"\d+")
 
 
+_PAGE_OF = re.compile(r"\b(page\s*)?#\s*(of|/)\s*#\b|^#\s+|\s+#$")
+
+
 def furniture_key(text: str) -> str:
-    return _DIGITS.sub("#", " ".join(text.lower().split()))
+    """Digits masked, page numbering ("Page 3 of 12", a leading/trailing number) dropped."""
+    key = _DIGITS.sub("#", " ".join(text.lower().split()))
+    return _PAGE_OF.sub("", key).strip()
 
 
 def remove_furniture(pages: list[list[Line]], heights: list[float], edge: float = 0.12) -> tuple[list[list[Line]], int]:
@@ -211,15 +233,18 @@ def remove_furniture(pages: list[list[Line]], heights: list[float], edge: float 
             if ln.rotated or ln.top < edge * h or ln.bottom > (1 - edge) * h:
                 keys.add(furniture_key(ln.text))
         counts.update(keys)
-    need = 2 if n <= 4 else max(2, round(0.25 * n))
-    repeated = {k for k, c in counts.items() if c >= need}
+    need = 2 if n <= 5 else 3
+    repeated = {k for k, c in counts.items() if c >= need and k}
     kept_pages = []
     dropped = 0
     for lines, h in zip(pages, heights):
         kept = []
         for ln in lines:
             edge_line = ln.rotated or ln.top < edge * h or ln.bottom > (1 - edge) * h
-            if edge_line and (furniture_key(ln.text) in repeated or _PAGE_NUMBER.match(ln.text.strip())):
+            key = furniture_key(ln.text)
+            # a running header reprinted elsewhere on a page (e.g. inside a figure) is furniture too
+            anywhere = key in repeated and len(key.split()) >= 4
+            if anywhere or (edge_line and (key in repeated or _PAGE_NUMBER.match(ln.text.strip()))):
                 dropped += 1
                 continue
             kept.append(ln)
@@ -298,7 +323,8 @@ def mark_paragraphs(lines: list[Line]) -> None:
         if prev is None:
             ln.para_start = True
         else:
-            same_flow = ln.page == prev.page and ln.column == prev.column and ln.top > prev.top - 1
+            same_flow = (ln.page == prev.page and ln.top > prev.top - 1
+                         and (ln.column == prev.column or -1 in (ln.column, prev.column)))
             d = ln.top - prev.top
             ln.gap_before = d if same_flow else 0.0
             if same_flow:
@@ -310,3 +336,46 @@ def mark_paragraphs(lines: list[Line]) -> None:
                 # new column or page: a paragraph starts when the previous line ended short/with a stop
                 ln.para_start = prev.text.endswith((".", ":", "?", "!")) and not prev.text.endswith(" al.")
         prev = ln
+
+
+# -- tables, captions, small print -----------------------------------------------------------------
+_CAPTION = re.compile(r"^(?:Supplementary\s+|Additional\s+)?(?:Table|Figure|Fig\.?|Scheme|Chart|Box|Panel)\s*"
+                      r"S?\d+[A-Za-z]?(?:\s*[.:|\u2014\u2013-]|\s+\()", re.I)
+_CAPTION_LOOSE = re.compile(r"^(?:Table|Figure|Fig\.?)\s*S?\d+[A-Za-z]?\b", re.I)
+_NUMERIC = re.compile(r"[\d.,;:%()\[\]±<>=+/\u2212\u2013-]")
+
+
+def mark_non_body(lines: list[Line], body_size: float) -> None:
+    """Set ``kind`` on lines that are not running text: table cells, figure/table captions and small
+    print (table bodies, footnotes). Sections keep them out of the body sections."""
+    # table rows: several lines side by side at one height within one column
+    by_page: dict[int, list[Line]] = {}
+    for ln in lines:
+        ln.kind = "body"
+        by_page.setdefault(ln.page, []).append(ln)
+    for page_lines in by_page.values():
+        ordered = sorted(page_lines, key=lambda ln: ln.top)
+        for k, a in enumerate(ordered):
+            for b in ordered[k + 1:]:
+                if b.top > a.bottom:
+                    break
+                if a.column != b.column or a.side or b.side:
+                    continue
+                overlap = min(a.bottom, b.bottom) - max(a.top, b.top)
+                if overlap > 0.5 * min(a.height, b.height) and (b.x0 > a.x1 or a.x0 > b.x1):
+                    a.kind = b.kind = "table"
+    in_caption = False
+    for ln in lines:
+        text = ln.text
+        if ln.para_start:
+            in_caption = bool(_CAPTION.match(text)) or (
+                bool(_CAPTION_LOOSE.match(text)) and (ln.spans[0].bold or ln.spans[0].font != ln.font))
+        if in_caption:
+            ln.kind = "caption"
+            continue
+        if ln.kind == "body":
+            digits = sum(1 for c in text if _NUMERIC.match(c))
+            if ln.size < body_size - 0.8 and len(text) > 1:
+                ln.kind = "small"
+            elif len(text) >= 4 and digits > 0.5 * len(text.replace(" ", "")):
+                ln.kind = "table"

@@ -195,7 +195,7 @@ class _SpanReader:
             if cur is not None:
                 h = max(cur[2] - cur[4], top - bottom, 1.0)
                 same_line = abs((top + bottom) / 2 - (cur[2] + cur[4]) / 2) < 0.5 * h
-                if same_line and -0.5 * h < left - cur[3] < 2.0 * h:
+                if same_line and -0.5 * h < left - cur[3] < 0.9 * h:  # word spaces are ~0.3 em; gutters wider
                     cur[1], cur[2] = min(cur[1], left), max(cur[2], top)
                     cur[3], cur[4] = max(cur[3], right), min(cur[4], bottom)
                     continue

@@ -105,7 +105,7 @@ class Extractor:
                         warnings=warnings + more, meta={"engine": "text"})
 
     def _pdf(self, path: Path, start: float) -> Document:
-        from .layout import build_lines, cover_page, mark_paragraphs, reading_order, remove_furniture
+        from .layout import build_lines, cover_page, mark_non_body, mark_paragraphs, reading_order, remove_furniture
         from .pdfium import open_pdf
         from .sections import SectionBuilder, find_title
 
@@ -147,8 +147,10 @@ class Extractor:
         pages_lines, _ = remove_furniture(pages_lines, heights)
         flat = [ln for lines in pages_lines for ln in lines]
         mark_paragraphs(flat)
+        builder = SectionBuilder()
+        mark_non_body(flat, builder.body_style(flat)[0])
         title = find_title(flat, first_page)
-        sections, more = SectionBuilder().build(flat, title)
+        sections, more = builder.build(flat, title)
         warnings += more
         meta = {"engine": engine.name}
         for s in sections:

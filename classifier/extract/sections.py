@@ -21,12 +21,15 @@ from pathlib import Path
 from ..document import Section
 from .layout import Line, join_lines
 
+TABLES_HEADING = "Tables and figures"  # where table cells, captions and small print from the body go
 IMRAD = ("introduction", "methods", "results", "discussion", "conclusion")
 LEXICON_PATH = Path(__file__).resolve().parents[1] / "data" / "headings.yml"
 
 _NUMBERING = re.compile(r"^\s*(?:(?:\d{1,2}(?:\.\d{1,2})*|[ivx]{1,5}|[a-h])[\.\):]?\s+)(?=\S)", re.I)
 _NUMBERED = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*|[IVX]{1,5})\.?\s+[A-Z]")
 _SUBNUMBERED = re.compile(r"^\s*\d{1,2}\.\d")
+_HEADING_START = re.compile(r"^\s*(?:[\dIVX]+\.?[\d.]*\s+)?[A-Z]")  # headings start with a capital
+_RUN_IN = re.compile(r"^([A-Z][A-Za-z\u2019' /-]{2,40}?)\s*[:.]\s+(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class _Cand:
     style: tuple
     run_in: bool = False
     rest: str = ""
+    body: bool = False   # an unlisted heading in the main style: part of the body
 
 
 class SectionBuilder:
@@ -97,7 +101,7 @@ class SectionBuilder:
 
     # body style: the (size, font) carrying most characters
     @staticmethod
-    def _body_style(lines: list[Line]) -> tuple[float, str, bool]:
+    def body_style(lines: list[Line]) -> tuple[float, str, bool]:
         weights = Counter()
         for ln in lines:
             weights[ln.style] += len(ln.text)
@@ -133,8 +137,18 @@ class SectionBuilder:
         rest = rest.lstrip(" :.—–-")
         return label, rest
 
+    def _run_in_text(self, ln: Line) -> tuple[str, str] | None:
+        """A label and its text in one bold/other-font run: "Abstract: Volatile metabolites ..."."""
+        first = ln.spans[0]
+        if not (first.bold or first.font != ln.font or len(ln.spans) == 1 and ln.bold):
+            return None
+        m = _RUN_IN.match(ln.text)
+        if not m or not self.lexicon.lookup(m.group(1)):
+            return None
+        return m.group(1), ln.text[m.end():]
+
     def candidates(self, lines: list[Line]) -> tuple[list[_Cand], tuple]:
-        body = self._body_style(lines)
+        body = self.body_style(lines)
         lex = self.lexicon
         out = []
         for i, ln in enumerate(lines):
@@ -142,12 +156,13 @@ class SectionBuilder:
                 continue
             text = ln.text
             nxt = lines[i + 1] if i + 1 < len(lines) else None
-            if _words(text) <= self.max_heading_words and self._distinct(ln, body, nxt):
+            if (_words(text) <= self.max_heading_words and _HEADING_START.match(text)
+                    and self._distinct(ln, body, nxt)):
                 canonical = lex.lookup(text)
-                out.append(_Cand(i, canonical, text.strip(), ln.style))
+                out.append(_Cand(i, canonical, text.strip(), ln.style + (_is_caps(text),)))
                 continue
             if ln.para_start or (i > 0 and lines[i - 1].text.endswith((".", ":"))):
-                r = self._run_in(ln, body)
+                r = self._run_in(ln, body) or self._run_in_text(ln)
                 if r:
                     canonical = lex.lookup(r[0])
                     if canonical:
@@ -205,7 +220,7 @@ class SectionBuilder:
                 continue
             # unlisted heading: only in the main heading style, once the body has begun
             if (seen_body and main is not None and support >= 2 and c.style == main
-                    and not c.heading.endswith((".", ",")) and main != body):
+                    and not c.heading.endswith((".", ",")) and main[:3] != body):
                 guess = self.lexicon.guess(c.heading)
                 if guess in ("abstract", "references", "title"):
                     guess = None
@@ -215,6 +230,7 @@ class SectionBuilder:
                     c.canonical = guess
                     c.heading = c.heading
                 c.canonical = guess
+                c.body = True
                 accepted.append(c)
 
         sections: list[Section] = []
@@ -234,13 +250,20 @@ class SectionBuilder:
                     sections.append(Section("abstract", "", join_lines(abstract)))
             else:
                 sections.append(Section("other", "", join_lines(front)))
+        extra: list[Line] = []  # tables, captions, small print taken out of body sections
         for k, c in enumerate(accepted):
             end = accepted[k + 1].index if k + 1 < len(accepted) else len(lines)
             body_lines = [ln for i, ln in enumerate(lines[c.index + 1:end], c.index + 1) if i not in title_lines]
+            if c.canonical in IMRAD or c.body:
+                extra.extend(ln for ln in body_lines if ln.kind != "body")
+                body_lines = [ln for ln in body_lines if ln.kind == "body"]
             text = join_lines(body_lines)
             if c.run_in and c.rest:
                 text = (c.rest + (" " + text if text and not text.startswith("\n") else text)).strip()
             sections.append(Section(c.canonical or "other", c.heading, text))
+        if extra:
+            at = next((k for k, s in enumerate(sections) if s.name == "references"), len(sections))
+            sections.insert(at, Section("other", TABLES_HEADING, join_lines(extra)))
         if not accepted:
             warnings.append("no section headings found; the text is one 'other' section")
         return [s for s in sections if s.text or s.heading], warnings
@@ -292,21 +315,18 @@ def find_title(lines: list[Line], page: int) -> set[int]:
     upper = [(i, ln) for i, ln in cands if ln.top < 0.6 * max(l.bottom for _, l in cands)]
     if not upper:
         return set()
-    biggest = max(ln.size for _, ln in upper if len(ln.text) >= 3) if any(len(ln.text) >= 3 for _, ln in upper) else 0
-    if biggest <= body + 1.0:
-        return set()
-    picked = [i for i, ln in upper if abs(ln.size - biggest) < 0.6]
-    # the title is one block: keep the run of consecutive picked lines containing the longest text
+    # runs of consecutive lines in one type size; the title is the largest run with enough text
+    # (a journal logo or an article-type label is large but short)
     runs: list[list[int]] = []
-    for i in picked:
-        if runs and i == runs[-1][-1] + 1:
+    for i, ln in upper:
+        if runs and i == runs[-1][-1] + 1 and abs(lines[runs[-1][-1]].size - ln.size) < 0.6:
             runs[-1].append(i)
         else:
             runs.append([i])
-    best = max(runs, key=lambda r: sum(len(lines[i].text) for i in r))
-    if sum(len(lines[i].text) for i in best) < 10:
+    runs = [r for r in runs if sum(len(lines[i].text) for i in r) >= 20 and lines[r[0]].size > body + 1.0]
+    if not runs:
         return set()
-    return set(best)
+    return set(max(runs, key=lambda r: (lines[r[0]].size, sum(len(lines[i].text) for i in r))))
 
 
 # -- plain text ------------------------------------------------------------------------------------
