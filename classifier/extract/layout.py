@@ -148,7 +148,11 @@ def find_columns(lines: list[Line], min_gap: float = 4.0, narrow: float = 0.55) 
     gaps = _gaps(thin, xmin, n, 1 if len(thin) > 40 else 0, min_gap)
     colwide = [ln for ln in thin if ln.x1 - ln.x0 >= 0.2 * width]
     if len(colwide) >= 10:
-        gaps += _gaps(colwide, xmin, n, max(1, len(colwide) // 20), min_gap)
+        for a, b in _gaps(colwide, xmin, n, max(1, len(colwide) // 10), min_gap):
+            left = sum(1 for ln in colwide if ln.x1 - xmin <= a + 1)
+            right = sum(1 for ln in colwide if ln.x0 - xmin >= b - 1)
+            if left >= 5 and right >= 5:
+                gaps.append((a, b))
     cuts = []
     for a, b in sorted(gaps):
         left = sum(1 for ln in thin if ln.x1 - xmin <= a + 1)
@@ -329,9 +333,10 @@ def mark_paragraphs(lines: list[Line]) -> None:
             ln.gap_before = d if same_flow else 0.0
             if same_flow:
                 big_gap = d > 1.45 * max(pitch, prev.height)
-                indent = ln.x0 - prev.x0 > 0.8 * ln.size and prev.x1 > ln.x1 - 2 * ln.size
+                indent = 0.8 * ln.size < ln.x0 - prev.x0 < 6 * ln.size
+                short_end = prev.x1 < ln.x1 - 3 * ln.size and prev.text.endswith((".", "?", "!", ":"))
                 style_change = abs(ln.size - prev.size) > 1.0
-                ln.para_start = big_gap or indent or style_change
+                ln.para_start = big_gap or indent or short_end or style_change
             else:
                 # new column or page: a paragraph starts when the previous line ended short/with a stop
                 ln.para_start = prev.text.endswith((".", ":", "?", "!")) and not prev.text.endswith(" al.")
@@ -365,9 +370,13 @@ def mark_non_body(lines: list[Line], body_size: float) -> None:
                 if overlap > 0.5 * min(a.height, b.height) and (b.x0 > a.x1 or a.x0 > b.x1):
                     a.kind = b.kind = "table"
     in_caption = False
+    prev = None
     for ln in lines:
         text = ln.text
-        if ln.para_start:
+        if prev is not None and (ln.page != prev.page or ln.column != prev.column):
+            in_caption = False  # a caption does not flow into the next column or page
+        prev = ln
+        if ln.para_start or not in_caption:
             in_caption = bool(_CAPTION.match(text)) or (
                 bool(_CAPTION_LOOSE.match(text)) and (ln.spans[0].bold or ln.spans[0].font != ln.font))
         if in_caption:

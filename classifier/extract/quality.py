@@ -85,6 +85,12 @@ def xml_body_text(xml_path) -> str:
             return
         if tag in ("title", "st"):
             return
+        if tag == "sec" and depth == 0:  # back matter filed inside the body (BMC: Abbreviations ...)
+            title = el.find("title")
+            if title is None:
+                title = el.find("st")
+            if title is not None and load_lexicon().lookup(_text(title)) in ("other", "references"):
+                return
         for child in el:
             walk(child, depth + (1 if tag == "sec" else 0))
 
