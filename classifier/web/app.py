@@ -68,8 +68,13 @@ def default_reviewer() -> str:
 
 
 def shipped_model_dir() -> Path | None:
-    models = Path(__file__).resolve().parents[2] / "models"
-    return models if models.is_dir() else None
+    """The model ``predict.py`` uses without --model (``$PEER_CHARTING_MODEL`` or models/peer-charting)."""
+    try:
+        from ..model.persist import default_model_path
+    except ImportError:
+        return None
+    path = default_model_path()
+    return path if path.exists() else None
 
 
 class Predictions:

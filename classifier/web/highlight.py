@@ -96,10 +96,13 @@ def build_view(pred: dict, sections: list[dict] | None, origin: str = "", note: 
         if not placed:
             unplaced.append(dict(row, task=task))
     views = []
+    title = " ".join(str(pred.get("title") or "").split())
     for i, sec in enumerate(sections):
         text = sec.get("text") or ""
         if not text.strip():
             continue
+        if i not in spans_by_section and (sec.get("name") == "title" or " ".join(text.split()) == title):
+            continue  # the title is already the page's heading
         spans = spans_by_section.get(i, [])
         views.append(SectionView(str(sec.get("name") or "other"), str(sec.get("heading") or ""),
                                  segments(text, spans), len(spans)))

@@ -41,7 +41,7 @@ def model_time(directory: Path | None) -> datetime | None:
                     data = json.loads(card.read_text("utf-8"))
                 except (OSError, ValueError):
                     continue
-                for key in ("trained_at", "created", "created_at", "time"):
+                for key in ("trained_at", "date", "created", "created_at", "time"):
                     if isinstance(data, dict) and data.get(key):
                         stamp = parse_time(data[key])
                         if stamp:
