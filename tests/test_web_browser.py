@@ -187,13 +187,13 @@ def test_model_page_shows_pending_decisions_and_report(sample_server, page):
 
 
 def test_screenshot_script_writes_a_png_per_page(tmp_path):
-    import importlib.util
+    import subprocess
+    import sys
 
     script = Path(__file__).resolve().parents[1] / "scripts" / "screenshots.py"
-    spec = importlib.util.spec_from_file_location("screenshots", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.main([str(tmp_path / "shots")]) == 0
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "shots")], capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stderr
     for name in ("queue.png", "document.png", "document-keys.png", "model.png"):
         data = (tmp_path / "shots" / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
