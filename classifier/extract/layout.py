@@ -87,7 +87,8 @@ def build_lines(page: Page, merge_gap: float = 0.8) -> list[Line]:
             h = max(bottom - top, s.bottom - s.top, 1.0)
             overlap = min(bottom, s.bottom) - max(top, s.top)
             limit = max(merge_gap * max(s.size, cur[-1].size), 3.0)
-            if overlap > 0.1 * min(h, max(s.bottom - s.top, 0.5)) and -0.5 * h <= s.x0 - x1 <= limit:
+            if (overlap > 0.1 * min(h, max(s.bottom - s.top, 0.5)) and -1.0 * h <= s.x0 - x1 <= limit
+                    and s.x0 > cur[0].x0):
                 cur.append(s)
                 if s.size >= 0.8 * cur[0].size:
                     cur_box = (max(x1, s.x1), min(top, s.top), max(bottom, s.bottom))
@@ -185,7 +186,9 @@ def reading_order(lines: list[Line]) -> list[Line]:
         side_cols = set()
     tol = 3.0
     for ln in lines:
-        inside = [i for i, (a, b) in enumerate(cols) if ln.x0 >= a - tol and ln.x1 <= b + tol]
+        w = max(ln.x1 - ln.x0, 1.0)
+        inside = [i for i, (a, b) in enumerate(cols)
+                  if (ln.x0 >= a - tol and ln.x1 <= b + tol) or (min(ln.x1, b) - max(ln.x0, a)) >= 0.9 * w]
         if inside:
             ln.column = inside[0]
             ln.side = ln.column in side_cols

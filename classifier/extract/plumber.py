@@ -12,8 +12,9 @@ from .model import Page, Span, base_font, font_is_bold
 class PlumberEngine:
     name = "pdfplumber"
 
-    def __init__(self, gap_factor: float = 0.6):
+    def __init__(self, gap_factor: float = 0.6, x_tolerance: float = 1.5):
         self.gap_factor = gap_factor
+        self.x_tolerance = x_tolerance  # pdfplumber's default 3 glues tightly set words together
 
     def _open(self, path):
         import pdfplumber
@@ -48,7 +49,8 @@ class PlumberEngine:
     def _page(self, page, number: int) -> Page:
         x0p, topp, x1p, bottomp = page.bbox
         out = Page(number, float(page.width), float(page.height))
-        words = page.extract_words(use_text_flow=True, keep_blank_chars=False, extra_attrs=["size", "fontname"])
+        words = page.extract_words(use_text_flow=True, keep_blank_chars=False, x_tolerance=self.x_tolerance,
+                                   extra_attrs=["size", "fontname"])
         cur = None
         fonts: dict[str, tuple[str, bool]] = {}
         for w in words:

@@ -143,11 +143,12 @@ def recall_precision(predicted: str, truth: str) -> tuple[float, float]:
     return recall, precision
 
 
-def furniture_lines(pdf_path, band: float = 0.075, min_len: int = 8, min_words: int = 2) -> set[str]:
-    """Running headers/footers found independently of the layout code: pdfium text rectangles inside
-    the top and bottom ``band`` of each page, digits masked, repeated at the same height on at least
+def furniture_lines(pdf_path, band: float = 0.075, min_len: int = 12, min_words: int = 2) -> set[str]:
+    """Running headers/footers found independently of the layout code: text lines inside the top and
+    bottom ``band`` of each page (pdfium ``get_text_bounded``), digits masked, repeated on at least
     three pages (two for short papers). Lines under ``min_words`` words or ``min_len`` characters
-    are not tested (a one-word header such as "Open Access" also occurs in ordinary sentences)."""
+    are not tested (a short header such as "Open Access" also occurs in ordinary sentences), nor
+    lines with fewer than ``min_words`` words of letters (figure data such as "1.2 (0.9, 1.6)")."""
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument(str(pdf_path))
@@ -159,19 +160,18 @@ def furniture_lines(pdf_path, band: float = 0.075, min_len: int = 8, min_words: 
             w, h = page.get_size()
             tp = page.get_textpage()
             keys = set()
-            for r in range(tp.count_rects()):
-                left, bottom, right, top = tp.get_rect(r)
-                if bottom > h * (1 - band) or top < h * band:
-                    key = mask(tp.get_text_bounded(left, bottom, right, top))
-                    if len(key) >= min_len and len(key.split()) >= min_words:
-                        keys.add((key, round(top / 4)))
+            for bottom, top in ((h * (1 - band), h), (0, h * band)):
+                for line in re.split(r"[\r\n]+", tp.get_text_bounded(0, bottom, w, top)):
+                    key = mask(line)
+                    if len(key) >= min_len and len(re.findall(r"[^\W\d_]{2,}", key)) >= min_words:
+                        keys.add(key)
             counts.update(keys)
             tp.close()
             page.close()
     finally:
         pdf.close()
     need = 2 if n <= 5 else 3
-    return {k for (k, _), c in counts.items() if c >= need}
+    return {k for k, c in counts.items() if c >= need}
 
 
 def mask(text: str) -> str:

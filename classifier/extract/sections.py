@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..document import Section
 from .layout import Line, join_lines
+from .normalize import PDFIUM_HYPHEN
 
 TABLES_HEADING = "Tables and figures"  # where table cells, captions and small print from the body go
 IMRAD = ("introduction", "methods", "results", "discussion", "conclusion")
@@ -239,7 +240,7 @@ class SectionBuilder:
         front = [ln for i, ln in enumerate(lines[:first]) if i not in title_lines]
         title = [lines[i] for i in sorted(title_lines) if i < len(lines)]
         if title:
-            sections.append(Section("title", "", " ".join(ln.text for ln in title)))
+            sections.append(Section("title", "", join_lines(title).replace("\n\n", " ")))
         has_abstract = any(a.canonical == "abstract" for a in accepted)
         if front:
             if not has_abstract and accepted:
@@ -259,7 +260,7 @@ class SectionBuilder:
                 body_lines = [ln for ln in body_lines if ln.kind == "body"]
             text = join_lines(body_lines)
             if c.run_in and c.rest:
-                text = (c.rest + (" " + text if text and not text.startswith("\n") else text)).strip()
+                text = _glue(c.rest, text)
             sections.append(Section(c.canonical or "other", c.heading, text))
         if extra:
             at = next((k for k, s in enumerate(sections) if s.name == "references"), len(sections))
@@ -267,6 +268,15 @@ class SectionBuilder:
         if not accepted:
             warnings.append("no section headings found; the text is one 'other' section")
         return [s for s in sections if s.text or s.heading], warnings
+
+
+def _glue(rest: str, text: str) -> str:
+    """The text after a run-in label, then the section's following lines."""
+    if not text or text.startswith("\n"):
+        return (rest.replace(PDFIUM_HYPHEN, "-") + text).strip()
+    if rest.endswith(PDFIUM_HYPHEN):
+        return (rest[:-1] + text).strip()
+    return (rest.replace(PDFIUM_HYPHEN, "-") + " " + text).strip()
 
 
 _LICENCE = re.compile(r"^(copyright|©|\(c\)|this is an open[- ]access|open access|received\b|accepted\b|published\b|"
