@@ -250,3 +250,65 @@ def test_serve_refuses_bad_files_with_one_line(sample, tmp_path, capsys, args, m
     assert serve_main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def _records_for(sample, path: Path, ids=None) -> Path:
+    """A records file (id, title, abstract) built from the sample's own generated section text."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for line in sample["predictions"].read_text().splitlines():
+            pred = json.loads(line)
+            if ids is not None and pred["id"] not in ids:
+                continue
+            text = " ".join(s["text"] for s in pred.get("sections") or []) or pred["title"]
+            fh.write(json.dumps({"id": pred["id"], "title": pred["title"], "abstract": text}) + "\n")
+    return path
+
+
+def test_retrain_without_texts_for_the_labelled_studies_fails_with_one_line(sample, tmp_path):
+    records = _records_for(sample, tmp_path / "other.jsonl", ids={"study_008"})
+    client = make_client(sample, texts=[records], model_out=tmp_path / "new_model")
+    client.post("/doc/study_001", data={"role": "co_creation", "reviewer": "ann"})
+    assert client.post("/model/retrain").status_code == 303
+    status = client.application.extensions["retrainer"].wait(120)
+    assert status.state == "failed"
+    assert status.message.startswith("Retraining failed: ") and "no labelled study has a text" in status.message
+    html = client.get("/model").get_data(as_text=True)
+    assert 'data-state="failed"' in html and "Traceback" not in html
+    assert client.get("/model/status").get_json()["state"] == "failed"
+
+
+def test_pdf_source_is_reextracted_and_its_evidence_highlighted(pdf_dir, tmp_path):
+    """A prediction for a real PDF without section text: the page extracts the PDF and highlights the
+    evidence sentence in its section (the sentence is taken from the PDF at run time)."""
+    from markupsafe import escape
+
+    from classifier.extract import load_document
+
+    pdf = pdf_dir / "lancet_respir_stopadvisor_rct.pdf"
+    doc = load_document(pdf)
+    methods = next(s for s in doc.sections if s.name == "methods" and len(s.sentences) > 3)
+    sentence = methods.sentences[2]
+    pred = {"id": pdf.stem, "source": str(pdf), "role": "peer_support", "p_role_peer_support": 0.5,
+            "evidence": {"phases": [{"text": sentence.text, "section": "methods", "start": sentence.start,
+                                     "end": sentence.end, "score": 0.7}]}}
+    (tmp_path / "p.jsonl").write_text(json.dumps(pred) + "\n")
+    client = create_app(ServeConfig(predictions=tmp_path / "p.jsonl", annotations=tmp_path / "l.csv")).test_client()
+    html = client.get(f"/doc/{pdf.stem}").get_data(as_text=True)
+    assert f"From {pdf.name} (re-extracted)" in html
+    marked = f'<mark class="ev ev-phases" title="evidence: phases">{escape(sentence.text)}</mark>'
+    assert html.count(marked) == 1                       # inside the methods text, once
+    assert html.count(str(escape(sentence.text))) == 2   # and in the evidence list
+
+
+def test_documents_that_failed_are_listed_last_and_say_why(tmp_path):
+    rows = [{"id": "broken", "status": "error", "error": "broken.pdf: not a PDF (looks like HTML)",
+             "role": "", "p_role_peer_support": "", "evidence": {}},
+            {"id": "fine", "status": "ok", "role": "co_creation", "role_confidence": 0.4,
+             "p_role_pre_determined": 0.3, "p_role_peer_support": 0.3, "p_role_co_creation": 0.4}]
+    (tmp_path / "p.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    client = create_app(ServeConfig(predictions=tmp_path / "p.jsonl", annotations=tmp_path / "l.csv")).test_client()
+    html = client.get("/queue").get_data(as_text=True)
+    assert html.index('data-id="fine"') < html.index('data-id="broken"')
+    assert "broken.pdf: not a PDF (looks like HTML)" in html
+    page = client.get("/doc/broken").get_data(as_text=True)
+    assert "Could not be labelled: broken.pdf: not a PDF (looks like HTML)" in page
