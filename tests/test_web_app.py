@@ -312,3 +312,25 @@ def test_documents_that_failed_are_listed_last_and_say_why(tmp_path):
     assert "broken.pdf: not a PDF (looks like HTML)" in html
     page = client.get("/doc/broken").get_data(as_text=True)
     assert "Could not be labelled: broken.pdf: not a PDF (looks like HTML)" in page
+
+
+def test_a_hand_typed_label_the_schema_does_not_know_does_not_break_the_page(sample):
+    sample["annotations"].write_text("id,role,phases,boundary_spanner\nstudy_001,peer supporter,,\n")
+    client = make_client(sample)
+    html = client.get("/doc/study_001").get_data(as_text=True)
+    assert "labels.csv row 2 (study_001): &#39;peer supporter&#39; is not a role value" in html
+    response = client.post("/doc/study_001", data={"role": "peer_support", "reviewer": "ann"})
+    assert response.status_code == 303
+    assert "peer supporter" in sample["annotations"].read_text()  # kept: a conflict, not an overwrite
+    assert "conflicts=1" in response.headers["Location"]
+
+
+def test_ids_with_slashes_and_spaces_get_their_own_page(tmp_path):
+    rows = [{"id": "10.1000/abc 1", "title": "Slash", "role": "peer_support"}]
+    (tmp_path / "p.jsonl").write_text(json.dumps(rows[0]) + "\n")
+    client = create_app(ServeConfig(predictions=tmp_path / "p.jsonl", annotations=tmp_path / "l.csv")).test_client()
+    html = client.get("/queue").get_data(as_text=True)
+    assert 'href="/doc/10.1000/abc%201"' in html
+    assert client.get("/doc/10.1000/abc%201").status_code == 200
+    assert client.post("/doc/10.1000/abc%201", data={"role": "co_creation"}).status_code == 303
+    assert LabelStore(tmp_path / "l.csv").labels()["10.1000/abc 1"]["role"] == "co_creation"

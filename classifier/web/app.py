@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, abort, jsonify, redirect, render_template, request, send_from_directory, url_for
 
-from ..review.store import Decision, LabelStore, LabelStoreError
+from ..review.store import Decision, LabelStore, LabelStoreError, read_table
 from ..schema import TASK_NAMES, tasks
 from . import model_page
 from .highlight import SectionSource, build_view
@@ -30,7 +30,8 @@ from .queue import DEFAULT_STRATEGY, available_strategies, build_queue
 from .retrain import Retrainer
 
 LOCAL_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
-SOURCE = "web"  # the log's source column for decisions made on this page
+SOURCE = "web"
+LOCK_TIMEOUT = 15.0  # seconds a save waits for another writer before saying so  # the log's source column for decisions made on this page
 
 # keyboard shortcuts, shown on the document page and used by static/app.js
 SHORTCUTS = [
@@ -115,7 +116,7 @@ def create_app(config: ServeConfig) -> Flask:
     app.jinja_env.lstrip_blocks = True
 
     predictions = Predictions(Path(config.predictions))
-    store = LabelStore(config.annotations)
+    store = LabelStore(config.annotations, lock_timeout=LOCK_TIMEOUT)
     sources = SectionSource(base_dir=Path(config.predictions).resolve().parent)
     reviewer_default = config.reviewer or default_reviewer()
     state = {"model": config.model if config.model is not None else shipped_model_dir()}
@@ -179,9 +180,16 @@ def create_app(config: ServeConfig) -> Flask:
     def read_labels():
         """(labels, log rows, message): a broken labels file is said on the page, not raised."""
         try:
-            return store.labels(), store.log(), ""
-        except LabelStoreError as exc:
+            labels, problems = lenient_labels(store)
+            log_rows = store.log()
+        except (LabelStoreError, OSError) as exc:
             return {}, [], str(exc)
+        message = ""
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            message = (f"{problems[0]}{more}: shown as unknown here; the file keeps the text, and a decision "
+                       f"for that cell is kept as a conflict unless you tick 'replace'.")
+        return labels, log_rows, message
 
     def queue_args() -> dict:
         args = {}
@@ -258,14 +266,14 @@ def create_app(config: ServeConfig) -> Flask:
                     progress=q["progress"], reviewer=request.cookies.get("reviewer") or reviewer_default,
                     shortcuts=SHORTCUTS, **extra)
 
-    @app.get("/doc/<study_id>")
+    @app.get("/doc/<path:study_id>")
     def document_page(study_id):
         args = queue_args()
         saved = {k: int(request.args.get(k, 0) or 0) for k in ("applied", "unchanged", "conflicts")
                  if str(request.args.get(k, "")).isdigit()}
         return render_template("document.html", **doc_context(study_id, args, saved=saved or None))
 
-    @app.post("/doc/<study_id>")
+    @app.post("/doc/<path:study_id>")
     def save(study_id):
         args = {k: v for k, v in request.form.items() if k.startswith("q_") and v}
         args = {k[2:]: v for k, v in args.items()}
@@ -328,6 +336,23 @@ def create_app(config: ServeConfig) -> Flask:
         return send_from_directory(Path(config.report).resolve(), name)
 
     return app
+
+
+def lenient_labels(store: LabelStore) -> tuple[dict, list[str]]:
+    """``{id: {task: value or None}}`` like ``store.labels()``, but a cell the schema does not know
+    is read as unknown and reported (one line each) instead of failing the whole page."""
+    table = read_table(store.path)
+    labels, problems = {}, []
+    for number, row in enumerate(table.rows, start=2):
+        cells = {}
+        for name, task in tasks().items():
+            try:
+                cells[name] = task.parse(row.get(name))
+            except ValueError as exc:
+                cells[name] = None
+                problems.append(f"{store.path.name} row {number} ({row['id']}): {exc}")
+        labels[row["id"]] = cells
+    return labels, problems
 
 
 def _pct(value) -> str:
