@@ -220,8 +220,12 @@ def test_report_html_embedded_figures_are_shown(sample, tmp_path):
     report.mkdir()
     png = sample["report"].joinpath("role_confidence.png").read_bytes()
     (report / "report.html").write_text(f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}">')
-    html = make_client(dict(sample, report=report)).get("/model").get_data(as_text=True)
+    client = make_client(dict(sample, report=report))
+    html = client.get("/model").get_data(as_text=True)
     assert 'src="data:image/png;base64,iVBOR' in html and "Figure 1 of report.html" in html
+    assert 'href="/report/report.html"' in html
+    full = client.get("/report/report.html")
+    assert full.status_code == 200 and full.headers["Content-Security-Policy"].startswith("sandbox;")
 
 
 def test_bad_predictions_lines_are_skipped_and_reported(tmp_path):

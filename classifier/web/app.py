@@ -331,7 +331,15 @@ def create_app(config: ServeConfig) -> Flask:
 
     @app.get("/report/<path:name>")
     def report_file(name):
-        if not config.report or Path(name).suffix.lower() not in model_page.FIGURE_SUFFIXES:
+        if not config.report:
+            abort(404)
+        if name == "report.html":
+            # the full evaluation report, sandboxed: its own markup is shown, no script of it runs
+            response = send_from_directory(Path(config.report).resolve(), name)
+            response.headers["Content-Security-Policy"] = (
+                "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'")
+            return response
+        if Path(name).suffix.lower() not in model_page.FIGURE_SUFFIXES:
             abort(404)
         return send_from_directory(Path(config.report).resolve(), name)
 

@@ -77,6 +77,7 @@ class Report:
     metrics: list[dict] = field(default_factory=list)  # one row per task: n, macro_f1, accuracy, baselines
     when: str = ""
     message: str = ""   # why there is nothing to show, when there is nothing
+    full_report: bool = False  # report.html is there (linked from the page)
 
 
 def _figure_title(name: str) -> str:
@@ -122,6 +123,7 @@ def read_report(directory: Path | None) -> Report:
             rel = path.relative_to(directory).as_posix()
             report.figures.append(Figure(_figure_title(path.name), f"/report/{rel}"))
     html = directory / "report.html"
+    report.full_report = html.is_file()
     if not report.figures and html.is_file():
         try:
             text = html.read_text("utf-8", errors="replace")
@@ -130,7 +132,7 @@ def read_report(directory: Path | None) -> Report:
         for number, match in enumerate(_EMBEDDED.finditer(text), start=1):
             url = re.sub(r"\s+", "", match.group(1))
             report.figures.append(Figure(f"Figure {number} of report.html", url))
-    if not report.figures and not report.metrics and not report.message:
+    if not report.figures and not report.metrics and not report.message and not report.full_report:
         report.message = (f"{directory} holds no metrics.json and no figures; run "
                           f"'python -m classifier evaluate ... --out {directory}' to make them.")
     return report
