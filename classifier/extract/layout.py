@@ -128,7 +128,8 @@ def _gaps(items: list[Line], xmin: float, n: int, tolerance: int, min_gap: float
     return gaps
 
 
-def find_columns(lines: list[Line], min_gap: float = 4.0, narrow: float = 0.55) -> list[tuple[float, float]]:
+def find_columns(lines: list[Line], min_gap: float = 4.0, narrow: float = 0.55,
+                 body_size: float | None = None) -> list[tuple[float, float]]:
     """Column x-ranges of a page, left to right (one range when the page has a single column).
 
     Two passes: gutters no narrow line crosses (side notes, sidebars), and gutters that column-wide
@@ -148,6 +149,10 @@ def find_columns(lines: list[Line], min_gap: float = 4.0, narrow: float = 0.55) 
     n = int(width) + 2
     gaps = _gaps(thin, xmin, n, 1 if len(thin) > 40 else 0, min_gap)
     colwide = [ln for ln in thin if ln.x1 - ln.x0 >= 0.2 * width]
+    if body_size:  # running text only: table cells and captions in smaller type may cross the gutter
+        prose = [ln for ln in colwide if abs(ln.size - body_size) <= 0.6]
+        if len(prose) >= 10:
+            colwide = prose
     if len(colwide) >= 10:
         for a, b in _gaps(colwide, xmin, n, max(1, len(colwide) // 10), min_gap):
             left = sum(1 for ln in colwide if ln.x1 - xmin <= a + 1)
@@ -173,9 +178,18 @@ def find_columns(lines: list[Line], min_gap: float = 4.0, narrow: float = 0.55) 
     return cols
 
 
-def reading_order(lines: list[Line]) -> list[Line]:
+def body_size(pages: list[list[Line]]) -> float:
+    """The type size carrying most characters in the document."""
+    sizes = Counter()
+    for lines in pages:
+        for ln in lines:
+            sizes[round(ln.size * 2) / 2] += len(ln.text)
+    return sizes.most_common(1)[0][0] if sizes else 10.0
+
+
+def reading_order(lines: list[Line], body_size: float | None = None) -> list[Line]:
     """The page's lines in reading order: bands split by multi-column lines; side columns last."""
-    cols = find_columns(lines)
+    cols = find_columns(lines, body_size=body_size)
     if len(cols) <= 1:
         for ln in lines:
             ln.column = 0
@@ -286,7 +300,12 @@ _HYPHEN_END = re.compile(r"[A-Za-z\u00C0-\u024F]-$")
 
 
 def join_lines(lines: list[Line]) -> str:
-    """Lines to text: paragraphs separated by blank lines, line-end hyphens joined."""
+    """Lines to text: paragraphs separated by blank lines, line-end hyphens joined.
+
+    When the engine marks hyphenation (pdfium's U+FFFE), a plain "-" left at a line end is a real
+    hyphen ("dog-" / "human") and stays; otherwise "-" before a lowercase letter is taken as
+    hyphenation and removed."""
+    marks = any(ln.text.endswith(PDFIUM_HYPHEN) for ln in lines)
     out: list[str] = []
     for ln in lines:
         text = ln.text
@@ -302,7 +321,7 @@ def join_lines(lines: list[Line]) -> str:
             out[-1] = prev[:-1]
             out.append(text)
         elif _HYPHEN_END.search(prev) and text[:1].islower():
-            out[-1] = prev[:-1]
+            out[-1] = prev if marks else prev[:-1]
             out.append(text)
         else:
             out.append(" " + text)
@@ -391,3 +410,28 @@ def mark_non_body(lines: list[Line], body_size: float) -> None:
                 ln.kind = "small"
             elif len(text) >= 4 and digits > 0.5 * len(text.replace(" ", "")):
                 ln.kind = "table"
+    _small_prose_back(lines)
+
+
+def _small_prose_back(lines: list[Line]) -> None:
+    """Justified paragraphs in small type (boxed key concepts, interview quotes) are running text:
+    a run of small lines in one column, most ending at the same right edge, mostly letters."""
+    i = 0
+    while i < len(lines):
+        if lines[i].kind != "small":
+            i += 1
+            continue
+        j = i
+        while (j + 1 < len(lines) and lines[j + 1].kind == "small" and lines[j + 1].page == lines[i].page
+               and lines[j + 1].column == lines[i].column):
+            j += 1
+        run = lines[i:j + 1]
+        right = max(ln.x1 for ln in run)
+        left = min(ln.x0 for ln in run)
+        flush = sum(1 for ln in run if right - ln.x1 < 3 and ln.x0 - left < 3 * ln.size)
+        chars = "".join(ln.text for ln in run).replace(" ", "")
+        letters = sum(1 for c in chars if c.isalpha())
+        if flush >= 3 and flush >= 0.6 * len(run) and letters >= 0.75 * max(1, len(chars)):
+            for ln in run:
+                ln.kind = "body"
+        i = j + 1

@@ -88,13 +88,20 @@ class PdfiumEngine:
                 return out
             text = textpage.get_text_range()
             if len(text) != count:  # characters outside the BMP: read them one by one
-                text = "".join(chr(raw.FPDFText_GetUnicode(tp, i) or 32) for i in range(count))
+                text = "".join(_char(raw.FPDFText_GetUnicode(tp, i)) for i in range(count))
             reader = _SpanReader(raw, tp, text, height + oy, ox, width, height)
             for m in _SEGMENT.finditer(text):
                 reader.segment(m.start(), m.end(), out.spans)
         finally:
             textpage.close()
         return out
+
+
+def _char(code: int) -> str:
+    """One character as ``get_text_range`` would give it (pdfium marks a line-end hyphen with 2)."""
+    if code == 2:
+        return "\ufffe"
+    return chr(code) if code else " "
 
 
 class _SpanReader:

@@ -105,7 +105,7 @@ class Extractor:
                         warnings=warnings + more, meta={"engine": "text"})
 
     def _pdf(self, path: Path, start: float) -> Document:
-        from .layout import build_lines, cover_page, mark_non_body, mark_paragraphs, reading_order, remove_furniture
+        from .layout import body_size, build_lines, cover_page, mark_non_body, mark_paragraphs, reading_order, remove_furniture
         from .pdfium import open_pdf
         from .sections import SectionBuilder, find_title
 
@@ -131,9 +131,11 @@ class Extractor:
             lines = build_lines(page)
             if not lines:
                 empty_pages.append(page.number)
-            pages_lines.append(reading_order(lines))
+            pages_lines.append(lines)
             heights.append(page.height)
         self._check_time(path, start)
+        size = body_size(pages_lines)
+        pages_lines = [reading_order(lines, size) for lines in pages_lines]
         if len(empty_pages) == len(pages_lines):
             raise ExtractionError(path, "no text layer (image-only scan; run OCR first)")
         if empty_pages:
