@@ -338,3 +338,13 @@ def test_ids_with_slashes_and_spaces_get_their_own_page(tmp_path):
     assert client.get("/doc/10.1000/abc%201").status_code == 200
     assert client.post("/doc/10.1000/abc%201", data={"role": "co_creation"}).status_code == 303
     assert LabelStore(tmp_path / "l.csv").labels()["10.1000/abc 1"]["role"] == "co_creation"
+
+
+def test_a_long_queue_is_paged_and_keeps_its_order(tmp_path):
+    sample = write_sample(tmp_path / "big", n=450, report=False)
+    client = make_client(sample)
+    first = client.get("/queue").get_data(as_text=True)
+    third = client.get("/queue?page=3").get_data(as_text=True)
+    assert first.count('class="doc-link"') == 200 and third.count('class="doc-link"') == 50
+    assert "<td>1</td>" in first and "<td>401</td>" in third and "<td>400</td>" not in third
+    assert 'href="/queue?page=2"' in first

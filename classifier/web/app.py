@@ -31,6 +31,7 @@ from .retrain import Retrainer
 
 LOCAL_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 SOURCE = "web"
+PAGE_SIZE = 200  # queue rows per page
 LOCK_TIMEOUT = 15.0  # seconds a save waits for another writer before saying so  # the log's source column for decisions made on this page
 
 # keyboard shortcuts, shown on the document page and used by static/app.js
@@ -228,8 +229,15 @@ def create_app(config: ServeConfig) -> Flask:
         q = queue_state(args)
         label_options = [(t, v) for t in TASK_NAMES for v in tasks()[t].values
                          if q["task"] in (None, t)]
+        pages = max(1, -(-len(q["rows"]) // PAGE_SIZE))
+        try:
+            number = min(max(1, int(request.args.get("page", 1))), pages)
+        except ValueError:
+            number = 1
+        shown = q["rows"][(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
         return render_template("queue.html", q=q, args=args, qs=urlencode(args), strategies=available_strategies(),
-                               label_options=label_options)
+                               label_options=label_options, shown=shown, page=number, pages=pages,
+                               page_size=PAGE_SIZE)
 
     def neighbours(study_id: str, args: dict):
         q = queue_state(args)
