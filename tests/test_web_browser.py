@@ -197,3 +197,27 @@ def test_screenshot_script_writes_a_png_per_page(tmp_path):
     for name in ("queue.png", "document.png", "document-keys.png", "model.png"):
         data = (tmp_path / "shots" / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_retrain_button_runs_in_the_background_and_reports(tmp_path, page):
+    """The button starts retraining in a separate process; the page polls and shows the outcome.
+    Here the texts hold none of the labelled studies, so the outcome is a one-line failure."""
+    sample = write_sample(tmp_path / "data", n=6, report=False)
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"id": "unrelated", "title": "Unrelated", "abstract": "Nothing to learn."}) + "\n")
+    process, url = serve(sample["predictions"], sample["annotations"], "--texts", str(other),
+                         "--model-out", str(tmp_path / "new_model"))
+    try:
+        page.goto(url + "doc/study_001")
+        page.keyboard.press("a")
+        page.keyboard.press("s")
+        page.wait_for_selector("#saved-message")
+        page.goto(url + "model")
+        assert page.is_enabled("#retrain")
+        page.click("#retrain")
+        page.wait_for_selector('#retrain-status[data-state="failed"]', timeout=120000)
+        text = page.inner_text("#retrain-status")
+        assert "Retraining failed:" in text and "no labelled study has a text" in text
+        assert "Traceback" not in page.inner_text("main")
+    finally:
+        stop_server(process)

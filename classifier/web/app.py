@@ -171,7 +171,8 @@ def create_app(config: ServeConfig) -> Flask:
         line = (str(exc).splitlines()[0] if str(exc) else "")[:300]
         print(f"serve: {request.path}: {type(exc).__name__}: {line}", file=sys.stderr)
         return render_template("error.html", title="Something went wrong",
-                               message=f"{type(exc).__name__}: {line}. Nothing was saved by this request."), 500
+                               message=f"{type(exc).__name__}: {line}. If you were saving, open the document again "
+                                       "to see what the labels file holds."), 500
 
     # ---- shared context ------------------------------------------------------------------------
     @app.context_processor
