@@ -149,15 +149,16 @@ def find_columns(lines: list[Line], min_gap: float = 4.0, narrow: float = 0.55,
     n = int(width) + 2
     gaps = _gaps(thin, xmin, n, 1 if len(thin) > 40 else 0, min_gap)
     colwide = [ln for ln in thin if ln.x1 - ln.x0 >= 0.2 * width]
+    need = 5
     if body_size:  # running text only: table cells and captions in smaller type may cross the gutter
         prose = [ln for ln in colwide if abs(ln.size - body_size) <= 0.6]
-        if len(prose) >= 10:
-            colwide = prose
-    if len(colwide) >= 10:
+        if len(prose) >= 6:
+            colwide, need = prose, 3
+    if len(colwide) >= 6:
         for a, b in _gaps(colwide, xmin, n, max(1, len(colwide) // 10), min_gap):
             left = sum(1 for ln in colwide if ln.x1 - xmin <= a + 1)
             right = sum(1 for ln in colwide if ln.x0 - xmin >= b - 1)
-            if left >= 5 and right >= 5:
+            if left >= need and right >= need:
                 gaps.append((a, b))
     cuts = []
     for a, b in sorted(gaps):
@@ -369,6 +370,7 @@ def mark_paragraphs(lines: list[Line]) -> None:
 _CAPTION = re.compile(r"^(?:Supplementary\s+|Additional\s+)?(?:Table|Figure|Fig\.?|Scheme|Chart|Box|Panel)\s*"
                       r"S?\d+[A-Za-z]?(?:\s*[.:|\u2014\u2013-]|\s+\()", re.I)
 _CAPTION_LOOSE = re.compile(r"^(?:Table|Figure|Fig\.?)\s*S?\d+[A-Za-z]?\b", re.I)
+_ALPHA_WORD = re.compile(r"[^\W\d_]{2,}")
 _NUMERIC = re.compile(r"[\d.,;:%()\[\]±<>=+/\u2212\u2013-]")
 
 
@@ -393,10 +395,12 @@ def mark_non_body(lines: list[Line], body_size: float) -> None:
                     a.kind = b.kind = "table"
     in_caption = False
     prev = None
+    prev_kind = "body"
     for ln in lines:
         text = ln.text
         if prev is not None and (ln.page != prev.page or ln.column != prev.column):
             in_caption = False  # a caption does not flow into the next column or page
+        prev_kind = prev.kind if prev is not None else "body"
         prev = ln
         if ln.para_start or not in_caption:
             in_caption = bool(_CAPTION.match(text)) or (
@@ -408,8 +412,10 @@ def mark_non_body(lines: list[Line], body_size: float) -> None:
             digits = sum(1 for c in text if _NUMERIC.match(c))
             if ln.size < body_size - 0.8 and len(text) > 1:
                 ln.kind = "small"
-            elif len(text) >= 4 and digits > 0.5 * len(text.replace(" ", "")):
-                ln.kind = "table"
+            elif (len(text) >= 4 and digits > 0.5 * len(text.replace(" ", ""))
+                  and (ln.size < body_size - 0.3 or len(_ALPHA_WORD.findall(text)) <= 3)
+                  and (ln.para_start or prev_kind != "body")):
+                ln.kind = "table"  # a row of figures, not the end of a sentence full of numbers
     _small_prose_back(lines)
 
 

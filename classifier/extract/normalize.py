@@ -22,6 +22,10 @@ def _table() -> dict[int, str]:
             table[cp] = " "
         elif cat == "Cf" and ch not in (SOFT_HYPHEN,):  # zero-width spaces/joiners, bidi marks
             table[cp] = ""
+    for cp in range(0x1D400, 0x1D7FF + 1):  # mathematical italic/bold letters and digits (𝑝, 𝑛, 𝜒)
+        folded = unicodedata.normalize("NFKC", chr(cp))
+        if folded != chr(cp):
+            table[cp] = folded
     for cp in range(0xFB00, 0xFB07):  # ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ
         table[cp] = unicodedata.normalize("NFKC", chr(cp))
     for cp in list(range(0x00, 0x20)) + [0x7F]:
