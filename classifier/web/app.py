@@ -263,6 +263,8 @@ def create_app(config: ServeConfig) -> Flask:
         prev_id, next_id, q = neighbours(study_id, args)
         sections, origin, note = sources.sections_for(pred)
         view = build_view(pred, sections, origin, note)
+        title = pred["title"] or next((" ".join(str(s.get("text") or "").split()) for s in sections or []
+                                       if s.get("name") == "title" and s.get("text")), "") or pred["id"]
         current = q["labels"].get(study_id, {t: None for t in TASK_NAMES})
         try:
             pending = [c for c in store.conflicts() if c.study_id == study_id]
@@ -270,7 +272,7 @@ def create_app(config: ServeConfig) -> Flask:
             pending = []
         history = [row for row in q["log_rows"] if row.get("study") == study_id][-12:]
         form = extra.pop("form", None) or {t: current.get(t) for t in TASK_NAMES}
-        return dict(pred=pred, view=view, current=current, form=form, pending=pending, history=history,
+        return dict(pred=pred, view=view, title=title, current=current, form=form, pending=pending, history=history,
                     prev_id=prev_id, next_id=next_id, args=args, qs=urlencode(args), problem=q["problem"],
                     progress=q["progress"], reviewer=request.cookies.get("reviewer") or reviewer_default,
                     shortcuts=SHORTCUTS, **extra)
