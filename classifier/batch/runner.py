@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .cache import DiskCache, code_fingerprint, file_digest, text_digest, tree_fingerprint
+from .limits import HARD_TIMEOUT_EXIT
 from .rows import error_row, ok_row
 from .worker import FatalError, Task, WorkerSettings, label_chunk
 
@@ -133,7 +134,7 @@ class BatchRunner:
     def _isolated(self, task: Task) -> tuple[dict, dict]:
         """Run one task alone; if it kills its worker again, that is its error row."""
         started = time.monotonic()
-        hard = self.settings.timeout * 1.5 + 10 if self.settings.timeout else None
+        hard = self.settings.hard_limit()
         name = os.path.basename(task.item.path) if task.item.path else task.item.source
         try:
             return self._unpack(self._submit([task]).result()[0])
@@ -141,7 +142,8 @@ class BatchRunner:
             raise
         except Exception as exc:
             elapsed = time.monotonic() - started
-            if hard and elapsed >= 0.9 * hard:
+            stuck = f"EXIT({HARD_TIMEOUT_EXIT})" in str(exc)  # loky names the exit status of the dead worker
+            if stuck or (hard and elapsed >= 0.9 * hard):
                 message = (f"{name}: did not finish within the {self.settings.timeout:g} s time limit "
                            f"(stuck inside the PDF library; stopped)")
             elif isinstance(exc, worker_death()):

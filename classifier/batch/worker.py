@@ -31,7 +31,12 @@ class WorkerSettings:
     timeout: float = 120.0                               # seconds per document; 0 = none
     cache_dir: str | None = None                         # None: no cache
     hard_kill: bool = True                               # end this worker process if C code hangs
+    hard_grace: float = 10.0                             # ... this long after 1.5 x timeout
     parent_pid: int = field(default_factory=os.getpid)   # the process that must never be ended
+
+    def hard_limit(self) -> float | None:
+        """Seconds after which a document still running is stuck beyond recall (watchdog)."""
+        return self.timeout * 1.5 + self.hard_grace if self.timeout else None
 
 
 @dataclass
@@ -46,10 +51,27 @@ class FatalError(Exception):
     """Nothing can run (the model cannot be loaded)."""
 
 
+def _prepare_process() -> None:
+    """Once per worker: load the sentence pipeline outside any document's time limit, and keep
+    Python's crash dumps (faulthandler, which loky turns on) off the user's terminal."""
+    import faulthandler
+
+    from ..extract.sentences import get_nlp
+
+    if os.getpid() != _PARENT_PID[0]:
+        faulthandler.disable()
+    get_nlp()
+
+
+_PARENT_PID = [None]
+
+
 def get_model(settings: WorkerSettings):
     key = (settings.model_loader, settings.model_path)
     with _MODEL_LOCK:
         if key not in _MODELS:
+            _PARENT_PID[0] = settings.parent_pid
+            _prepare_process()
             module, _, name = settings.model_loader.partition(":")
             loader = getattr(importlib.import_module(module), name)
             try:
@@ -129,8 +151,8 @@ def _error_for(exc: BaseException, item, name: str, settings: WorkerSettings) ->
 
 def _hard_limit(settings: WorkerSettings) -> float | None:
     """Seconds after which the watchdog ends this worker process (never the user's own process)."""
-    if settings.hard_kill and settings.timeout and os.getpid() != settings.parent_pid:
-        return settings.timeout * 1.5 + 10
+    if settings.hard_kill and os.getpid() != settings.parent_pid:
+        return settings.hard_limit()
     return None
 
 
