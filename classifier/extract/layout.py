@@ -412,6 +412,9 @@ def mark_non_body(lines: list[Line], body_size: float) -> None:
             digits = sum(1 for c in text if _NUMERIC.match(c))
             if ln.size < body_size - 0.8 and len(text) > 1:
                 ln.kind = "small"
+            elif (body_size + 0.8 < ln.size <= body_size + 1.6 and not ln.bold
+                  and not any(s.bold for s in ln.spans) and len(_ALPHA_WORD.findall(text)) >= 2):
+                ln.kind = "table"  # plain text a little larger than the body: table or display matter
             elif (len(text) >= 4 and digits > 0.5 * len(text.replace(" ", ""))
                   and (ln.size < body_size - 0.3 or len(_ALPHA_WORD.findall(text)) <= 3)
                   and (ln.para_start or prev_kind != "body")):
