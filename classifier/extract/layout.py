@@ -419,7 +419,27 @@ def mark_non_body(lines: list[Line], body_size: float) -> None:
                   and (ln.size < body_size - 0.3 or len(_ALPHA_WORD.findall(text)) <= 3)
                   and (ln.para_start or prev_kind != "body")):
                 ln.kind = "table"  # a row of figures, not the end of a sentence full of numbers
+    _figure_labels(lines)
     _small_prose_back(lines)
+
+
+def _figure_labels(lines: list[Line], run: int = 4) -> None:
+    """Runs of tiny lines (axis ticks, panel letters, flow-chart boxes) are figure matter."""
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and _tiny(lines[j]) and lines[j].page == lines[i].page:
+            j += 1
+        if j - i >= run:
+            for ln in lines[i:j]:
+                if ln.kind == "body":
+                    ln.kind = "table"
+        i = max(j, i + 1)
+
+
+def _tiny(ln: Line) -> bool:
+    words = ln.text.split()
+    return len(words) <= 3 and not ln.text.endswith((".", ":")) and len(ln.text) <= 25
 
 
 def _small_prose_back(lines: list[Line]) -> None:
