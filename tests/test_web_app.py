@@ -348,3 +348,31 @@ def test_a_long_queue_is_paged_and_keeps_its_order(tmp_path):
     assert first.count('class="doc-link"') == 200 and third.count('class="doc-link"') == 50
     assert "<td>1</td>" in first and "<td>401</td>" in third and "<td>400</td>" not in third
     assert 'href="/queue?page=2"' in first
+
+
+def test_disagreement_order_uses_rules_predictions_from_the_texts(sample, tmp_path):
+    from classifier.model import load_model
+    from classifier.review.strategies import rank
+    from classifier.review.texts import load_documents
+
+    records = _records_for(sample, tmp_path / "texts.jsonl")
+    client = make_client(sample, texts=[records])
+    first = client.get("/queue?strategy=disagreement").get_data(as_text=True)
+    assert "Shown in uncertainty order until then." in first
+    assert client.application.extensions["rules"].wait(120) == "ready"
+    html = client.get("/queue?strategy=disagreement").get_data(as_text=True)
+    assert "Shown in uncertainty order" not in html
+
+    preds = load_predictions(sample["predictions"]).items
+    docs = load_documents([records])
+    rules = load_model().rules_predict([docs[p["id"]] for p in preds])
+    expected = [preds[i]["id"] for i, _ in rank("disagreement", preds, rules=rules)]
+    shown = sorted(expected, key=lambda sid: html.index(f'data-id="{sid}"'))
+    assert shown == expected
+
+
+def test_disagreement_without_texts_is_refused_at_start(sample, capsys):
+    code = serve_main(["--predictions", str(sample["predictions"]), "--annotations", str(sample["annotations"]),
+                       "--strategy", "disagreement"])
+    assert code == 2
+    assert "pass --texts PATH" in capsys.readouterr().err

@@ -28,6 +28,7 @@ from .highlight import SectionSource, build_view
 from .predictions import PredictionsError, load_predictions
 from .queue import DEFAULT_STRATEGY, available_strategies, build_queue
 from .retrain import Retrainer
+from .rules import RulesPredictions
 
 LOCAL_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 SOURCE = "web"
@@ -126,9 +127,15 @@ def create_app(config: ServeConfig) -> Flask:
     def switch_model(path: Path) -> None:
         state["model"] = path
 
+    rules_cache = RulesPredictions(config.texts, config.model)
+
+    def strategies() -> tuple[str, ...]:
+        return available_strategies(with_rules=rules_cache.available())
+
     retrainer = Retrainer(Path(config.annotations), config.texts, model_out, on_done=switch_model)
     app.extensions["retrainer"] = retrainer
     app.extensions["predictions"] = predictions
+    app.extensions["rules"] = rules_cache
     allowed_hosts = {h.lower() for h in LOCAL_NAMES} | {config.host.lower()}
     any_host = config.host in ("0.0.0.0", "::", "")
 
@@ -203,17 +210,24 @@ def create_app(config: ServeConfig) -> Flask:
 
     def queue_state(args: dict):
         strategy = args.get("strategy") or config.strategy
-        if strategy not in available_strategies():
-            strategy = config.strategy
+        if strategy not in strategies():
+            strategy = DEFAULT_STRATEGY
         task = args.get("task") if args.get("task") in TASK_NAMES else None
         label = args.get("label") or None
         show = args.get("show") if args.get("show") in ("all", "todo", "reviewed") else "all"
         labels, log_rows, problem = read_labels()
         data = predictions.current()
+        rules, notice = None, ""
+        if strategy == "disagreement":
+            rules = rules_cache.aligned(data.items)
+            if rules is None:
+                notice = f"Disagreement order: {rules_cache.message} Shown in uncertainty order until then."
+                strategy = "uncertainty"
         rows, progress = build_queue(data.items, labels, log_rows, strategy=strategy, task=task, label=label,
-                                     show=show)
-        return {"rows": rows, "progress": progress, "strategy": strategy, "task": task, "label": label,
-                "show": show, "labels": labels, "log_rows": log_rows, "problem": problem, "data": data}
+                                     show=show, rules=rules)
+        return {"rows": rows, "progress": progress, "strategy": args.get("strategy") or strategy, "task": task,
+                "label": label, "show": show, "labels": labels, "log_rows": log_rows, "problem": problem,
+                "data": data, "notice": notice}
 
     # ---- pages -----------------------------------------------------------------------------------
     @app.get("/")
@@ -236,7 +250,7 @@ def create_app(config: ServeConfig) -> Flask:
         except ValueError:
             number = 1
         shown = q["rows"][(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
-        return render_template("queue.html", q=q, args=args, qs=urlencode(args), strategies=available_strategies(),
+        return render_template("queue.html", q=q, args=args, qs=urlencode(args), strategies=strategies(),
                                label_options=label_options, shown=shown, page=number, pages=pages,
                                page_size=PAGE_SIZE)
 

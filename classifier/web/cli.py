@@ -61,6 +61,9 @@ def check_files(args) -> str:
         return str(exc)
     if args.report is not None and args.report.exists() and not args.report.is_dir():
         return f"{args.report}: --report takes the folder evaluate wrote (with metrics.json), not a file"
+    if args.strategy == "disagreement" and not args.texts:
+        return ("--strategy disagreement compares the rules with the model on the studies' texts: "
+                "pass --texts PATH (as for review)")
     if not 0 <= args.port <= 65535:
         return f"--port {args.port}: not a port number (0-65535)"
     return ""
@@ -133,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: bound to {host}: anyone who can reach this computer can read and change the labels",
               file=sys.stderr, flush=True)
+    if args.strategy == "disagreement" and data is not None:
+        app.extensions["rules"].aligned(data.items)  # start computing the rules' predictions now
     if args.open:
         webbrowser.open(url)
 

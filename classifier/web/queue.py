@@ -13,16 +13,18 @@ from ..review import strategies as _strategies
 from ..schema import TASK_NAMES, tasks
 
 DEFAULT_STRATEGY = "uncertainty"
-# ``disagreement`` needs the rules-only predictions, which a predictions file does not carry.
-PAGE_STRATEGIES = tuple(s for s in _strategies.STRATEGIES if s != "disagreement")
+# ``disagreement`` also needs the rules-only predictions (see rules.py): only with --texts.
+PAGE_STRATEGIES = tuple(_strategies.STRATEGIES)
 
 
-def available_strategies() -> tuple[str, ...]:
-    return PAGE_STRATEGIES
+def available_strategies(with_rules: bool = True) -> tuple[str, ...]:
+    return PAGE_STRATEGIES if with_rules else tuple(s for s in PAGE_STRATEGIES if s != "disagreement")
 
 
-def order(preds: list[dict], strategy: str = DEFAULT_STRATEGY, task: str | None = None) -> list[dict]:
-    """``preds`` most informative first, by ``strategy`` (one task's uncertainty when ``task`` is given)."""
+def order(preds: list[dict], strategy: str = DEFAULT_STRATEGY, task: str | None = None,
+          rules: list[dict] | None = None) -> list[dict]:
+    """``preds`` most informative first, by ``strategy`` (one task's uncertainty when ``task`` is given;
+    ``rules``: the rules-only predictions aligned with ``preds``, for ``disagreement``)."""
     if not preds:
         return []
     if strategy not in PAGE_STRATEGIES:
@@ -31,7 +33,8 @@ def order(preds: list[dict], strategy: str = DEFAULT_STRATEGY, task: str | None 
         scores = _strategies.task_uncertainty(preds)[task]
         positions = sorted(range(len(preds)), key=lambda i: (-float(scores[i]), i))
     else:
-        positions = [i for i, _ in _strategies.rank(strategy, preds)]
+        positions = [i for i, _ in _strategies.rank(strategy, preds, rules=rules)] if strategy == "disagreement" \
+            else [i for i, _ in _strategies.rank(strategy, preds)]
     # documents that could not be labelled have no probabilities: after the others
     ok = [preds[i] for i in positions if preds[i].get("status") != "error"]
     return ok + [preds[i] for i in positions if preds[i].get("status") == "error"]
@@ -72,10 +75,11 @@ def matches(pred: dict, task: str | None, label: str | None) -> bool:
 
 
 def build_queue(preds: list[dict], labels: dict, log_rows: list[dict], *, strategy: str = DEFAULT_STRATEGY,
-                task: str | None = None, label: str | None = None, show: str = "all") -> tuple[list[QueueRow], dict]:
+                task: str | None = None, label: str | None = None, show: str = "all",
+                rules: list[dict] | None = None) -> tuple[list[QueueRow], dict]:
     """Rows for the queue page (after filters) and progress figures over the whole queue."""
     done = reviewed_ids(labels, log_rows)
-    ordered = order(preds, strategy, task)
+    ordered = order(preds, strategy, task, rules)
     todo = [p for p in ordered if p["id"] not in done]
     finished = [p for p in ordered if p["id"] in done]
     rows = []
