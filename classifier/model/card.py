@@ -70,7 +70,9 @@ def render_markdown(card: dict) -> str:
     if counts:
         lines += ["## Label counts by source", "", "| task | source | counts |", "|---|---|---|"]
         for task, per in counts.items():
-            for src, vals in per.items():
+            # {source: {value: n}}, or a flat {value: n} (as review's retrain writes it)
+            by_source = per if all(isinstance(v, dict) for v in per.values()) else {"all": per}
+            for src, vals in by_source.items():
                 lines.append(f"| {task} | {src} | " + ", ".join(f"{k}: {v}" for k, v in sorted(vals.items())) + " |")
         lines.append("")
     cv = card.get("cv", {})

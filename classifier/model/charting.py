@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from ..document import Document
 from ..features.lexicons import Lexicon, load_lexicons
@@ -35,12 +36,17 @@ class ChartingModel:
     (``"balanced"`` or ``None``), ``calibration`` (``"sigmoid"``, ``"isotonic"``, ``"none"``),
     ``use_inferred`` (train on labels inferred from the review's counts), ``min_positives`` (below it a
     binary target is modelled from rule features only), ``evidence_k`` (sentences per task),
-    ``lexicons`` (list of lexicon dicts; default the packaged ``data/lexicons``).
+    ``lexicons`` (list of lexicon dicts; default the packaged ``data/lexicons``), ``decision_balance``
+    (0: labels are the most probable values; 1: each probability is divided by its class's training
+    frequency before the choice, so a rare class such as co-creation is predicted when it is clearly more
+    likely than usual, even below 0.5. The probabilities themselves stay calibrated); ``bs_balance``
+    (the same for boundary_spanner). A study predicted ``co_creation`` also gets the ``design`` (or
+    ``commissioning``) phase, as the codebook defines co-creation by those phases.
     """
 
     def __init__(self, C=1.0, rule_weight=1.0, use_tfidf=True, use_rules=True, char_ngrams=False,
                  class_weight="balanced", calibration="sigmoid", use_inferred=True, min_positives=6,
-                 evidence_k=3, lexicons=None, random_state=0):
+                 evidence_k=3, lexicons=None, decision_balance=1.0, bs_balance=1.0, random_state=0):
         self.C = C
         self.rule_weight = rule_weight
         self.use_tfidf = use_tfidf
@@ -52,11 +58,14 @@ class ChartingModel:
         self.min_positives = min_positives
         self.evidence_k = evidence_k
         self.lexicons = lexicons
+        self.decision_balance = decision_balance
+        self.bs_balance = bs_balance
         self.random_state = random_state
 
     # -- scikit-learn style parameter access -------------------------------------------------------
     PARAMS = ("C", "rule_weight", "use_tfidf", "use_rules", "char_ngrams", "class_weight", "calibration",
-              "use_inferred", "min_positives", "evidence_k", "lexicons", "random_state")
+              "use_inferred", "min_positives", "evidence_k", "lexicons", "decision_balance", "bs_balance",
+              "random_state")
 
     def get_params(self, deep=False) -> dict:
         return {p: getattr(self, p) for p in self.PARAMS}
@@ -105,6 +114,11 @@ class ChartingModel:
         return out
 
     def fit(self, documents: list[Document], labels: pd.DataFrame) -> "ChartingModel":
+        # BLAS/OpenMP threads only cost time on matrices this small (and on a shared machine, a lot)
+        with threadpool_limits(limits=1):
+            return self._fit(documents, labels)
+
+    def _fit(self, documents: list[Document], labels: pd.DataFrame) -> "ChartingModel":
         lex = self.lexicons if self.lexicons is not None else [lx.to_dict() for lx in load_lexicons()]
         self.lexicon_data_ = [dict(d) for d in lex]
         self.__dict__.pop("_matcher", None)
@@ -115,6 +129,7 @@ class ChartingModel:
         self.estimators_ = {}
         self.kinds_ = {}
         self.n_train_ = {}
+        self.priors_ = {}
         base = dict(C=self.C, rule_weight=self.rule_weight, char_ngrams=self.char_ngrams,
                     class_weight=self.class_weight, random_state=self.random_state)
 
@@ -129,6 +144,8 @@ class ChartingModel:
             self.estimators_[name] = est
             self.kinds_[name] = type(est).__name__ + ("" if use_tfidf else " (rules only)")
             self.n_train_[name] = int(mask.sum())
+            values, counts = np.unique(yy, return_counts=True)
+            self.priors_[name] = {str(v): float(c) / len(yy) for v, c in zip(values, counts)}
 
         fit_target("role", targets["role"], rare=False)
         phases = targets["phases"]
@@ -149,7 +166,8 @@ class ChartingModel:
         """Probabilities only (no evidence): columns p_role_*, p_phase_*, p_boundary_spanner."""
         self._check()
         table = featurize(documents, self._get_matcher()).frame
-        return self._proba(table)
+        with threadpool_limits(limits=1):
+            return self._proba(table)
 
     def _proba(self, table: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(index=range(len(table)))
@@ -169,23 +187,42 @@ class ChartingModel:
         out["p_boundary_spanner"] = P[:, cl.index("true")] if "true" in cl else 0.0
         return out
 
-    @staticmethod
-    def decide(row) -> dict:
-        """Labels from one row of probabilities."""
+    def _balance(self, name) -> float:
+        kind = self.kinds_.get(name, "")
+        if kind.startswith("Dummy"):
+            return 0.0
+        if name == "boundary_spanner":
+            return float(getattr(self, "bs_balance", self.decision_balance) or 0.0)
+        return float(self.decision_balance or 0.0)
+
+    def _binary_true(self, name, p) -> bool:
+        b = self._balance(name)
+        prior = min(max(self.priors_.get(name, {}).get("true", 0.5), 1e-3), 1 - 1e-3)
+        return p / prior ** b >= (1 - p) / (1 - prior) ** b
+
+    def decide(self, row) -> dict:
+        """Labels from one row of probabilities (see ``decision_balance``)."""
         roles = {v: float(row[f"p_role_{v}"]) for v in ROLE_VALUES}
-        role = max(roles, key=roles.get)
-        chosen = [v for v in PHASE_VALUES if float(row[f"p_phase_{v}"]) >= 0.5]
+        b = self._balance("role")
+        pri = self.priors_.get("role", {})
+        role = max(ROLE_VALUES, key=lambda v: roles[v] / max(pri.get(v, 1e-3), 1e-3) ** b if pri.get(v) else -1)
+        chosen = [v for v in PHASE_VALUES if self._binary_true(f"phase_{v}", float(row[f"p_phase_{v}"]))]
+        if role == "co_creation" and not {"commissioning", "design"} & set(chosen):
+            chosen.append(max(("commissioning", "design"), key=lambda v: float(row[f"p_phase_{v}"])))
         if not chosen:
             chosen = [max(PHASE_VALUES, key=lambda v: float(row[f"p_phase_{v}"]))]
+        chosen = [v for v in PHASE_VALUES if v in chosen]
+        bs = self._binary_true("boundary_spanner", float(row["p_boundary_spanner"]))
         return {"role": role, "role_confidence": roles[role], "phases": ";".join(chosen),
-                "boundary_spanner": "true" if float(row["p_boundary_spanner"]) >= 0.5 else "false"}
+                "boundary_spanner": "true" if bs else "false"}
 
     def predict(self, documents: list[Document]) -> list[dict]:
         """One prediction dict per document (``docs/ARCHITECTURE.md``), with evidence sentences."""
         self._check()
         documents = list(documents)
         feats = featurize(documents, self._get_matcher())
-        probs = self._proba(feats.frame)
+        with threadpool_limits(limits=1):
+            probs = self._proba(feats.frame)
         names = self._get_matcher().names
         out = []
         for i, doc in enumerate(documents):
@@ -205,7 +242,8 @@ class ChartingModel:
                 base[f"p_phase_{v}"] = round(float(row[f"p_phase_{v}"]), 4)
             base["boundary_spanner"] = pred["boundary_spanner"]
             base["p_boundary_spanner"] = round(float(row["p_boundary_spanner"]), 4)
-            base["evidence"] = self._evidence(feats.sentences[i], names, pred)
+            with threadpool_limits(limits=1):
+                base["evidence"] = self._evidence(feats.sentences[i], names, pred)
             out.append(base)
         return out
 
