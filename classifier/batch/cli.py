@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=("loky", "dask"), default=None,
                    help="loky: worker processes on this machine (default); dask: a Dask cluster")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--connect-timeout", type=float, default=20.0, metavar="SECONDS",
+                   help="how long to wait for the Dask scheduler (default 20)")
     p.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                    help="time limit per document (default 120; 0 = none)")
     p.add_argument("--max-pages", type=int, default=500, metavar="N",
@@ -96,7 +98,7 @@ def _backend(args):
     if backend == "dask":
         if not args.scheduler:
             raise _UsageError("--backend dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
-        return DaskBackend(args.scheduler, n_jobs=jobs)
+        return DaskBackend(args.scheduler, n_jobs=jobs, connect_timeout=args.connect_timeout)
     if args.scheduler:
         raise _UsageError("--scheduler is only used with --backend dask")
     return LokyBackend(jobs)

@@ -1,0 +1,189 @@
+"""predict.py end to end, with the shipped model: a batch of every kind of bad input, kill -9 and
+rerun, exit statuses. Bad inputs are generated here; real articles come from ../shared at run time."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+GOOD_PDFS = ("hindawi_case_topiramate_neutropenia.pdf", "hindawi_bangla_pdrq_validation.pdf")
+SUMMARY = re.compile(r"extracted (\d+) files, (\d+) from the text cache, (\d+) predictions from the cache")
+OWN_TEXT = (
+    "Peer support workers with lived experience of mental illness joined the community team. "
+    "They helped service users navigate housing and benefits, and acted as a bridge between "
+    "clinicians and families. The evaluation interviewed twelve peer workers after one year."
+)
+
+
+def predict(*args, env=None, cwd=REPO, **kw):
+    return subprocess.run([sys.executable, str(REPO / "predict.py"), *map(str, args)], cwd=cwd,
+                          env=env, capture_output=True, text=True, timeout=300, **kw)
+
+
+@pytest.fixture
+def env(tmp_path):
+    e = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "xdg-cache"))
+    e.pop("PEER_CHARTING_DEBUG", None)
+    return e
+
+
+def read_csv(path):
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def text_pdf(path: Path, pages: int, line: str) -> None:
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path))
+    for number in range(pages):
+        c.drawString(72, 720, f"{line} (page {number + 1})")
+        c.showPage()
+    c.save()
+
+
+def make_bad_inputs(folder: Path, pdf_dir: Path) -> dict[str, str]:
+    """Every bad-input case; returns id -> a word the error must contain."""
+    import pikepdf
+    from reportlab.pdfgen import canvas
+
+    folder.mkdir()
+    (folder / "empty.pdf").write_bytes(b"")
+    (folder / "random_bytes.pdf").write_bytes(os.urandom(5000))
+    raw = (pdf_dir / "hindawi_sleep_periodontitis.pdf").read_bytes()
+    (folder / "truncated.pdf").write_bytes(raw[: len(raw) // 2])
+    (folder / "text_renamed.pdf").write_text("Notes from the team meeting, saved with the wrong name.\n")
+    text_pdf(folder / "plain.pdf", 1, "Peer workers supported clients in the community.")
+    with pikepdf.open(folder / "plain.pdf") as pdf:
+        pdf.save(folder / "encrypted.pdf", encryption=pikepdf.Encryption(user="secret", owner="owner"))
+    (folder / "plain.pdf").unlink()
+    scan = canvas.Canvas(str(folder / "image_scan.pdf"))
+    for _ in range(2):
+        scan.setFillGray(0.4)
+        scan.rect(72, 300, 400, 300, fill=1)
+        scan.showPage()
+    scan.save()
+    text_pdf(folder / "oversized.pdf", 30, "A long report on peer support")
+    return {"empty": "empty", "random_bytes": "not a PDF", "truncated": "truncated",
+            "text_renamed": "not a PDF", "encrypted": "encrypted", "image_scan": "no text",
+            "oversized": "30 pages"}
+
+
+def test_mixed_batch_reports_every_bad_input_and_labels_every_good_one(tmp_path, env, pdf_dir, corpus_dir):
+    bad = make_bad_inputs(tmp_path / "bad", pdf_dir)
+    studies = [json.loads(line) for line in (corpus_dir / "studies.jsonl").read_text("utf-8").splitlines()[:2]]
+    records = tmp_path / "refs.csv"
+    with open(records, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "title", "abstract"])
+        writer.writerow([studies[0]["id"], studies[0]["title"], studies[0]["abstract"]])
+        writer.writerow(["no_text", "", ""])
+        writer.writerow(["too_many", "a title", "an abstract", "stray", "cells"])
+        writer.writerow([studies[1]["id"], studies[1]["title"], studies[1]["abstract"]])
+    own = tmp_path / "own_note.txt"
+    own.write_text(OWN_TEXT, encoding="utf-8")
+    unsupported = tmp_path / "slides.pptx"
+    unsupported.write_bytes(b"PK\x03\x04")
+    inputs = [pdf_dir / GOOD_PDFS[0], tmp_path / "bad", records, own, unsupported, pdf_dir / GOOD_PDFS[1]]
+    out = tmp_path / "out" / "predictions.csv"
+    result = predict(*inputs, "--out", out, "--jsonl", tmp_path / "p.jsonl", "--xlsx", tmp_path / "p.xlsx",
+                     "--max-pages", 20, env=env)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    rows = read_csv(out)
+    expected_ids = ([Path(GOOD_PDFS[0]).stem] + sorted(bad) +
+                    [studies[0]["id"], "no_text", "refs_row4", studies[1]["id"], "own_note", "slides",
+                     Path(GOOD_PDFS[1]).stem])
+    assert [r["id"] for r in rows] == expected_ids
+    by_id = {r["id"]: r for r in rows}
+    good = [Path(GOOD_PDFS[0]).stem, studies[0]["id"], studies[1]["id"], "own_note", Path(GOOD_PDFS[1]).stem]
+    for study in good:
+        row = by_id[study]
+        assert row["status"] == "ok" and row["error"] == "", row
+        assert row["role"] in ("pre_determined", "peer_support", "co_creation")
+        assert 0.0 <= float(row["role_confidence"]) <= 1.0 and row["boundary_spanner"] in ("true", "false")
+    for study, word in bad.items():
+        row = by_id[study]
+        assert row["status"] == "error" and row["error"].startswith(f"{study}.pdf: ") and word in row["error"]
+        assert "\n" not in row["error"] and row["role"] == ""
+    assert by_id["no_text"]["error"] == "refs.csv row 3: no title and no abstract"
+    assert by_id["refs_row4"]["error"].startswith("refs.csv row 4: 5 cells but the header has 3")
+    assert by_id["slides"]["error"].startswith("slides.pptx: not a supported input type")
+    jsonl = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text("utf-8").splitlines()]
+    assert [j["id"] for j in jsonl] == expected_ids
+    assert all(set(j["evidence"]) == {"role", "phases", "boundary_spanner"} for j in jsonl if j["status"] == "ok")
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "p.xlsx").active
+    assert sheet.max_row == len(expected_ids) + 1 and sheet.freeze_panes == "A2"
+    assert f"{len(bad) + 4} failed" in result.stderr
+
+
+def test_kill_9_then_the_same_command_completes_without_reextracting(tmp_path, env, pdf_dir):
+    out = tmp_path / "out.csv"
+    command = [sys.executable, str(REPO / "predict.py"), str(pdf_dir), "--out", str(out), "-j", "1"]
+    proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 240
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if out.exists() and len(out.read_text("utf-8").splitlines()) >= 4:  # header + 3 rows
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the batch finished before it could be killed"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the runner and its workers, mid-batch
+        proc.wait()
+    partial = read_csv(out)  # a killed run leaves a valid CSV
+    total = len(list(pdf_dir.glob("*.pdf")))
+    assert 3 <= len(partial) < total
+    rerun = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    final = read_csv(out)
+    assert [r["id"] for r in final] == sorted(p.stem for p in pdf_dir.glob("*.pdf"))
+    assert all(r["status"] == "ok" for r in final)
+    assert final[: len(partial)] == partial  # the same answers as before the kill
+    extracted, text_hits, prediction_hits = map(int, SUMMARY.search(rerun.stderr).groups())
+    assert prediction_hits >= len(partial)       # finished documents: neither extracted nor predicted
+    assert extracted <= total - len(partial)
+    assert extracted + text_hits + prediction_hits == total
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--out", "x.csv"], "the following arguments are required: INPUT"),
+    (["{pdf}"], "the following arguments are required: --out"),
+    (["{tmp}/missing.pdf", "--out", "{tmp}/o.csv"], "missing.pdf: no such file or directory"),
+    (["{pdf}", "--out", "{tmp}/o.csv", "-j", "0"], "-j 0: give a number of workers"),
+    (["{pdf}", "--out", "{tmp}/o.csv", "--model", "{tmp}/nomodel"], "no such file or directory"),
+    (["{pdf}", "--out", "{tmp}/o.csv", "--backend", "dask"], "--backend dask needs --scheduler"),
+    (["{pdf}", "--out", "{pdf}"], "is also an INPUT"),
+    (["{pdf}", "--out", "{tmp}/o.csv", "--scheduler", "tcp://127.0.0.1:9",
+      "--connect-timeout", "2"], "cannot reach the Dask scheduler"),
+])
+def test_nothing_can_run_exits_2_with_one_line(tmp_path, env, pdf_dir, args, message):
+    pdf = pdf_dir / GOOD_PDFS[0]
+    args = [a.format(pdf=pdf, tmp=tmp_path) for a in args]
+    result = predict(*args, env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_missing_default_model_exits_2(tmp_path, env, pdf_dir):
+    env = dict(env, PEER_CHARTING_MODEL=str(tmp_path / "no-model-here"))
+    result = subprocess.run([sys.executable, "-m", "classifier", "predict", str(pdf_dir / GOOD_PDFS[0]),
+                             "--out", str(tmp_path / "o.csv")], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: no model at {tmp_path / 'no-model-here'} (train one with train.py, or pass --model DIR)"]
