@@ -376,3 +376,24 @@ def test_disagreement_without_texts_is_refused_at_start(sample, capsys):
                        "--strategy", "disagreement"])
     assert code == 2
     assert "pass --texts PATH" in capsys.readouterr().err
+
+
+def test_retrain_writes_a_new_model_and_clears_the_waiting_count(sample, tmp_path):
+    records = _records_for(sample, tmp_path / "texts.jsonl")
+    old_model = tmp_path / "old_model"
+    old_model.mkdir()
+    (old_model / "model_card.json").write_text(json.dumps({"date": "2001-01-01T00:00:00Z"}))
+    out = tmp_path / "new_model"
+    client = make_client(sample, texts=[records], model=old_model, model_out=out)
+    for line in sample["predictions"].read_text().splitlines():
+        pred = json.loads(line)
+        client.post(f"/doc/{pred['id']}", data={"role": pred["role"], "phases": pred["phases"].split(";"),
+                                                 "boundary_spanner": pred["boundary_spanner"], "reviewer": "ann"})
+    assert "<strong>24</strong> decision(s) on <strong>8</strong> studies" in client.get("/model").get_data(as_text=True)
+    client.post("/model/retrain")
+    status = client.application.extensions["retrainer"].wait(240)
+    assert status.state == "done", status.message
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["n_documents"] == 8
+    html = client.get("/model").get_data(as_text=True)
+    assert f"Current model: {out}" in html and "<strong>0</strong> decision(s)" in html
