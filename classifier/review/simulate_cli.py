@@ -24,13 +24,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--strategies", default=",".join(STRATEGIES),
                    help=f"comma-separated (default {','.join(STRATEGIES)}; random is always added)")
-    p.add_argument("--seeds", type=int, default=3, metavar="N", help="number of seeds (default 3)")
+    p.add_argument("--seeds", type=int, default=5, metavar="N", help="number of seeds (default 5)")
     p.add_argument("--initial", type=int, default=20, help="studies labelled before the first round (default 20)")
     p.add_argument("--batch", type=int, default=15, help="studies queried per round (default 15)")
-    p.add_argument("--rounds", type=int, default=8, help="rounds (default 8; fewer if the pool runs out)")
+    p.add_argument("--rounds", type=int, default=6, help="rounds (default 6; fewer if the pool runs out)")
     p.add_argument("--test-size", type=float, default=0.3, help="held-out share, stratified by role (default 0.3)")
     p.add_argument("--kappa", type=float, default=0.9, help="stopping threshold on the mean kappa (default 0.9)")
     p.add_argument("--window", type=int, default=3, help="rounds the kappa is averaged over (default 3)")
+    p.add_argument("--balance", type=float, default=None,
+                   help="rare-class rebalancing of the uncertainty strategy, 0..1 (default: the strategy's)")
     p.add_argument("-j", "--jobs", type=int, default=1, help="runs in parallel processes (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
@@ -60,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         strategies = tuple(s.strip() for s in args.strategies.split(",") if s.strip())
         config = SimulationConfig(strategies=strategies, seeds=tuple(range(args.seeds)), initial=args.initial,
                                   batch=args.batch, rounds=args.rounds, test_size=args.test_size,
-                                  kappa=args.kappa, window=args.window)
+                                  kappa=args.kappa, window=args.window,
+                                  **({} if args.balance is None else {"balance": args.balance}))
     except ValueError as exc:
         err(str(exc))
         return 2

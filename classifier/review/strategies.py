@@ -5,10 +5,11 @@ Each strategy scores prediction dicts (the shape in docs/ARCHITECTURE.md); a hig
 predictions JSONL file, inside the terminal session and in the simulation.
 
 - ``uncertainty``: entropy of every task's predicted distribution (role over its three values,
-  each phase and boundary-spanner as yes/no), averaged over the three tasks. Before the entropy is
-  taken each distribution is divided by the class priors raised to ``balance`` (0 = plain entropy,
-  1 = fully balanced), so a document that gives a rare class (co-creation, commissioning) a modest
-  probability counts as uncertain instead of being drowned by the common class.
+  each phase and boundary-spanner as yes/no), a weighted mean over the three tasks
+  (``DEFAULT_WEIGHTS``). Each class's entropy term is weighted by its prior to the power
+  ``-balance`` (0 = plain entropy), so a document that gives a rare class (co-creation,
+  commissioning) a modest probability counts as uncertain instead of being drowned by the common
+  class. Priors are the mean predicted probabilities over the pool.
 - ``margin``: one minus the gap between the two most probable values, averaged over the tasks.
 - ``random``: a seeded shuffle (the baseline every other strategy must beat).
 - ``disagreement``: the share of tasks on which the rules-only baseline and the model disagree,
@@ -22,6 +23,11 @@ from ..schema import tasks
 
 STRATEGIES = ("uncertainty", "margin", "random", "disagreement")
 EPS = 1e-9
+# How much each task's uncertainty counts. Role is the charting decision the model is best at; phases
+# rest on a handful of stated examples and rule priors, so their entropy is mostly noise (measured:
+# docs/review.md), hence half weight.
+DEFAULT_WEIGHTS = {"role": 2.0, "phases": 0.5, "boundary_spanner": 1.0}
+DEFAULT_BALANCE = 0.25
 
 
 def role_probs(predictions: list[dict]) -> np.ndarray:
@@ -59,8 +65,15 @@ def _entropy(p: np.ndarray) -> np.ndarray:
     return -(p * np.log(p)).sum(axis=1) / np.log(p.shape[1])
 
 
-def _rebalance(p: np.ndarray, prior: np.ndarray, balance: float) -> np.ndarray:
-    return _normalise(_normalise(p) / np.clip(prior, 0.02, None) ** balance)
+def _weighted_entropy(p: np.ndarray, prior: np.ndarray, balance: float) -> np.ndarray:
+    """Entropy with each class's term weighted by ``prior ** -balance`` (weights average 1 under the
+    prior), divided by log(k): probability mass on a rare class counts for more, so a document the
+    model half-suspects of being co-creation is not drowned by the many peer-support ones."""
+    p = _normalise(p)
+    prior = np.clip(np.asarray(prior, dtype=float).reshape(1, -1), 0.02, None)
+    w = prior ** -balance
+    w = w / (prior * w).sum() * prior.sum()
+    return -(w * p * np.log(p)).sum(axis=1) / np.log(p.shape[1])
 
 
 def _binary(p: np.ndarray) -> np.ndarray:
@@ -77,25 +90,23 @@ def priors(predictions: list[dict]) -> dict[str, np.ndarray]:
     }
 
 
-def task_uncertainty(predictions: list[dict], balance: float = 0.5, prior: dict | None = None) -> dict[str, np.ndarray]:
+def task_uncertainty(predictions: list[dict], balance: float = DEFAULT_BALANCE, prior: dict | None = None) -> dict[str, np.ndarray]:
     """Per-task uncertainty in [0, 1] for every prediction."""
     prior = prior or priors(predictions)
-    out = {"role": _entropy(_rebalance(role_probs(predictions), prior["role"][None, :], balance))}
+    out = {"role": _weighted_entropy(role_probs(predictions), prior["role"], balance)}
     ph = phase_probs(predictions)
-    per_phase = [
-        _entropy(_rebalance(_binary(ph[:, j]), np.array([[1 - prior["phases"][j], prior["phases"][j]]]), balance))
-        for j in range(ph.shape[1])
-    ]
+    per_phase = [_weighted_entropy(_binary(ph[:, j]), [1 - prior["phases"][j], prior["phases"][j]], balance)
+                 for j in range(ph.shape[1])]
     out["phases"] = np.mean(per_phase, axis=0) if per_phase else np.zeros(len(predictions))
     pb = float(prior["boundary_spanner"][0])
-    out["boundary_spanner"] = _entropy(_rebalance(_binary(bs_probs(predictions)), np.array([[1 - pb, pb]]), balance))
+    out["boundary_spanner"] = _weighted_entropy(_binary(bs_probs(predictions)), [1 - pb, pb], balance)
     return out
 
 
-def uncertainty(predictions: list[dict], balance: float = 0.5, weights: dict | None = None,
+def uncertainty(predictions: list[dict], balance: float = DEFAULT_BALANCE, weights: dict | None = None,
                 prior: dict | None = None) -> np.ndarray:
     per = task_uncertainty(predictions, balance, prior)
-    weights = weights or {t: 1.0 for t in per}
+    weights = weights or DEFAULT_WEIGHTS
     total = sum(weights.values())
     return sum(weights[t] * per[t] for t in per) / total
 
@@ -106,7 +117,7 @@ def margin(predictions: list[dict], weights: dict | None = None) -> np.ndarray:
     ph = phase_probs(predictions)
     per["phases"] = (1.0 - np.abs(2 * ph - 1)).mean(axis=1)
     per["boundary_spanner"] = 1.0 - np.abs(2 * bs_probs(predictions) - 1)
-    weights = weights or {t: 1.0 for t in per}
+    weights = weights or {t: 1.0 for t in per}  # equal weights measured best for margin (docs/review.md)
     return sum(weights[t] * per[t] for t in per) / sum(weights.values())
 
 
@@ -114,7 +125,7 @@ def random_scores(predictions: list[dict], seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).random(len(predictions))
 
 
-def disagreement(predictions: list[dict], rules: list[dict], balance: float = 0.5) -> np.ndarray:
+def disagreement(predictions: list[dict], rules: list[dict], balance: float = DEFAULT_BALANCE) -> np.ndarray:
     if len(rules) != len(predictions):
         raise ValueError("disagreement needs one rules prediction per model prediction")
     count = np.zeros(len(predictions))
@@ -134,7 +145,7 @@ def _canon(task: str, value) -> str:
 
 
 def score(strategy: str, predictions: list[dict], *, seed: int = 0, rules: list[dict] | None = None,
-          balance: float = 0.5) -> np.ndarray:
+          balance: float = DEFAULT_BALANCE) -> np.ndarray:
     """Informativeness of each prediction under ``strategy`` (higher = review sooner)."""
     if strategy == "uncertainty":
         return uncertainty(predictions, balance)

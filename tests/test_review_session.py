@@ -1,0 +1,177 @@
+"""The terminal review session, driven through pipes as a non-tty: decisions saved at once, undo, skip,
+resume, kill -9 mid-session, and retraining in a background process."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from classifier.review.store import LabelStore, read_table
+from classifier.schema import TASK_NAMES
+
+REPO = Path(__file__).resolve().parents[1]
+SHOWN = re.compile(r"\[(\d+)/(\d+)\] (\S+)")
+
+
+@pytest.fixture(scope="module")
+def predictions(corpus_dir, tmp_path_factory) -> Path:
+    """Prediction dicts for 25 corpus studies, from the model package's rules-only predictor."""
+    from classifier.model import ChartingModel
+    from classifier.review.texts import load_documents
+
+    docs = list(load_documents([corpus_dir / "studies.jsonl"]).values())[:25]
+    preds = ChartingModel().rules_predict(docs)
+    path = tmp_path_factory.mktemp("session") / "pred.jsonl"
+    path.write_text("".join(json.dumps(p) + "\n" for p in preds), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def labels(tmp_path) -> Path:
+    path = tmp_path / "annotations" / "labels.csv"
+    path.parent.mkdir()
+    path.write_text("id,role,phases,boundary_spanner,notes\nunrelated_2020,peer_support,delivery,true,keep me\n",
+                    encoding="utf-8")
+    return path
+
+
+def run(predictions, labels, keys: str, reviewer="ana") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "classifier", "review", "--predictions", str(predictions),
+                           "--annotations", str(labels), "--reviewer", reviewer], cwd=REPO, input=keys,
+                          capture_output=True, text=True, timeout=120)
+
+
+def shown(output: str) -> list[str]:
+    return [m.group(3) for m in SHOWN.finditer(output)]
+
+
+def predicted(predictions: Path) -> dict[str, dict]:
+    return {p["id"]: p for p in map(json.loads, predictions.read_text("utf-8").splitlines())}
+
+
+def test_accept_correct_skip_undo_then_resume(predictions, labels):
+    keys = "a\nc\nco_creation\n\n-\nchecked the methods\ns\nu\ns\nq\n"
+    first = run(predictions, labels, keys)
+    assert first.returncode == 0, first.stderr
+    seq = shown(first.stdout)
+    doc1, doc2, doc3 = seq[0], seq[1], seq[2]
+    assert seq[3] != doc3 and seq[4] == doc3  # the undone skip brings it back at once
+    preds = predicted(predictions)
+    table = read_table(labels)
+    assert table.index[doc1]["role"] == preds[doc1]["role"]
+    assert table.index[doc1]["phases"] == preds[doc1]["phases"]
+    assert table.index[doc1]["boundary_spanner"] == preds[doc1]["boundary_spanner"]
+    assert table.index[doc2]["role"] == "co_creation"
+    assert table.index[doc2]["phases"] == preds[doc2]["phases"]
+    assert table.index[doc2]["boundary_spanner"] == ""  # '-' left it unknown
+    assert doc3 not in table.index
+    assert table.index["unrelated_2020"]["notes"] == "keep me"
+    log = LabelStore(labels).log()
+    assert {(r["study"], r["source"], r["reviewer"]) for r in log} == {(doc1, "session", "ana"),
+                                                                       (doc2, "session", "ana")}
+    assert [r["note"] for r in log if r["study"] == doc2] == ["checked the methods"] * 2
+    assert "2 decisions saved" in first.stdout
+    # a new session resumes at the first document not yet seen; the skipped one comes last
+    second = run(predictions, labels, "q\n")
+    again = shown(second.stdout)
+    assert again[0] not in (doc1, doc2, doc3)
+    assert f"[1/{len(preds) - 2}]" in second.stdout
+
+
+def test_undo_restores_the_file_and_the_document_comes_back(predictions, labels):
+    out = run(predictions, labels, "a\nu\nq\n")
+    assert out.returncode == 0, out.stderr
+    seq = shown(out.stdout)
+    assert seq[2] == seq[0] != seq[1]  # undo (typed at the next document) brings it back
+    row = read_table(labels).index[seq[0]]
+    assert all(row[t] == "" for t in TASK_NAMES)
+    assert [r["outcome"] for r in LabelStore(labels).log()][-3:] == ["cleared"] * 3
+    assert shown(run(predictions, labels, "q\n").stdout)[0] == seq[0]
+
+
+def test_bad_correction_is_asked_again_and_end_of_input_stops_cleanly(predictions, labels):
+    out = run(predictions, labels, "c\npeer suport\npeer support\ndelivery;design\nno\n\n")
+    assert out.returncode == 0
+    assert "'peer suport' is not a role value" in out.stdout
+    assert "Traceback" not in out.stdout + out.stderr
+    doc = shown(out.stdout)[0]
+    row = read_table(labels).index[doc]
+    assert (row["role"], row["phases"], row["boundary_spanner"]) == ("peer_support", "design;delivery", "false")
+    assert "1 decisions saved" in out.stdout
+
+
+def test_kill_9_mid_session_loses_no_confirmed_decision(predictions, labels):
+    proc = subprocess.Popen([sys.executable, "-m", "classifier", "review", "--predictions", str(predictions),
+                             "--annotations", str(labels), "--reviewer", "kim"], cwd=REPO, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+    confirmed = []
+    while len(confirmed) < 4:
+        proc.stdin.write("a\n")
+        proc.stdin.flush()
+        for line in proc.stdout:
+            m = re.search(r"saved (\S+):", line)
+            if m:
+                confirmed.append(m.group(1))
+                break
+    proc.stdin.write("a\n")  # one more, killed while it is being saved (or just before)
+    proc.stdin.flush()
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    table = read_table(labels)  # still a valid labels file
+    preds = predicted(predictions)
+    for study in confirmed:
+        assert table.index[study]["role"] == preds[study]["role"]
+    assert table.index["unrelated_2020"]["notes"] == "keep me"
+    resumed = shown(run(predictions, labels, "q\n", reviewer="kim").stdout)
+    assert resumed and resumed[0] not in confirmed
+
+
+def test_retraining_runs_in_the_background(corpus_dir, tmp_path):
+    from classifier.model.build_labels import build
+    from classifier.review.session import BackgroundRetrainer, Session
+
+    labels_csv = tmp_path / "labels.csv"
+    build(corpus_dir)[0].to_csv(labels_csv, index=False, encoding="utf-8", lineterminator="\n")
+    texts = [corpus_dir / "studies.jsonl", corpus_dir / "charted_studies.jsonl"]
+    store = LabelStore(labels_csv)
+    labelled = store.labels()
+    # the session's pool: charted near-misses, which carry no labels
+    from classifier.review.texts import load_documents
+
+    have_text = load_documents(texts)
+    pool = [i for i, lab in labelled.items() if not any(lab.values()) and i in have_text][:6]
+    preds = [{"id": i, "title": i, "p_role_peer_support": 0.5, "p_role_pre_determined": 0.3,
+              "p_role_co_creation": 0.2, "role": "peer_support"} for i in pool]
+    retrainer = BackgroundRetrainer(labels_csv, texts)
+    out = io.StringIO()
+    session = Session(store, preds, "ana", retrainer=retrainer, retrain_every=1,
+                      stdin=io.StringIO("c\npeer_support\n-\n-\n\ns\n"), stdout=out)
+    future_box = {}
+    original_start = retrainer.start
+
+    def start(ids):
+        started = original_start(ids)
+        future_box["future"] = retrainer.future
+        return started
+
+    retrainer.start = start
+    session.retrainer = retrainer
+    # run() closes the executor at the end; keep the future to check the retrained predictions
+    retrainer.close = lambda: None
+    assert session.run() == 0
+    assert "retraining in the background" in out.getvalue()
+    fresh = future_box["future"].result(timeout=240)
+    retrainer.executor.shutdown()
+    decided = shown(out.getvalue())[0]
+    assert set(fresh) == set(pool) - {decided}  # the rest of the queue, predicted by the new model
+    assert store.labels()[decided]["role"] == "peer_support"
+    for p in fresh.values():
+        assert abs(sum(p[f"p_role_{v}"] for v in ("pre_determined", "peer_support", "co_creation")) - 1) < 0.01
+        assert p["evidence"]

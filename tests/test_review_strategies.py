@@ -1,0 +1,58 @@
+"""Queue strategies on prediction dicts: what each one puts first."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from classifier.review.strategies import STRATEGIES, rank, score, task_uncertainty
+
+
+def pred(i, role=(0.1, 0.8, 0.1), phases=(0.05, 0.05, 0.95, 0.05), bs=0.9):
+    values = ("pre_determined", "peer_support", "co_creation")
+    d = {"id": f"s{i}", "role": values[int(np.argmax(role))],
+         "phases": "delivery", "boundary_spanner": "true" if bs >= 0.5 else "false", "p_boundary_spanner": bs}
+    d.update({f"p_role_{v}": p for v, p in zip(values, role)})
+    d.update({f"p_phase_{v}": p for v, p in zip(("commissioning", "design", "delivery", "assessment"), phases)})
+    return d
+
+
+def test_uncertainty_and_margin_put_the_undecided_document_first():
+    preds = [pred(0), pred(1, role=(0.34, 0.33, 0.33), bs=0.5), pred(2, role=(0.05, 0.9, 0.05))]
+    for strategy in ("uncertainty", "margin"):
+        order = [i for i, _ in rank(strategy, preds)]
+        assert order[0] == 1, strategy
+        assert order[-1] == 2, strategy
+
+
+def test_rebalancing_lifts_a_rare_class_that_plain_entropy_drowns():
+    # most of the pool is confidently peer support; co-creation is rare
+    pool = [pred(i, role=(0.1, 0.85, 0.05)) for i in range(20)]
+    pool.append(pred(20, role=(0.02, 0.70, 0.28)))   # some co-creation mass (the rare class)
+    pool.append(pred(21, role=(0.28, 0.70, 0.02)))   # the same mass on the common alternative
+    plain = task_uncertainty(pool, balance=0.0)["role"]
+    balanced = task_uncertainty(pool, balance=1.0)["role"]
+    assert plain[20] == pytest.approx(plain[21])
+    assert balanced[20] > balanced[21]
+
+
+def test_random_is_seeded_and_disagreement_needs_rules():
+    preds = [pred(i, role=(0.2, 0.6, 0.2)) for i in range(30)]
+    a = [i for i, _ in rank("random", preds, seed=3)]
+    assert a == [i for i, _ in rank("random", preds, seed=3)]
+    assert a != [i for i, _ in rank("random", preds, seed=4)]
+    with pytest.raises(ValueError, match="rules-only"):
+        score("disagreement", preds)
+    rules = [dict(p) for p in preds]
+    rules[7] = dict(rules[7], role="co_creation", boundary_spanner="false")
+    rules[9] = dict(rules[9], role="co_creation")
+    order = [i for i, _ in rank("disagreement", preds, rules=rules)]
+    assert order[:2] == [7, 9]
+
+
+def test_missing_or_bad_probabilities_do_not_crash_and_unknown_strategy_is_named():
+    preds = [pred(0), {"id": "x", "p_role_peer_support": "n/a"}]
+    for strategy in STRATEGIES:
+        if strategy != "disagreement":
+            assert len(score(strategy, preds)) == 2
+    with pytest.raises(ValueError, match="'entropy'"):
+        score("entropy", preds)
