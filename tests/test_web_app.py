@@ -397,3 +397,13 @@ def test_retrain_writes_a_new_model_and_clears_the_waiting_count(sample, tmp_pat
     assert card["n_documents"] == 8
     html = client.get("/model").get_data(as_text=True)
     assert f"Current model: {out}" in html and "<strong>0</strong> decision(s)" in html
+
+
+def test_a_rewritten_predictions_file_is_picked_up(sample):
+    client = make_client(sample)
+    assert 'data-id="added_later"' not in client.get("/queue").get_data(as_text=True)
+    with open(sample["predictions"], "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"id": "added_later", "title": "New", "role": "co_creation"}) + "\n")
+    assert 'data-id="added_later"' in client.get("/queue").get_data(as_text=True)
+    sample["predictions"].write_text("")  # a writer half-way through: keep showing the last good file
+    assert 'data-id="added_later"' in client.get("/queue").get_data(as_text=True)
