@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--C", type=float, default=None, help="inverse regularisation strength (default 1.0)")
     ap.add_argument("--rule-weight", type=float, default=None, help="weight of the lexicon features (default 1.0)")
     ap.add_argument("--char-ngrams", action="store_true", help="add character 3-5-gram TF-IDF")
-    ap.add_argument("--cv-repeats", type=int, default=0, help="repeats of stratified CV for the model card (0: skip)")
+    ap.add_argument("--cv-repeats", type=int, default=2, help="repeats of stratified CV for the model card (0: skip)")
     ap.add_argument("--name", default=None, help="model name for the card (default: the directory name)")
     return ap
 
