@@ -8,8 +8,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-import pytest
-
 from classifier.review.store import LabelStore
 from classifier.schema import tasks
 from classifier.web.launch import start_server, stop_server
