@@ -112,9 +112,11 @@ class _SpanReader:
         self.matrix = raw.FS_MATRIX()
         self.buf = ctypes.create_string_buffer(256)
         self.flags = ctypes.c_int()
-        self.font_cache: dict[tuple[str, int], tuple[str, bool]] = {}
+        self.flags_ref = ctypes.byref(self.flags)
+        self.font_cache: dict[bytes, tuple[str, bool]] = {}
 
     def _font(self, i: int) -> tuple[float, str, bool, bool]:
+        """(size, font, bold, rotated) of character ``i``."""
         raw, tp = self.raw, self.tp
         size = raw.FPDFText_GetFontSize(tp, i)
         m = self.matrix
@@ -125,14 +127,13 @@ class _SpanReader:
             rotated = abs(m.b) > 1e-3 * max(abs(m.a), 1e-9) or m.a < 0
         else:
             rotated = False
-        n = raw.FPDFText_GetFontInfo(tp, i, self.buf, 256, ctypes.byref(self.flags))
-        name = self.buf.raw[: max(0, n - 1)].decode("utf-8", "replace") if n > 0 else ""
-        weight = raw.FPDFText_GetFontWeight(tp, i)
-        key = (name, weight)
-        cached = self.font_cache.get(key)
-        if cached is None:
-            fname = base_font(name)
-            cached = self.font_cache[key] = (fname, font_is_bold(fname, weight) or bool(self.flags.value & (1 << 18)))
+        n = raw.FPDFText_GetFontInfo(tp, i, self.buf, 256, self.flags_ref)
+        name = self.buf.raw[: max(0, n - 1)] if n > 0 else b""
+        cached = self.font_cache.get(name)
+        if cached is None:  # weight and flags belong to the font: read them once per font
+            weight = raw.FPDFText_GetFontWeight(tp, i)
+            fname = base_font(name.decode("utf-8", "replace"))
+            cached = self.font_cache[name] = (fname, font_is_bold(fname, weight) or bool(self.flags.value & (1 << 18)))
         return round(size, 1), cached[0], cached[1], rotated
 
     def _rects(self, a: int, b: int) -> list[tuple[float, float, float, float]]:
