@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Batch labelling figures (issue 4), measured end to end with ``predict.py`` in subprocesses.
+
+    python benchmarks/bench_batch.py [--pdfs ../shared/pdfs] [--copies 3] [--big 2000]
+
+Prints:
+  1. a bare pypdfium2 text pass over the PDFs (pages/s), measured in this run;
+  2. predict.py over the same PDFs, one worker, cold cache: wall time and pages/s end to end
+     (interpreter start, model load and all), and pages/s after start-up (start-up = the same
+     command on one short .txt file, cold);
+  3. the same command again on the warm cache: time and warm/cold ratio;
+  4. -j 1 vs -j 2 on a larger generated batch (copies of the PDFs, each with bytes appended after
+     %%EOF so their hashes differ), --no-cache: times and speed-up;
+  5. peak memory (resident set, the runner plus its workers, sampled) labelling 100 and --big
+     records (titles and abstracts from ../shared/corpus, made distinct), -j 2, --no-cache.
+Everything is written to a temporary directory; nothing is copied into the repository.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("PEER_CHARTING_SHARED", REPO.parent / "shared"))
+
+
+def bare_pdfium(pdfs: list[Path]) -> tuple[int, float]:
+    import pypdfium2 as pdfium
+
+    started, pages = time.perf_counter(), 0
+    for path in pdfs:
+        pdf = pdfium.PdfDocument(path)
+        for page in pdf:
+            textpage = page.get_textpage()
+            textpage.get_text_range()
+            textpage.close()
+            page.close()
+            pages += 1
+        pdf.close()
+    return pages, time.perf_counter() - started
+
+
+class PeakRSS(threading.Thread):
+    """Samples the summed resident memory of a process and its children."""
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        super().__init__(daemon=True)
+        import psutil
+
+        self.proc = psutil.Process(pid)
+        self.interval = interval
+        self.peak_total = self.peak_main = self.peak_worker = 0
+        self.stop = threading.Event()
+
+    def run(self):
+        import psutil
+
+        while not self.stop.is_set():
+            try:
+                main = self.proc.memory_info().rss
+                workers = []
+                for child in self.proc.children(recursive=True):
+                    try:
+                        workers.append(child.memory_info().rss)
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                break
+            self.peak_main = max(self.peak_main, main)
+            self.peak_worker = max([self.peak_worker] + workers)
+            self.peak_total = max(self.peak_total, main + sum(workers))
+            time.sleep(self.interval)
+
+
+def run_predict(args: list, env: dict, measure_memory: bool = False):
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(REPO / "predict.py"), *map(str, args), "--quiet"],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = PeakRSS(proc.pid) if measure_memory else None
+    if sampler:
+        sampler.start()
+    out, err = proc.communicate()
+    elapsed = time.perf_counter() - started
+    if sampler:
+        sampler.stop.set()
+        sampler.join()
+    if proc.returncode not in (0, 1):
+        sys.exit(f"predict.py failed ({proc.returncode}): {err.strip()}")
+    return elapsed, proc.returncode, sampler
+
+
+def rows(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def make_records(path: Path, n: int, corpus: Path) -> None:
+    studies = [json.loads(line) for line in (corpus / "studies.jsonl").read_text("utf-8").splitlines() if line.strip()]
+    studies = [s for s in studies if s.get("title") or s.get("abstract")]
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "title", "abstract"])
+        for i in range(n):
+            s = studies[i % len(studies)]
+            writer.writerow([f"rec{i:05d}", f"{s.get('title', '')} (copy {i})", s.get("abstract", "")])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pdfs", type=Path, default=SHARED / "pdfs")
+    parser.add_argument("--corpus", type=Path, default=SHARED / "corpus")
+    parser.add_argument("--copies", type=int, default=3, help="copies of the PDFs in the -j batch (default 3)")
+    parser.add_argument("--big", type=int, default=2000, help="records in the large memory run (default 2000)")
+    opts = parser.parse_args()
+    pdfs = sorted(opts.pdfs.glob("*.pdf"))
+    if not pdfs:
+        sys.exit(f"no PDFs in {opts.pdfs}")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-batch-"))
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp / "cache"))
+    try:
+        print(f"machine: {os.cpu_count()} CPU cores; load average {os.getloadavg()[0]:.1f}")
+        pages, bare = bare_pdfium(pdfs)
+        print(f"1. bare pypdfium2 text pass: {len(pdfs)} PDFs, {pages} pages in {bare:.2f} s = {pages / bare:.0f} pages/s")
+
+        note = tmp / "startup" / "note.txt"
+        note.parent.mkdir()
+        note.write_text("Peer workers supported people in the community. They linked clients to services.\n")
+        startup, _, _ = run_predict([note, "--out", tmp / "startup.csv", "-j", 1],
+                                    dict(env, XDG_CACHE_HOME=str(tmp / "cache-startup")))
+        cold, code, _ = run_predict([opts.pdfs, "--out", tmp / "cold.csv", "-j", 1], env)
+        ok = sum(r["status"] == "ok" for r in rows(tmp / "cold.csv"))
+        steady = pages / max(cold - startup, 1e-9)
+        print(f"2. predict.py cold cache, one worker: {cold:.2f} s for {pages} pages ({ok}/{len(pdfs)} ok) = "
+              f"{pages / cold:.1f} pages/s end to end; start-up (one short .txt) {startup:.2f} s, "
+              f"{steady:.1f} pages/s after start-up")
+        print(f"   end to end is {cold / bare:.1f}x the bare pypdfium2 pass (target <= 5x); "
+              f"after start-up {pages / steady / bare:.1f}x; target >= 40 pages/s")
+
+        warm, _, _ = run_predict([opts.pdfs, "--out", tmp / "warm.csv", "-j", 1], env)
+        same = rows(tmp / "warm.csv") == rows(tmp / "cold.csv")
+        print(f"3. warm cache, same command: {warm:.2f} s = {warm / cold:.3f}x the cold time (target <= 0.1x); "
+              f"rows identical: {same}")
+
+        big = tmp / "big"
+        big.mkdir()
+        for copy in range(opts.copies):
+            for pdf in pdfs:
+                target = big / f"{pdf.stem}_copy{copy}.pdf"
+                shutil.copyfile(pdf, target)
+                with open(target, "ab") as handle:
+                    handle.write(f"\n%bench copy {copy}\n".encode())
+        n_big = opts.copies * len(pdfs)
+        t1, _, _ = run_predict([big, "--out", tmp / "j1.csv", "-j", 1, "--no-cache"], env)
+        t2, _, _ = run_predict([big, "--out", tmp / "j2.csv", "-j", 2, "--no-cache"], env)
+        same = rows(tmp / "j1.csv") == rows(tmp / "j2.csv")
+        print(f"4. {n_big} PDFs ({opts.copies * pages} pages), --no-cache: -j 1 {t1:.2f} s, -j 2 {t2:.2f} s = "
+              f"{t1 / t2:.2f}x speed-up (target >= 1.8x); rows identical: {same}")
+
+        for n in (100, opts.big):
+            records = tmp / f"records_{n}.csv"
+            make_records(records, n, opts.corpus)
+            elapsed, _, peak = run_predict([records, "--out", tmp / f"mem_{n}.csv", "-j", 2, "--no-cache"], env,
+                                           measure_memory=True)
+            labelled = sum(r["status"] == "ok" for r in rows(tmp / f"mem_{n}.csv"))
+            print(f"5. {n} records ({labelled} ok) in {elapsed:.1f} s: peak RSS runner {peak.peak_main / 2**20:.0f} MiB, "
+                  f"largest worker {peak.peak_worker / 2**20:.0f} MiB, all together {peak.peak_total / 2**20:.0f} MiB")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
