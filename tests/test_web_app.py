@@ -79,10 +79,13 @@ def test_a_differing_human_label_is_kept_until_forced(sample):
     assert "Label conflicts kept for a decision" in page
     assert LabelStore(sample["annotations"]).labels()["study_003"]["role"] == "co_creation"
     assert sample["annotations"].with_name("labels.conflicts.csv").exists()
+    queue = client.get("/queue").get_data(as_text=True)
+    assert "1 label conflict(s) wait for a decision" in queue and 'href="/doc/study_003">study_003</a> (role)' in queue
     client.post("/doc/study_003", data={"role": "peer_support", "reviewer": "bob", "force": "role"})
     assert LabelStore(sample["annotations"]).labels()["study_003"]["role"] == "peer_support"
     outcomes = [r["outcome"] for r in read_csv(sample["annotations"].with_name("labels.log.csv"))]
     assert outcomes == ["applied", "conflict", "overwritten"]
+    assert "label conflict(s) wait" not in client.get("/queue").get_data(as_text=True)
 
 
 def test_an_empty_form_saves_nothing_and_says_so(sample):

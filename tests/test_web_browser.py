@@ -221,3 +221,24 @@ def test_retrain_button_runs_in_the_background_and_reports(tmp_path, page):
         assert "Traceback" not in page.inner_text("main")
     finally:
         stop_server(process)
+
+
+def test_unsaved_changes_are_not_lost_silently(sample_server, page):
+    sample, url = sample_server
+    page.goto(url + "doc/study_005")
+    page.keyboard.press("a")
+    page.keyboard.press("n")                    # first press only warns
+    assert "/doc/study_005" in page.url
+    assert "press s to save" in page.inner_text("#dirty")
+    dialogs = []
+    page.once("dialog", lambda d: (dialogs.append(d.type), d.accept()))
+    page.click("header.top nav a >> text=Model")  # leaving by a link asks the browser's question
+    page.wait_for_url("**/model")
+    assert dialogs == ["beforeunload"]
+    assert not sample["annotations"].with_name("labels.log.csv").exists()  # nothing saved behind the back
+    page.goto(url + "doc/study_005")
+    page.keyboard.press("a")
+    page.keyboard.press("n")
+    page.keyboard.press("n")                    # second press: leave without saving, no question
+    page.wait_for_url(lambda u: "/doc/" in u and "study_005" not in u)
+    assert dialogs == ["beforeunload"]

@@ -250,7 +250,12 @@ def create_app(config: ServeConfig) -> Flask:
         except ValueError:
             number = 1
         shown = q["rows"][(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
+        try:
+            conflicts = store.conflicts()
+        except (LabelStoreError, OSError):
+            conflicts = []
         return render_template("queue.html", q=q, args=args, qs=urlencode(args), strategies=strategies(),
+                               conflicts=conflicts,
                                label_options=label_options, shown=shown, page=number, pages=pages,
                                page_size=PAGE_SIZE)
 

@@ -5,6 +5,7 @@
   function onDocumentPage(form) {
     var dirty = false;
     var warnedLeave = false;
+    var leaving = false;   // the reviewer pressed n/p/q twice: leave without asking again
     var dirtyNote = document.getElementById("dirty");
 
     function markDirty() {
@@ -46,8 +47,14 @@
         if (dirtyNote) { dirtyNote.hidden = false; dirtyNote.textContent = "unsaved changes: press s to save, or the same key again to leave without saving"; }
         return;
       }
+      leaving = true;
       window.location.href = link.href;
     }
+
+    // closing the tab or following a link with unsaved changes asks first
+    window.addEventListener("beforeunload", function (ev) {
+      if (dirty && !leaving) { ev.preventDefault(); ev.returnValue = ""; }
+    });
 
     var accept = document.getElementById("accept-all");
     if (accept) { accept.addEventListener("click", acceptAll); }
