@@ -371,7 +371,7 @@ _CAPTION = re.compile(r"^(?:Supplementary\s+|Additional\s+)?(?:Table|Figure|Fig\
                       r"S?\d+[A-Za-z]?(?:\s*[.:|\u2014\u2013-]|\s+\()", re.I)
 _CAPTION_LOOSE = re.compile(r"^(?:Table|Figure|Fig\.?)\s*S?\d+[A-Za-z]?\b", re.I)
 _ALPHA_WORD = re.compile(r"[^\W\d_]{2,}")
-_NUMERIC = re.compile(r"[\d.,;:%()\[\]±<>=+/\u2212\u2013-]")
+_NUMERIC = re.compile(r"[\d.,;:%()\[\]±<>=+/\u00b7\u2212\u2013-]")
 
 
 def mark_non_body(lines: list[Line], body_size: float) -> None:

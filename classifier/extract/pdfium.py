@@ -15,6 +15,8 @@ from .errors import ExtractionError
 from .model import Page, Span, base_font, font_is_bold
 
 _SEGMENT = re.compile(r"[^\r\n]+")
+_LIGATURE_END = re.compile("(?:ff|fi|fl|[\ufb00-\ufb06])$")
+_LIGATURE_GAP = re.compile("(?:ff|fi|fl|ffi|ffl|[\ufb00-\ufb06]) (?=[a-z])")
 
 
 def open_pdf(path, password=None):
@@ -186,9 +188,38 @@ class _SpanReader:
         if x1 < 0 or x0 > self.width or btm < 0 or t > self.height:  # off the visible page
             return
         size, font, bold, rotated = self._font(first)
+        if " " in stripped and _LIGATURE_GAP.search(stripped):
+            stripped = self._drop_ligature_spaces(first, stripped, size)
+        if (space_before and first >= 3 and _LIGATURE_END.search(self.text, first - 4, first - 1)
+                and stripped[:1].islower() and self._tight(first - 2, first, size)):
+            space_before = False  # "verifi" + "ed" across two runs
         if size <= 0:
             size = max(btm - t, 1.0)
         spans.append(Span(stripped, x0, t, x1, btm, size, font, bold, rotated, space_before))
+
+    def _tight(self, i: int, j: int, size: float) -> bool:
+        """No real word space between characters ``i`` and ``j``."""
+        raw, tp = self.raw, self.tp
+        L, R, B, T = self.L, self.R, self.B, self.T
+        if not raw.FPDFText_GetCharBox(tp, i, L, R, B, T):
+            return False
+        right = R.value
+        if not raw.FPDFText_GetCharBox(tp, j, L, R, B, T):
+            return False
+        return L.value - right < 0.15 * max(size, 4.0)
+
+    def _drop_ligature_spaces(self, first: int, text: str, size: float) -> str:
+        """Some fonts map a ligature glyph to "fi " (with a space), giving "verifi ed" and
+        "eff ective"; drop such a space when no gap separates the letters around it."""
+        out = []
+        last = 0
+        for m in _LIGATURE_GAP.finditer(text):
+            k = m.end() - 1  # the space
+            if self._tight(first + k - 1, first + k + 1, size):  # a real word space is ~0.25 em
+                out.append(text[last:k])
+                last = k + 1
+        out.append(text[last:])
+        return "".join(out)
 
     def _by_chars(self, a: int, b: int, spans: list[Span]) -> None:
         """Slow path for one line: character boxes, cut where the baseline or direction changes."""
