@@ -1,0 +1,105 @@
+"""``python -m classifier evaluate --labels CSV --texts PATH [PATH ...] --out DIR``
+
+Repeated stratified cross-validation of the model, its ablations and baselines on the same folds.
+Writes ``DIR/metrics.json`` (design.md shape, plus extras per task), ``DIR/details.json`` (confusion
+matrices, reliability, learning curve, full-text gap, examples) and ``DIR/report.html``.
+Exit 0 on success, 2 when nothing could run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+
+def build_parser():
+    ap = argparse.ArgumentParser(prog="python -m classifier evaluate", description="Cross-validated evaluation.")
+    ap.add_argument("--labels", required=True, help="annotations CSV")
+    ap.add_argument("--texts", required=True, nargs="+", help="records files and/or directories of PDFs/.txt")
+    ap.add_argument("--out", required=True, help="output directory")
+    ap.add_argument("--repeats", type=int, default=3, help="CV repeats (default 3)")
+    ap.add_argument("--folds", type=int, default=5, help="CV folds, capped by the rarest role (default 5)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--quick", action="store_true", help="no ablations, no learning curve (baselines only)")
+    ap.add_argument("--limit", type=int, default=0, help="use only the first N labelled studies (for a quick look)")
+    return ap
+
+
+def _write(path: Path, text: str):
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    import warnings
+
+    from ..model.card import label_counts
+    from ..model.defaults import DEFAULT_PARAMS
+    from ..model.labels import LabelsError, read_labels
+    from ..model.texts import load_texts
+    from . import analysis
+    from .cv import ABLATIONS, run_cv, summarise
+    from .data import body_variants
+    from .report import render
+
+    warnings.filterwarnings("ignore", category=UserWarning)
+    try:
+        labels = read_labels(args.labels).reset_index()
+    except LabelsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    docs, problems = load_texts(args.texts)
+    for p in problems:
+        print(f"warning: {p}", file=sys.stderr)
+    tasks = [t for t in ("role", "phases", "boundary_spanner") if t in labels.columns]
+    labelled_ids = set(labels.loc[labels[tasks].notna().any(axis=1), "id"])
+    docs = [d for d in docs if d.id in labelled_ids]
+    if args.limit:
+        docs = docs[: args.limit]
+    if len(docs) < 10:
+        print(f"error: only {len(docs)} labelled studies have text; cross-validation needs at least 10", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"error: {out}: cannot create ({exc.strerror or exc})", file=sys.stderr)
+        return 2
+    params = dict(DEFAULT_PARAMS)
+    ablations = {"uncalibrated": ABLATIONS["uncalibrated"]} if args.quick else ABLATIONS
+    print(f"evaluating on {len(docs)} labelled studies ...", file=sys.stderr)
+    res = run_cv(docs, labels, params=params, ablations=ablations, repeats=max(1, args.repeats),
+                 n_splits=args.folds, seed=args.seed, body_docs=body_variants(args.texts, docs),
+                 learning_fractions=() if args.quick else (0.2, 0.4, 0.6, 0.8, 1.0),
+                 progress=lambda m: print(m, file=sys.stderr))
+    summary = summarise(res)
+    conf = analysis.confusions(res)
+    gap = analysis.full_text_gap(res)
+    for t in summary:
+        summary[t]["confusion"] = conf[t]
+        if gap.get("n"):
+            summary[t]["full_text_gap"] = gap["tasks"][t]
+    for p in res.learning_curve:
+        for t in summary:
+            summary[t].setdefault("learning_curve", []).append({"n_train": p["n_train"], "macro_f1": p[t]})
+    counts = label_counts(labels, res.ids)
+    details = {"scheme": res.scheme, "repeats": max(1, args.repeats), "params": params, "seconds": res.seconds,
+               "confusion": conf, "reliability": analysis.reliability(res), "learning_curve": res.learning_curve,
+               "full_text_gap": gap, "examples": analysis.examples(res),
+               "label_sources": {t: {s: sum(v.values()) for s, v in per.items()} for t, per in counts.items()},
+               "label_counts": counts}
+    _write(out / "metrics.json", json.dumps(summary, indent=2) + "\n")
+    _write(out / "details.json", json.dumps(details, indent=2, default=str) + "\n")
+    _write(out / "report.html", render(summary, details))
+    for t, e in summary.items():
+        print(f"{t:>17}: macro-F1 {e['model']['macro_f1']:.3f} (majority {e['baselines']['majority']['macro_f1']:.3f}, "
+              f"rules {e['baselines']['rules']['macro_f1']:.3f}), kappa {e['model']['kappa']:.3f}")
+    print(f"wrote {out / 'metrics.json'}, {out / 'details.json'}, {out / 'report.html'}")
+    return 0

@@ -1,0 +1,94 @@
+"""Plots for the report (matplotlib, Agg backend) returned as base64 PNG data URIs."""
+from __future__ import annotations
+
+import base64
+import io
+
+
+def _fig():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def to_data_uri(fig) -> str:
+    plt = _fig()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def confusion_plot(conf: dict, title: str) -> str:
+    plt = _fig()
+    labels, M = conf["labels"], conf["matrix"]
+    fig, ax = plt.subplots(figsize=(3.2 + 0.6 * len(labels), 2.8 + 0.5 * len(labels)))
+    ax.imshow(M, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("hand-charted")
+    top = max(max(r) for r in M) or 1
+    for i, row in enumerate(M):
+        for j, v in enumerate(row):
+            ax.text(j, i, str(v), ha="center", va="center", color="white" if v > top / 2 else "black")
+    ax.set_title(title, fontsize=10)
+    return to_data_uri(fig)
+
+
+def reliability_plot(rel: dict) -> str:
+    plt = _fig()
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+    for ax, key, title in zip(axes, ("boundary_spanner", "role_top_label"),
+                              ("boundary spanner: P(true)", "role: probability of the top label")):
+        ax.plot([0, 1], [0, 1], ls=":", color="grey", label="perfect")
+        for name, style in (("model", "o-"), ("uncalibrated", "s--")):
+            pts = rel.get(name, {}).get(key)
+            if pts:
+                ax.plot(pts["mean_predicted"], pts["observed"], style, label=name)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("mean predicted probability")
+        ax.set_ylabel("observed frequency")
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=8)
+    return to_data_uri(fig)
+
+
+def learning_curve_plot(points: list[dict], majority: dict) -> str:
+    plt = _fig()
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    n = [p["n_train"] for p in points]
+    for t, style in (("role", "o-"), ("phases", "s-"), ("boundary_spanner", "^-")):
+        line, = ax.plot(n, [p[t] for p in points], style, label=t)
+        if t in majority:
+            ax.axhline(majority[t], color=line.get_color(), ls=":", lw=1)
+    ax.set_xlabel("charted studies used for training")
+    ax.set_ylabel("macro-F1 (cross-validated)")
+    ax.set_ylim(0, 1)
+    ax.set_title("Learning curve (dotted: majority baseline)", fontsize=10)
+    ax.legend(fontsize=8)
+    return to_data_uri(fig)
+
+
+def baselines_plot(summary: dict) -> str:
+    plt = _fig()
+    import numpy as np
+
+    tasks = list(summary)
+    names = ["model"] + list(summary[tasks[0]]["baselines"])
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    width = 0.8 / len(names)
+    for k, name in enumerate(names):
+        vals = [summary[t]["model"]["macro_f1"] if name == "model" else summary[t]["baselines"][name]["macro_f1"]
+                for t in tasks]
+        ax.bar(np.arange(len(tasks)) + k * width, vals, width, label=name)
+    ax.set_xticks(np.arange(len(tasks)) + 0.4 - width / 2, tasks)
+    ax.set_ylabel("macro-F1")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7, ncol=3)
+    ax.set_title("Model, baselines and ablations on the same folds", fontsize=10)
+    return to_data_uri(fig)
