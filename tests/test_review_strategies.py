@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classifier.review.strategies import STRATEGIES, rank, score, task_uncertainty
+from classifier.review.strategies import STRATEGIES, rank, score, shown_label_doubt, task_entropy
 
 
 def pred(i, role=(0.1, 0.8, 0.1), phases=(0.05, 0.05, 0.95, 0.05), bs=0.9):
@@ -25,14 +25,23 @@ def test_uncertainty_and_margin_put_the_undecided_document_first():
 
 
 def test_rebalancing_lifts_a_rare_class_that_plain_entropy_drowns():
-    # most of the pool is confidently peer support; co-creation is rare
-    pool = [pred(i, role=(0.1, 0.85, 0.05)) for i in range(20)]
-    pool.append(pred(20, role=(0.02, 0.70, 0.28)))   # some co-creation mass (the rare class)
-    pool.append(pred(21, role=(0.28, 0.70, 0.02)))   # the same mass on the common alternative
-    plain = task_uncertainty(pool, balance=0.0)["role"]
-    balanced = task_uncertainty(pool, balance=1.0)["role"]
+    # pre-determined is common in this pool, co-creation rare
+    pool = [pred(i, role=(0.3, 0.65, 0.05)) for i in range(20)]
+    pool.append(pred(20, role=(0.02, 0.93, 0.05)))   # a little more co-creation than usual (the rare class)
+    pool.append(pred(21, role=(0.05, 0.93, 0.02)))   # the same mass on pre-determined, less than usual
+    plain = task_entropy(pool, balance=0.0)["role"]
+    balanced = task_entropy(pool, balance=0.5)["role"]
     assert plain[20] == pytest.approx(plain[21])
-    assert balanced[20] > balanced[21]
+    assert balanced[20] > balanced[21] + 0.03
+
+
+def test_a_rare_label_shown_at_modest_probability_is_doubted_first():
+    confident = pred(0, role=(0.05, 0.9, 0.05))
+    rare_call = dict(pred(1, role=(0.02, 0.68, 0.30)), role="co_creation")  # chosen prior-balanced
+    common_call = pred(2, role=(0.02, 0.68, 0.30))                          # the most probable value
+    doubt = shown_label_doubt([confident, rare_call, common_call])["role"]
+    assert doubt[1] == pytest.approx(0.70, abs=1e-6) and doubt[2] == pytest.approx(0.32, abs=1e-6)
+    assert [i for i, _ in rank("uncertainty", [confident, rare_call, common_call])] == [1, 2, 0]
 
 
 def test_random_is_seeded_and_disagreement_needs_rules():

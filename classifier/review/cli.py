@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from ..schema import TASK_NAMES, tasks
-from .strategies import STRATEGIES
+from .strategies import DEFAULT_BALANCE, STRATEGIES
 
 
 def err(message: str) -> None:
@@ -39,6 +39,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--strategy", choices=STRATEGIES, default="uncertainty",
                    help="how to order the queue (default uncertainty)")
     p.add_argument("--seed", type=int, default=0, help="seed for the random strategy (default 0)")
+    p.add_argument("--balance", type=float, default=DEFAULT_BALANCE, metavar="B",
+                   help=f"uncertainty strategy: weight of rare classes, 0 = plain entropy (default {DEFAULT_BALANCE})")
     p.add_argument("--include-labelled", action="store_true",
                    help="also queue studies the labels file already labels for every task")
     p.add_argument("--import", dest="import_", metavar="QUEUE", help="merge a filled-in queue into the labels")
@@ -186,7 +188,7 @@ def export(args) -> int:
         rules = _rules(args, preds)
         if rules is None:
             return 2
-    ranked = rank(args.strategy, preds, top=args.top, seed=args.seed, rules=rules)
+    ranked = rank(args.strategy, preds, top=args.top, seed=args.seed, rules=rules, balance=args.balance)
     try:
         write_queue(out, queue_rows(preds, ranked, args.strategy))
     except OSError as exc:
@@ -322,6 +324,7 @@ def session(args) -> int:
     retrainer = BackgroundRetrainer(store.path, args.texts) if args.retrain_every else None
     try:
         return Session(store, preds, reviewer, strategy=args.strategy, seed=args.seed, rules=rules,
+                       balance=args.balance,
                        retrainer=retrainer, retrain_every=args.retrain_every).run()
     except LabelStoreError as exc:
         err(str(exc))

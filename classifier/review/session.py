@@ -21,7 +21,7 @@ from pathlib import Path
 from ..schema import TASK_NAMES, tasks
 from .queuefile import evidence_text, predicted_summary
 from .store import Decision, LabelStore, atomic_write_text
-from .strategies import rank
+from .strategies import DEFAULT_BALANCE, rank
 
 SOURCE = "session"
 HELP = ("keys (then Enter):  a = accept the predicted labels   c = correct them   s = skip   "
@@ -72,12 +72,13 @@ class BackgroundRetrainer:
 class Session:
     def __init__(self, store: LabelStore, predictions: list[dict], reviewer: str, *, strategy: str = "uncertainty",
                  seed: int = 0, rules: list[dict] | None = None, retrainer: BackgroundRetrainer | None = None,
-                 retrain_every: int = 0, stdin=None, stdout=None):
+                 retrain_every: int = 0, stdin=None, stdout=None, balance: float = DEFAULT_BALANCE):
         self.store = store
         self.predictions = {p["id"]: p for p in predictions}
         self.reviewer = reviewer
         self.strategy = strategy
         self.seed = seed
+        self.balance = balance
         self.rules = {r["id"]: r for r in rules} if rules else None
         self.retrainer = retrainer
         self.retrain_every = retrain_every
@@ -119,7 +120,7 @@ class Session:
         preds = list(self.predictions.values())
         ids = [p["id"] for p in preds]
         rules = [self.rules.get(i, {}) for i in ids] if self.rules else None
-        ranked = [ids[i] for i, _ in rank(self.strategy, preds, seed=self.seed, rules=rules)]
+        ranked = [ids[i] for i, _ in rank(self.strategy, preds, seed=self.seed, rules=rules, balance=self.balance)]
         skipped = [i for i in ranked if i in set(mine["skipped"])]
         fresh = [i for i in ranked if i not in done and i not in labelled and i not in set(skipped)]
         return fresh + [i for i in skipped if i not in done]
@@ -258,7 +259,9 @@ class Session:
                     self.predictions[study] = merged
                 ids = [p["id"] for p in self.predictions.values()]
                 preds_list = list(self.predictions.values())
-                order = {ids[i]: n for n, (i, _) in enumerate(rank(self.strategy, preds_list, seed=self.seed))}
+                rules = [self.rules.get(i, {}) for i in ids] if self.rules else None
+                ranked = rank(self.strategy, preds_list, seed=self.seed, rules=rules, balance=self.balance)
+                order = {ids[i]: n for n, (i, _) in enumerate(ranked)}
                 queue = sorted(queue, key=lambda i: order.get(i, len(order)))
                 self.say(f"  (model retrained; {len(preds)} predictions refreshed, queue re-ordered)")
         if self.retrain_every and self.decided_since_retrain >= self.retrain_every and not self.retrainer.running:

@@ -4,13 +4,14 @@ Each strategy scores prediction dicts (the shape in docs/ARCHITECTURE.md); a hig
 "review this sooner". They read only the probabilities in the dicts, so they work the same on a
 predictions JSONL file, inside the terminal session and in the simulation.
 
-- ``uncertainty``: entropy of every task's predicted distribution (role over its three values,
-  each phase and boundary-spanner as yes/no), a weighted mean over the three tasks
-  (``DEFAULT_WEIGHTS``). Each class's entropy term is weighted by its prior to the power
-  ``-balance`` (0 = plain entropy), so a document that gives a rare class (co-creation,
-  commissioning) a modest probability counts as uncertain instead of being drowned by the common
-  class. Priors are the mean predicted probabilities over the pool.
-- ``margin``: one minus the gap between the two most probable values, averaged over the tasks.
+- ``uncertainty``: for each task, half the entropy of the predicted distribution (role over its three
+  values; each phase and boundary-spanner as yes/no) and half the model's calibrated probability that
+  the label it shows is wrong; the mean over the three tasks. The entropy is taken after dividing
+  the probabilities by the class priors to the power ``balance`` (the model itself chooses labels
+  prior-balanced), so probability on a rare class (co-creation, commissioning) is not drowned by
+  the common class. Priors are the mean predicted probabilities over the pool.
+- ``margin``: one minus the gap between the two most likely values in the same rebalanced space,
+  averaged over the tasks.
 - ``random``: a seeded shuffle (the baseline every other strategy must beat).
 - ``disagreement``: the share of tasks on which the rules-only baseline and the model disagree,
   ties broken by uncertainty.
@@ -23,11 +24,12 @@ from ..schema import tasks
 
 STRATEGIES = ("uncertainty", "margin", "random", "disagreement")
 EPS = 1e-9
-# How much each task's uncertainty counts. Role is the charting decision the model is best at; phases
-# rest on a handful of stated examples and rule priors, so their entropy is mostly noise (measured:
-# docs/review.md), hence half weight.
-DEFAULT_WEIGHTS = {"role": 2.0, "phases": 0.5, "boundary_spanner": 1.0}
-DEFAULT_BALANCE = 0.25
+# How much each task counts when the three are combined (equal weights measured best; docs/review.md).
+DEFAULT_WEIGHTS = {"role": 1.0, "phases": 1.0, "boundary_spanner": 1.0}
+# Rare-class weighting: probabilities are divided by class priors ** DEFAULT_BALANCE before the entropy
+# and the margin. 0 is the plain probabilities, 1 the space ChartingModel decides in by default
+# (decision_balance=1); halfway measured best at putting errors first (benchmarks/bench_simulate.py).
+DEFAULT_BALANCE = 0.5
 
 
 def role_probs(predictions: list[dict]) -> np.ndarray:
@@ -65,15 +67,18 @@ def _entropy(p: np.ndarray) -> np.ndarray:
     return -(p * np.log(p)).sum(axis=1) / np.log(p.shape[1])
 
 
-def _weighted_entropy(p: np.ndarray, prior: np.ndarray, balance: float) -> np.ndarray:
-    """Entropy with each class's term weighted by ``prior ** -balance`` (weights average 1 under the
-    prior), divided by log(k): probability mass on a rare class counts for more, so a document the
-    model half-suspects of being co-creation is not drowned by the many peer-support ones."""
-    p = _normalise(p)
+def decision_space(p: np.ndarray, prior, balance: float) -> np.ndarray:
+    """Probabilities divided by their class priors to the power ``balance``, renormalised: the scores
+    the model picks its labels from (ChartingModel's ``decision_balance``), so a rare class such as
+    co-creation is chosen once it is clearly more likely than usual. Uncertainty is measured here, where
+    the label is decided, so probability on a rare class is not drowned by the common one."""
     prior = np.clip(np.asarray(prior, dtype=float).reshape(1, -1), 0.02, None)
-    w = prior ** -balance
-    w = w / (prior * w).sum() * prior.sum()
-    return -(w * p * np.log(p)).sum(axis=1) / np.log(p.shape[1])
+    return _normalise(_normalise(p) / prior ** balance)
+
+
+def _top_two_gap(q: np.ndarray) -> np.ndarray:
+    s = np.sort(q, axis=1)
+    return s[:, -1] - s[:, -2]
 
 
 def _binary(p: np.ndarray) -> np.ndarray:
@@ -90,42 +95,82 @@ def priors(predictions: list[dict]) -> dict[str, np.ndarray]:
     }
 
 
-def task_uncertainty(predictions: list[dict], balance: float = DEFAULT_BALANCE, prior: dict | None = None) -> dict[str, np.ndarray]:
-    """Per-task uncertainty in [0, 1] for every prediction."""
+def task_distributions(predictions: list[dict], balance: float = DEFAULT_BALANCE,
+                       prior: dict | None = None) -> dict[str, list[np.ndarray]]:
+    """Per task, the decision-space distributions (role: one 3-column array; phases: one yes/no array per
+    phase; boundary_spanner: one yes/no array)."""
     prior = prior or priors(predictions)
-    out = {"role": _weighted_entropy(role_probs(predictions), prior["role"], balance)}
     ph = phase_probs(predictions)
-    per_phase = [_weighted_entropy(_binary(ph[:, j]), [1 - prior["phases"][j], prior["phases"][j]], balance)
-                 for j in range(ph.shape[1])]
-    out["phases"] = np.mean(per_phase, axis=0) if per_phase else np.zeros(len(predictions))
     pb = float(prior["boundary_spanner"][0])
-    out["boundary_spanner"] = _weighted_entropy(_binary(bs_probs(predictions)), [1 - pb, pb], balance)
+    return {
+        "role": [decision_space(role_probs(predictions), prior["role"], balance)],
+        "phases": [decision_space(_binary(ph[:, j]), [1 - prior["phases"][j], prior["phases"][j]], balance)
+                   for j in range(ph.shape[1])],
+        "boundary_spanner": [decision_space(_binary(bs_probs(predictions)), [1 - pb, pb], balance)],
+    }
+
+
+def shown_label_doubt(predictions: list[dict]) -> dict[str, np.ndarray]:
+    """Per task, 1 - the calibrated probability of the label the model shows (its own estimate that the
+    label is wrong; phases: mean over the four yes/no decisions). The model chooses labels with
+    prior-balancing, so a rare class chosen at modest probability scores high here."""
+    role = _normalise(role_probs(predictions))
+    ph, bs = phase_probs(predictions), bs_probs(predictions)
+    role_values, phase_values = tasks()["role"].values, tasks()["phases"].values
+    out = {"role": np.zeros(len(predictions)), "phases": np.zeros(len(predictions)),
+           "boundary_spanner": np.zeros(len(predictions))}
+    for i, p in enumerate(predictions):
+        shown = _canon("role", p.get("role"))
+        j = role_values.index(shown) if shown in role_values else int(np.argmax(role[i]))
+        out["role"][i] = 1.0 - role[i, j]
+        chosen = set(_canon("phases", p.get("phases")).split(";")) - {""}
+        if not chosen:
+            chosen = {v for k, v in enumerate(phase_values) if ph[i, k] >= 0.5}
+        out["phases"][i] = np.mean([1.0 - ph[i, k] if v in chosen else ph[i, k] for k, v in enumerate(phase_values)])
+        said = _canon("boundary_spanner", p.get("boundary_spanner")) or ("true" if bs[i] >= 0.5 else "false")
+        out["boundary_spanner"][i] = 1.0 - bs[i] if said == "true" else bs[i]
     return out
+
+
+def task_uncertainty(predictions: list[dict], balance: float = DEFAULT_BALANCE,
+                     prior: dict | None = None) -> dict[str, np.ndarray]:
+    """Per task, in [0, 1]: half the entropy in decision space (phases: mean over the four yes/no
+    decisions), half the doubt about the label shown."""
+    dists = task_distributions(predictions, balance, prior)
+    doubt = shown_label_doubt(predictions)
+    return {t: 0.5 * np.mean([_entropy(q) for q in qs], axis=0) + 0.5 * doubt[t] for t, qs in dists.items()}
+
+
+def task_entropy(predictions: list[dict], balance: float = DEFAULT_BALANCE,
+                 prior: dict | None = None) -> dict[str, np.ndarray]:
+    """Per task, the entropy in decision space alone, in [0, 1]."""
+    dists = task_distributions(predictions, balance, prior)
+    return {t: np.mean([_entropy(q) for q in qs], axis=0) for t, qs in dists.items()}
+
+
+def _combine(per: dict[str, np.ndarray], weights: dict | None) -> np.ndarray:
+    weights = weights or DEFAULT_WEIGHTS
+    return sum(weights[t] * per[t] for t in per) / sum(weights[t] for t in per)
 
 
 def uncertainty(predictions: list[dict], balance: float = DEFAULT_BALANCE, weights: dict | None = None,
                 prior: dict | None = None) -> np.ndarray:
-    per = task_uncertainty(predictions, balance, prior)
-    weights = weights or DEFAULT_WEIGHTS
-    total = sum(weights.values())
-    return sum(weights[t] * per[t] for t in per) / total
+    return _combine(task_uncertainty(predictions, balance, prior), weights)
 
 
-def margin(predictions: list[dict], weights: dict | None = None) -> np.ndarray:
-    role = np.sort(_normalise(role_probs(predictions)), axis=1)
-    per = {"role": 1.0 - (role[:, -1] - role[:, -2])}
-    ph = phase_probs(predictions)
-    per["phases"] = (1.0 - np.abs(2 * ph - 1)).mean(axis=1)
-    per["boundary_spanner"] = 1.0 - np.abs(2 * bs_probs(predictions) - 1)
-    weights = weights or {t: 1.0 for t in per}  # equal weights measured best for margin (docs/review.md)
-    return sum(weights[t] * per[t] for t in per) / sum(weights.values())
+def margin(predictions: list[dict], balance: float = DEFAULT_BALANCE, weights: dict | None = None,
+           prior: dict | None = None) -> np.ndarray:
+    dists = task_distributions(predictions, balance, prior)
+    per = {t: np.mean([1.0 - _top_two_gap(q) for q in qs], axis=0) for t, qs in dists.items()}
+    return _combine(per, weights)
 
 
 def random_scores(predictions: list[dict], seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).random(len(predictions))
 
 
-def disagreement(predictions: list[dict], rules: list[dict], balance: float = DEFAULT_BALANCE) -> np.ndarray:
+def disagreement(predictions: list[dict], rules: list[dict], balance: float = DEFAULT_BALANCE,
+                 weights: dict | None = None) -> np.ndarray:
     if len(rules) != len(predictions):
         raise ValueError("disagreement needs one rules prediction per model prediction")
     count = np.zeros(len(predictions))
@@ -134,7 +179,7 @@ def disagreement(predictions: list[dict], rules: list[dict], balance: float = DE
             a, b = _canon(task, p.get(task)), _canon(task, r.get(task))
             count[i] += a != b
     # ties (most documents disagree on 0 or 1 task) are broken by uncertainty
-    return count / 3.0 + 0.1 * uncertainty(predictions, balance)
+    return count / 3.0 + 0.1 * uncertainty(predictions, balance, weights)
 
 
 def _canon(task: str, value) -> str:
@@ -145,18 +190,18 @@ def _canon(task: str, value) -> str:
 
 
 def score(strategy: str, predictions: list[dict], *, seed: int = 0, rules: list[dict] | None = None,
-          balance: float = DEFAULT_BALANCE) -> np.ndarray:
+          balance: float = DEFAULT_BALANCE, weights: dict | None = None) -> np.ndarray:
     """Informativeness of each prediction under ``strategy`` (higher = review sooner)."""
     if strategy == "uncertainty":
-        return uncertainty(predictions, balance)
+        return uncertainty(predictions, balance, weights)
     if strategy == "margin":
-        return margin(predictions)
+        return margin(predictions, balance, weights)
     if strategy == "random":
         return random_scores(predictions, seed)
     if strategy == "disagreement":
         if rules is None:
             raise ValueError("the disagreement strategy needs the rules-only predictions (pass the texts)")
-        return disagreement(predictions, rules, balance)
+        return disagreement(predictions, rules, balance, weights)
     raise ValueError(f"unknown strategy {strategy!r} (choose from {', '.join(STRATEGIES)})")
 
 
