@@ -224,6 +224,8 @@ class ChartingModel:
         with threadpool_limits(limits=1):
             probs = self._proba(feats.frame)
         names = self._get_matcher().names
+        with threadpool_limits(limits=1):
+            scores, spans = self._sentence_scores(feats.sentences, names)
         out = []
         for i, doc in enumerate(documents):
             base = _base(doc)
@@ -242,30 +244,46 @@ class ChartingModel:
                 base[f"p_phase_{v}"] = round(float(row[f"p_phase_{v}"]), 4)
             base["boundary_spanner"] = pred["boundary_spanner"]
             base["p_boundary_spanner"] = round(float(row["p_boundary_spanner"]), 4)
-            with threadpool_limits(limits=1):
-                base["evidence"] = self._evidence(feats.sentences[i], names, pred)
+            a, b = spans[i]
+            base["evidence"] = self._evidence(feats.sentences[i], {k: (v if v is None else {c: x[a:b] for c, x in v.items()})
+                                                                   for k, v in scores.items()}, pred)
             out.append(base)
         return out
 
-    def _evidence(self, infos, names, pred) -> dict:
+    def _sentence_scores(self, sentences, names):
+        """Per-estimator class contributions for every sentence of every document (one transform each)."""
+        spans, start = [], 0
+        for infos in sentences:
+            spans.append((start, start + len(infos)))
+            start += len(infos)
+        flat = [info for infos in sentences for info in infos]
+        if not flat:
+            return {name: None for name in self.estimators_}, spans
+        frame = ev.sentence_table(flat, names)
+        return {name: ev.class_scores(est, frame) for name, est in self.estimators_.items()}, spans
+
+    def _evidence(self, infos, scores, pred) -> dict:
         k = self.evidence_k
         if not infos:
             return {"role": [], "phases": [], "boundary_spanner": []}
-        frame = ev.sentence_table(infos, names)
-        role = ev.pick(infos, ev.linear_scores(self.estimators_["role"], frame, pred["role"]), k)
+
+        def get(name, value):
+            s = scores.get(name)
+            return None if s is None else s.get(value)
+
+        role = ev.pick(infos, get("role", pred["role"]), k)
         phase_items = []
         for v in pred["phases"].split(";"):
-            est = self.estimators_[f"phase_{v}"]
-            scores = ev.linear_scores(est, frame, "true")
-            if scores is None:  # constant prior: sentences matching the phase's lexicons
-                lex = {d["name"] for d in self.lexicon_data_ if "phases" in d.get("tasks", [])
-                       and (d["name"] == v or v == "delivery" and "role" in d.get("tasks", []))}
+            sc = get(f"phase_{v}", "true")
+            if sc is None:  # constant prior: sentences matching the lexicons that describe this phase
                 if v == "delivery":
                     lex = {d["name"] for d in self.lexicon_data_ if "role" in d.get("tasks", [])}
-                scores = ev.rule_scores(infos, lex)
-            phase_items += ev.pick(infos, scores, k, label=v)
+                else:
+                    lex = {v} | {d["name"] for d in self.lexicon_data_ if d["name"] == "co_creation"}
+                sc = ev.rule_scores(infos, lex)
+            phase_items += ev.pick(infos, sc, k, label=v)
         phase_items.sort(key=lambda e: -e["score"])
-        bs = ev.pick(infos, ev.linear_scores(self.estimators_["boundary_spanner"], frame, pred["boundary_spanner"]), k)
+        bs = ev.pick(infos, get("boundary_spanner", pred["boundary_spanner"]), k)
         return {"role": role, "phases": phase_items[:k], "boundary_spanner": bs}
 
     def rules_predict(self, documents: list[Document]) -> list[dict]:

@@ -33,6 +33,29 @@ def linear_scores(estimator, frame, value) -> np.ndarray | None:
     return total / len(pipes)
 
 
+def class_scores(estimator, frame) -> dict | None:
+    """{class value: per-row contribution towards it} in one pass (None if not a linear model)."""
+    pipes = members(estimator)
+    if not pipes or len(frame) == 0:
+        return None
+    out: dict = {}
+    for pipe in pipes:
+        clf = pipe.named_steps["clf"]
+        X = pipe.named_steps["features"].transform(frame)
+        coef = np.asarray(clf.coef_)
+        classes = [str(c) for c in clf.classes_]
+        if coef.shape[0] == 1:
+            pos = np.asarray(X @ coef[0]).ravel()
+            contrib = {classes[1]: pos, classes[0]: -pos}
+        else:
+            W = (coef - coef.mean(axis=0)).T
+            S = np.asarray(X @ W)
+            contrib = {c: S[:, k] for k, c in enumerate(classes)}
+        for c, v in contrib.items():
+            out[c] = out.get(c, 0) + v / len(pipes)
+    return out
+
+
 def rule_scores(infos: list[SentenceInfo], lexicons: set[str]) -> np.ndarray:
     return np.array([float(sum(1 for m in i.matches if m.lexicon in lexicons)) for i in infos])
 

@@ -1,0 +1,95 @@
+"""Rule features from the lexicon files and the document table, on real abstracts and made-up text."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from classifier.document import Document, Section
+from classifier.features import LexiconError, RuleMatcher, featurize, load_lexicons
+from classifier.features.lexicons import default_dir
+from classifier.io import read_records
+
+
+def test_packaged_lexicons_cover_the_codebook_cues():
+    lex = {lx.name: lx for lx in load_lexicons()}
+    assert {"boundary_spanning", "manualised", "peer_support", "co_creation", "design", "commissioning",
+            "assessment"} <= set(lex)
+    assert "broker" in lex["boundary_spanning"].terms and "fidelity" in lex["manualised"].terms
+    assert "planning group" in lex["co_creation"].terms
+
+
+def test_terms_match_on_lemmas_whatever_the_case():
+    m = RuleMatcher(load_lexicons())
+    text = "Bridging the gap, Peer Navigators navigated services. The programme was Manualised and Co-designed."
+    [matches] = m.match_many([text])
+    found = {(x.lexicon, text[x.start:x.end]) for x in matches}
+    assert ("boundary_spanning", "Bridging the gap") in found      # longest span wins
+    assert ("boundary_spanning", "navigated") in found
+    assert ("manualised", "Manualised") in found
+    assert ("co_creation", "Co-designed") in found
+    assert all(text[x.start:x.end] for x in matches)
+
+
+def test_token_pattern_matches():
+    m = RuleMatcher(load_lexicons())
+    [matches] = m.match_many(["Workers helped clients to access housing."])
+    assert any(x.lexicon == "boundary_spanning" for x in matches)
+
+
+def test_adding_a_term_to_a_lexicon_file_changes_the_features(tmp_path):
+    lexdir = tmp_path / "lexicons"
+    shutil.copytree(default_dir(), lexdir)
+    doc = Document.from_record("x", "A study", "The workers acted as ombudsmen for patients.")
+    before = featurize([doc], RuleMatcher(load_lexicons(lexdir))).frame.loc[0, "rule_boundary_spanning_front"]
+    path = lexdir / "boundary_spanning.yml"
+    path.write_text(path.read_text().replace("  - bridge\n", "  - bridge\n  - ombudsman\n"))
+    after = featurize([doc], RuleMatcher(load_lexicons(lexdir))).frame.loc[0, "rule_boundary_spanning_front"]
+    assert before == 0 and after > 0
+
+
+def test_bad_lexicon_file_is_named(tmp_path):
+    (tmp_path / "broken.yml").write_text("name: broken\nterms: [unclosed\n")
+    with pytest.raises(LexiconError, match=r"broken\.yml.*not valid YAML"):
+        load_lexicons(tmp_path)
+    (tmp_path / "broken.yml").write_text("name: Bad Name\nterms: [a]\n")
+    with pytest.raises(LexiconError, match="broken.yml: name"):
+        load_lexicons(tmp_path)
+    with pytest.raises(LexiconError, match="no such lexicon directory"):
+        load_lexicons(tmp_path / "missing")
+
+
+def test_references_and_back_matter_never_feed_features():
+    m = RuleMatcher(load_lexicons())
+    base = [Section("title", "", "Peer workers in a clinic"), Section("abstract", "Abstract", "We studied peer workers.")]
+    plain = Document(source="a.pdf", id="a", sections=base)
+    noisy = Document(source="b.pdf", id="b", sections=base + [
+        Section("references", "References", "Navigating and bridging: brokering trust. Advocacy and liaison."),
+        Section("other", "Funding", "Funding board of directors, advocacy grant.")])
+    f = featurize([plain, noisy], m)
+    cols = [c for c in f.frame.columns if c.startswith("rule_")]
+    assert f.frame.loc[0, cols].tolist() == f.frame.loc[1, cols].tolist()
+    assert {i.section for i in f.sentences[1]} == {"title", "abstract"}
+
+
+def test_full_text_uses_body_for_rule_density_and_front_for_words(corpus_dir):
+    m = RuleMatcher(load_lexicons())
+    rec = next(r for r in read_records(corpus_dir / "studies.jsonl") if r.abstract)
+    doc = rec.to_document()
+    body = Section("results", "Results", "Peer workers helped clients navigate services. " * 5)
+    full = Document(source="f.pdf", id=doc.id, sections=list(doc.sections) + [body])
+    a, b = featurize([doc, full], m).frame.iloc[0], featurize([doc, full], m).frame.iloc[1]
+    assert a["front"] == b["front"]
+    assert b["rule_boundary_spanning_all"] > a["rule_boundary_spanning_all"]
+    # sentence offsets are verbatim into their section
+    infos = featurize([full], m).sentences[0]
+    texts = {s.name: s.text for s in full.sections}
+    assert all(texts[i.section][i.sentence.start:i.sentence.end] == i.sentence.text for i in infos)
+    assert any(i.section == "results" and i.matches for i in infos)
+
+
+def test_document_without_abstract_falls_back_to_opening_body():
+    m = RuleMatcher(load_lexicons())
+    doc = Document(source="t.txt", id="t", sections=[Section("introduction", "", "Peer navigators linked people to care.")])
+    row = featurize([doc], m).frame.iloc[0]
+    assert "Peer navigators" in row["front"]
