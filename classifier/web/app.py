@@ -26,7 +26,7 @@ from ..schema import TASK_NAMES, tasks
 from . import model_page
 from .highlight import SectionSource, build_view
 from .predictions import PredictionsError, load_predictions
-from .queue import DEFAULT_STRATEGY, available_strategies, build_queue
+from .queue import DEFAULT_STRATEGY, available_strategies, build_queue, order
 from .retrain import Retrainer
 from .rules import RulesPredictions
 
@@ -128,6 +128,9 @@ def create_app(config: ServeConfig) -> Flask:
         state["model"] = path
 
     rules_cache = RulesPredictions(config.texts, config.model)
+    # the strategy order depends only on the predictions: computed once per file version, strategy and task
+    order_cache: dict = {}
+    order_lock = threading.Lock()
 
     def strategies() -> tuple[str, ...]:
         return available_strategies(with_rules=rules_cache.available())
@@ -223,8 +226,17 @@ def create_app(config: ServeConfig) -> Flask:
             if rules is None:
                 notice = f"Disagreement order: {rules_cache.message} Shown in uncertainty order until then."
                 strategy = "uncertainty"
+        key = (strategy, task, rules is not None)
+        with order_lock:
+            cached = order_cache.get(key)
+        # the cached order is for this very file version (the entry holds the PredictionSet it came from)
+        ordered = cached[1] if cached is not None and cached[0] is data else None
+        if ordered is None:
+            ordered = order(data.items, strategy, task, rules)
+            with order_lock:
+                order_cache[key] = (data, ordered)
         rows, progress = build_queue(data.items, labels, log_rows, strategy=strategy, task=task, label=label,
-                                     show=show, rules=rules)
+                                     show=show, ordered=ordered)
         return {"rows": rows, "progress": progress, "strategy": args.get("strategy") or strategy, "task": task,
                 "label": label, "show": show, "labels": labels, "log_rows": log_rows, "problem": problem,
                 "data": data, "notice": notice}

@@ -76,10 +76,13 @@ def matches(pred: dict, task: str | None, label: str | None) -> bool:
 
 def build_queue(preds: list[dict], labels: dict, log_rows: list[dict], *, strategy: str = DEFAULT_STRATEGY,
                 task: str | None = None, label: str | None = None, show: str = "all",
-                rules: list[dict] | None = None) -> tuple[list[QueueRow], dict]:
-    """Rows for the queue page (after filters) and progress figures over the whole queue."""
+                rules: list[dict] | None = None, ordered: list[dict] | None = None) -> tuple[list[QueueRow], dict]:
+    """Rows for the queue page (after filters) and progress figures over the whole queue.
+
+    ``ordered``: ``preds`` already in strategy order (the page caches it), else computed here."""
     done = reviewed_ids(labels, log_rows)
-    ordered = order(preds, strategy, task, rules)
+    if ordered is None:
+        ordered = order(preds, strategy, task, rules)
     todo = [p for p in ordered if p["id"] not in done]
     finished = [p for p in ordered if p["id"] in done]
     rows = []
