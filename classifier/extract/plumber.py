@@ -17,7 +17,11 @@ class PlumberEngine:
         self.x_tolerance = x_tolerance  # pdfplumber's default 3 glues tightly set words together
 
     def _open(self, path):
+        import logging
+
         import pdfplumber
+
+        logging.getLogger("pdfminer").setLevel(logging.ERROR)  # colour-space chatter is not the user's business
 
         try:
             return pdfplumber.open(str(path))

@@ -156,7 +156,8 @@ class SectionBuilder:
             if ln.side or ln.rotated:
                 continue
             text = ln.text
-            nxt = lines[i + 1] if i + 1 < len(lines) else None
+            # the text that follows: the next line with a few words (a list number may come first)
+            nxt = next((m for m in lines[i + 1:i + 4] if _words(m.text) >= 3), None)
             if (_words(text) <= self.max_heading_words and _HEADING_START.match(text)
                     and self._distinct(ln, body, nxt)):
                 canonical = lex.lookup(text)
