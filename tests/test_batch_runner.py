@@ -74,7 +74,7 @@ def run(inputs, tmp_path, jobs=1, cache=True, backend=None, **settings):
     log = tmp_path / "loads.log"
     ws = WorkerSettings(model_path=str(log), model_loader=LOADER,
                         cache_dir=str(tmp_path / "cache") if cache else None, **settings)
-    runner = BatchRunner(ws, backend or LokyBackend(jobs), use_cache=cache, chunk_size=2)
+    runner = BatchRunner(ws, backend or LokyBackend(jobs), use_cache=cache, chunk_size=2 * 8)
     results = list(runner.run(Plan(inputs)))
     return [r for r, _ in results], [s for _, s in results], runner
 

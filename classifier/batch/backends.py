@@ -6,6 +6,12 @@ has one code path: ``get_reusable_executor`` from joblib's bundled loky for ``--
 """
 from __future__ import annotations
 
+import os
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
 
 class BackendError(Exception):
     """The backend cannot start (e.g. no scheduler at the address); one line."""
@@ -40,8 +46,12 @@ class LokyBackend:
     def executor(self):
         from joblib.externals.loky import get_reusable_executor
 
-        # reused across calls; a broken pool (a worker died) is replaced by a fresh one
-        return get_reusable_executor(max_workers=self.n_jobs, timeout=120)
+        # Reused across calls; a broken pool (a worker died) is replaced by a fresh one. Like joblib's
+        # Parallel, give each worker its share of the cores for BLAS/OpenMP threads, so that N
+        # workers do not each start a thread per core and fight over them.
+        threads = str(max(1, (os.cpu_count() or 1) // self.n_jobs))
+        env = {name: threads for name in THREAD_VARIABLES}
+        return get_reusable_executor(max_workers=self.n_jobs, timeout=120, env=env)
 
     @property
     def slots(self) -> int:

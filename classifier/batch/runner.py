@@ -24,6 +24,7 @@ from .rows import error_row, ok_row
 from .worker import FatalError, Task, WorkerSettings, label_chunk
 
 EXTRACT_PACKAGES = ("classifier.extract",)
+FILE_WEIGHT = 8  # a file (extraction + a long text) costs about as much as 8 records
 MODEL_PACKAGES = ("classifier.features", "classifier.model")
 
 
@@ -64,7 +65,9 @@ class Summary:
 
 class BatchRunner:
     def __init__(self, settings: WorkerSettings, backend, use_cache: bool = True, window: int | None = None,
-                 chunk_size: int = 4):
+                 chunk_size: int = 16):
+        """``chunk_size``: records per task; files count as ``FILE_WEIGHT`` records each, since each
+        takes far longer than a record (so a task holds 16 records or 2 PDFs by default)."""
         self.settings = settings
         self.backend = backend
         self.cache = DiskCache(settings.cache_dir) if (use_cache and settings.cache_dir) else None
@@ -73,6 +76,7 @@ class BatchRunner:
         self.chunk_size = max(1, chunk_size)
         # items in flight: enough chunks to keep every worker busy, few enough to keep memory flat
         self.window = window or max(2 * self.chunk_size, 3 * backend.slots * self.chunk_size)
+        self._weight = 0
         self.restarts = 0
         self._model_fp = None
 
@@ -168,6 +172,7 @@ class BatchRunner:
                 entry["chunk"] = chunk
             state["in_flight"] += len(building)
             building.clear()
+            self._weight = 0
 
         def fill() -> None:
             building: list = []
@@ -182,7 +187,8 @@ class BatchRunner:
                 if isinstance(prepared, Task):
                     entry = {"task": prepared, "chunk": None, "ready": None}
                     building.append(entry)
-                    if len(building) >= self.chunk_size:
+                    self._weight += FILE_WEIGHT if item.path else 1
+                    if self._weight >= self.chunk_size:
                         submit(building)
                 else:
                     entry = {"task": None, "chunk": None, "ready": prepared}
