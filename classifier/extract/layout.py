@@ -86,7 +86,8 @@ def build_lines(page: Page, merge_gap: float = 0.8) -> list[Line]:
             x1, top, bottom = cur_box
             h = max(bottom - top, s.bottom - s.top, 1.0)
             overlap = min(bottom, s.bottom) - max(top, s.top)
-            limit = max(merge_gap * max(s.size, cur[-1].size), 3.0)
+            # wider gaps inside a line the engine read as one (justified text set word by word)
+            limit = max((2.5 if s.same_run else merge_gap) * max(s.size, cur[-1].size), 3.0)
             if (overlap > 0.1 * min(h, max(s.bottom - s.top, 0.5)) and -1.0 * h <= s.x0 - x1 <= limit
                     and s.x0 > cur[0].x0):
                 cur.append(s)
@@ -214,14 +215,27 @@ def reading_order(lines: list[Line], body_size: float | None = None) -> list[Lin
     out: list[Line] = []
     band: list[Line] = []
 
-    def flush():
+    def flush(before_full_width: bool = False):
+        tail: list[Line] = []
+        if before_full_width and band:
+            # a heading at the foot of one column that opens the full-width block below it
+            # (JMIR "Acknowledgments"): read it after the columns, just before that block
+            lowest = sorted(band, key=lambda ln: ln.top)[-2:]
+            for ln in reversed(lowest):
+                others = [o for o in band if o.column != ln.column]
+                if (others and ln.top > max(o.bottom for o in others) and len(ln.text.split()) <= 8
+                        and (ln.bold or (body_size is not None and ln.size > body_size + 0.5))):
+                    tail.insert(0, ln)
+                else:
+                    break
         for c in range(len(cols)):
-            out.extend(sorted((ln for ln in band if ln.column == c), key=lambda ln: (ln.top, ln.x0)))
+            out.extend(sorted((ln for ln in band if ln.column == c and ln not in tail), key=lambda ln: (ln.top, ln.x0)))
+        out.extend(tail)
         band.clear()
 
     for ln in main:
         if ln.column == -1:
-            flush()
+            flush(before_full_width=True)
             out.append(ln)
         else:
             band.append(ln)

@@ -38,6 +38,7 @@ class Span:
     bold: bool = False
     rotated: bool = False
     space_before: bool = False  # the engine saw white space just before this span
+    same_run: bool = False      # the engine read it on one line with the span before (pdfium: same text line)
 
 
 @dataclass

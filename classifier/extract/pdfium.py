@@ -115,6 +115,7 @@ class _SpanReader:
         self.buf = ctypes.create_string_buffer(256)
         self.flags = ctypes.c_int()
         self.flags_ref = ctypes.byref(self.flags)
+        self.segment_start = 0
         self.font_cache: dict[bytes, tuple[str, bool]] = {}
 
     def _font(self, i: int) -> tuple[float, str, bool, bool]:
@@ -155,6 +156,7 @@ class _SpanReader:
             a += 1
         if a >= b:
             return
+        self.segment_start = a
         rects = self._rects(a, b)
         if not rects:
             return
@@ -182,6 +184,7 @@ class _SpanReader:
             return
         first = a + (len(text) - len(text.lstrip()))
         space_before = first > 0 and self.text[first - 1] in " \r\n"
+        same_run = a > self.segment_start
         left, top, right, bottom = rect
         x0, x1 = left - self.ox, right - self.ox
         t, btm = self.top_y - top, self.top_y - bottom
@@ -195,7 +198,7 @@ class _SpanReader:
             space_before = False  # "verifi" + "ed" across two runs
         if size <= 0:
             size = max(btm - t, 1.0)
-        spans.append(Span(stripped, x0, t, x1, btm, size, font, bold, rotated, space_before))
+        spans.append(Span(stripped, x0, t, x1, btm, size, font, bold, rotated, space_before, same_run))
 
     def _tight(self, i: int, j: int, size: float) -> bool:
         """No real word space between characters ``i`` and ``j``."""
