@@ -164,18 +164,33 @@ class _SpanReader:
             self._emit(a, b, rects[0], spans)
             return
         starts = [a]
-        raw, tp = self.raw, self.tp
-        for (left, top, right, bottom) in rects[1:]:
-            x = left + min(0.5, (right - left) / 2)
-            y = (top + bottom) / 2
-            idx = raw.FPDFText_GetCharIndexAtPos(tp, x, y, 0.5, 0.5)
-            if idx <= starts[-1] or idx >= b:
+        for rect in rects[1:]:
+            idx = self._first_char(rect, starts[-1], b)
+            if idx is None:
                 self._by_chars(a, b, spans)
                 return
             starts.append(idx)
         starts.append(b)
         for k, rect in enumerate(rects):
             self._emit(starts[k], starts[k + 1], rect, spans)
+
+    def _first_char(self, rect, after: int, before: int) -> int | None:
+        """Index of the first character of a pdfium rectangle, between ``after`` and ``before``."""
+        raw, tp = self.raw, self.tp
+        left, top, right, bottom = rect
+        y = (top + bottom) / 2
+        idx = raw.FPDFText_GetCharIndexAtPos(tp, left + min(0.5, (right - left) / 2), y, 0.5, 0.5)
+        if after < idx < before:
+            return idx
+        # the rectangle's left edge missed its glyph: find a character inside it, then walk back
+        idx = raw.FPDFText_GetCharIndexAtPos(tp, (left + right) / 2, y, 1.0, 1.0)
+        if not after < idx < before:
+            return None
+        L, R, B, T = self.L, self.R, self.B, self.T
+        while idx - 1 > after and raw.FPDFText_GetCharBox(tp, idx - 1, L, R, B, T) and L.value >= left - 0.5 \
+                and B.value < top and T.value > bottom:
+            idx -= 1
+        return idx
 
     def _emit(self, a: int, b: int, rect, spans: list[Span]) -> None:
         text = self.text[a:b]
