@@ -106,7 +106,7 @@ def test_export_csv_is_ranked_with_evidence_and_empty_reviewer_columns(corpus, t
     first = by_id[rows[0]["id"]]["evidence"]["role"]
     if first:  # the sentence is there, whitespace folded, prefixed with its section
         assert " ".join(first[0]["text"].split()) in rows[0]["role_evidence"]
-        assert rows[0]["role_evidence"].startswith(f"[{first[0]['section']}]")
+        assert rows[0]["role_evidence"].startswith(f"[{first[0]['section']}")
 
 
 def test_export_xlsx_has_frozen_header_and_dropdowns(corpus, tmp_path):
@@ -377,3 +377,25 @@ def test_bad_predictions_file_and_arguments_give_one_line(corpus, tmp_path, caps
     assert review(["--predictions", str(corpus.pred_file), "--export", str(tmp_path / "q.txt")]) == 2
     assert review(["--import", str(tmp_path / "q.csv")]) == 2
     assert "--annotations CSV is required" in capsys.readouterr().err
+
+
+def test_retrain_writes_a_loadable_model_with_its_card(corpus, tmp_path, capsys):
+    from classifier.model import load_model
+
+    labels_path = blank_labels(corpus, tmp_path, [corpus.test[0]])
+    LabelStore(labels_path).record([Decision(corpus.test[0], "role", "co_creation", "ana", "queue.csv row 2")])
+    out = tmp_path / "models" / "reviewed"
+    args = ["--retrain", "--annotations", str(labels_path), "--out", str(out)]
+    assert review(args) == 2  # no --texts
+    assert "--retrain needs --texts" in capsys.readouterr().err
+    assert review(args + [*(x for t in corpus.texts for x in ("--texts", str(t)))]) == 0
+    assert "reviewed decisions" in capsys.readouterr().out
+    model = load_model(out)
+    card = json.loads((out / "model_card.json").read_text("utf-8"))
+    assert card["review"]["reviewed_decisions"] == 1 and card["review"]["reviewers"] == ["ana"]
+    assert card["review"]["labels_reviewed"] == 1
+    assert card["n_documents"] >= 190
+    from classifier.review.texts import load_documents
+
+    pred = model.predict([load_documents(corpus.texts, ids={corpus.test[1]})[corpus.test[1]]])[0]
+    assert pred["status"] == "ok" and pred["role"] in ("pre_determined", "peer_support", "co_creation")

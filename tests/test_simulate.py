@@ -47,6 +47,9 @@ def test_simulation_json_has_the_design_shape_with_spread_and_stopping(result):
         assert set(cmp[task]["difference_vs_random"]) == {"uncertainty"}
         diff = cmp[task]["mean_over_curve"]["uncertainty"] - cmp[task]["random"]
         assert cmp[task]["difference_vs_random"]["uncertainty"] == pytest.approx(diff, abs=1e-3)
+        paired = cmp[task]["paired_difference_vs_random"]["uncertainty"]
+        assert len(paired["per_seed"]) == 2 and paired["mean"] == pytest.approx(diff, abs=1e-3)
+        assert paired["seeds_better"] == sum(d > 0 for d in paired["per_seed"])
 
 
 def test_plots_are_written_per_task(result):

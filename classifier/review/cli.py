@@ -54,7 +54,8 @@ def parser() -> argparse.ArgumentParser:
                    help="texts of the studies: records file or folder of PDFs/.txt (repeatable); "
                         "for --retrain, --retrain-every and the disagreement strategy")
     p.add_argument("--out", metavar="MODEL_DIR", help="where --retrain writes the new model")
-    p.add_argument("--model", metavar="PATH", help="model for the disagreement strategy's rules (default shipped)")
+    p.add_argument("--model", metavar="PATH", help="current model: its rules for the disagreement strategy, "
+                                                   "its parameters for --retrain (default: the shipped model)")
     p.add_argument("--retrain-every", type=int, default=0, metavar="N",
                    help="in the terminal session, retrain in the background every N decisions (needs --texts)")
     return p
@@ -275,6 +276,7 @@ def conflicts(args) -> int:
 
 
 def retrain(args) -> int:
+    from ..model import ModelError
     from .retrain import RetrainError, retrain as run
     from .store import LabelStoreError
     from .texts import TextsError
@@ -289,12 +291,13 @@ def retrain(args) -> int:
         err(f"{store.path}: no such file")
         return 2
     try:
-        card = run(store.path, args.texts, args.out, warn=warn)
-    except (RetrainError, TextsError, LabelStoreError) as exc:
+        card = run(store.path, args.texts, args.out, warn=warn, model_path=args.model)
+    except (RetrainError, TextsError, LabelStoreError, ModelError, ValueError) as exc:
         err(str(exc))
         return 1
     print(f"wrote {args.out}: trained on {card['n_documents']} studies "
-          f"({card['reviewed_decisions']} reviewed decisions in the log)")
+          f"({card['review']['reviewed_decisions']} reviewed decisions in the log); "
+          f"use it with: python predict.py ... --model {args.out}")
     return 0
 
 

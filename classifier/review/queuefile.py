@@ -38,14 +38,26 @@ def _fmt(x) -> str:
 def evidence_text(prediction: dict, task: str, limit: int = EVIDENCE_PER_TASK) -> str:
     """Evidence sentences for one task, one per line, each prefixed with its section."""
     items = (prediction.get("evidence") or {}).get(task) or []
-    lines = []
-    for item in items[:limit]:
+    lines: list[str] = []
+    seen: dict[str, int] = {}
+    for item in items:
         if isinstance(item, dict):
             text = " ".join(str(item.get("text", "")).split())
-            if text:
-                lines.append(f"[{item.get('section') or 'text'}] {text}")
-        elif item:
-            lines.append(" ".join(str(item).split()))
+            where = str(item.get("section") or "text")
+            label = str(item.get("label") or "")
+        else:
+            text, where, label = " ".join(str(item or "").split()), "text", ""
+        if not text:
+            continue
+        if text in seen:  # the same sentence backing a second phase: name both, show it once
+            if label and label not in lines[seen[text]].split("] ", 1)[0]:
+                head, rest = lines[seen[text]].split("] ", 1)
+                lines[seen[text]] = f"{head}, {label}] {rest}"
+            continue
+        if len(lines) >= limit:
+            continue
+        seen[text] = len(lines)
+        lines.append(f"[{where}{': ' + label if label else ''}] {text}")
     return "\n".join(lines)
 
 

@@ -37,35 +37,54 @@ def fit_model(documents, labels, params: dict | None = None):
     return ChartingModel(**(params or {})).fit(documents, labels)
 
 
-def retrain(labels_path, texts, out_dir, params: dict | None = None, warn=None) -> dict:
+def base_params(model_path=None, warn=None) -> dict:
+    """The parameters of the current model (``model_path``, else the shipped one), so a retrained model
+    differs only by its labels; ChartingModel defaults when there is none."""
+    try:
+        from ..model import load_model
+
+        return {k: v for k, v in load_model(model_path).get_params().items() if k != "lexicons"}
+    except Exception as exc:  # no model yet, or an unreadable one: defaults, said once
+        if warn:
+            warn(f"using default model parameters ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+        return {}
+
+
+def retrain(labels_path, texts, out_dir, params: dict | None = None, warn=None, model_path=None) -> dict:
     """Train on the labels file and write a model directory with its card; return the card."""
     from ..model import save_model
 
     documents, labels = training_set(labels_path, texts, warn)
+    params = dict(base_params(model_path, warn) if params is None else params)
     model = fit_model(documents, labels, params)
-    store = LabelStore(labels_path)
-    log = store.log()
-    card = {
-        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "trained_by": "python -m classifier review --retrain",
-        "labels": str(labels_path),
-        "texts": [str(t) for t in texts],
-        "n_documents": len(documents),
-        "label_counts": {t: {str(k): int(v) for k, v in labels[t].dropna().value_counts().items()}
-                         for t in TASK_NAMES},
+    log = LabelStore(labels_path).log()
+    try:
+        from ..model.card import make_card
+
+        card = make_card(model, labels=labels.reset_index(), documents=documents, label_path=str(labels_path),
+                         text_paths=[str(t) for t in texts], name=Path(out_dir).name)
+    except ImportError:
+        card = {"name": Path(out_dir).name, "n_documents": len(documents), "params": params}
+    card["date"] = card.get("date") or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    card["trained_by"] = "python -m classifier review --retrain"
+    card["n_documents"] = len(documents)
+    card["review"] = {
         "reviewed_decisions": sum(1 for r in log if r["outcome"] in ("applied", "overwritten", "cleared")),
         "reviewers": sorted({r["reviewer"] for r in log if r["reviewer"]}),
-        "params": params or {},
+        "labels_reviewed": sum(1 for _, row in labels.iterrows()
+                               if any(str(row.get(f"{t}_source", "")) == "reviewed" for t in TASK_NAMES)),
+        "decision_log": str(LabelStore(labels_path).log_path),
     }
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
     save_model(model, out_dir, card)
     return card
 
 
 def retrain_predict(labels_path, texts, ids, params: dict | None = None) -> dict[str, dict]:
-    """Train on the labels file and predict ``ids``: ``{id: prediction dict}`` (runs in a worker process)."""
+    """Train on the labels file and predict ``ids``: ``{id: prediction dict}`` (runs in a worker process).
+
+    ``params`` None: the current shipped model's parameters."""
     documents, labels = training_set(labels_path, texts)
-    model = fit_model(documents, labels, params)
+    model = fit_model(documents, labels, base_params() if params is None else params)
     pool = load_documents(texts, ids=set(ids))
     todo = [pool[i] for i in ids if i in pool]
     preds = model.predict(todo) if todo else []

@@ -34,7 +34,7 @@ class BackgroundRetrainer:
     def __init__(self, labels_path, texts, params: dict | None = None):
         self.labels_path = str(labels_path)
         self.texts = [str(t) for t in texts]
-        self.params = params or {}
+        self.params = params  # None: the shipped model's parameters
         self.executor: ProcessPoolExecutor | None = None
         self.future: Future | None = None
 

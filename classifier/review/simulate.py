@@ -225,9 +225,20 @@ def compare(strategies: dict) -> dict:
     for t in TASK_NAMES:
         means = {name: e[t]["mean_over_curve"] for name, e in strategies.items()}
         best = max((n for n in means if n != "random"), key=lambda n: means[n], default="random")
+        # paired by seed (same split, same initial sample): how often and by how much each beats random
+        rnd = np.nanmean(np.array(strategies["random"][t]["per_seed"], dtype=float), axis=1)
+        paired = {}
+        for n, e in strategies.items():
+            if n == "random":
+                continue
+            d = np.nanmean(np.array(e[t]["per_seed"], dtype=float), axis=1) - rnd
+            paired[n] = {"per_seed": [round(float(x), 4) for x in d], "mean": round(float(np.mean(d)), 4),
+                         "sd": round(float(np.std(d, ddof=1)), 4) if len(d) > 1 else None,
+                         "seeds_better": int((d > 0).sum()), "seeds": int(len(d))}
         result[t] = {"mean_over_curve": means, "random": means.get("random"),
                      "difference_vs_random": {n: round(v - means["random"], 4) for n, v in means.items()
                                               if n != "random"},
+                     "paired_difference_vs_random": paired,
                      "best": best}
     role_best = result["role"]["best"]
     result["best_by_role"] = role_best

@@ -107,8 +107,10 @@ def report(result: dict) -> str:
              f"{len(next(iter(result['strategies'].values()))['n_labelled'])} points per curve"]
     for t in TASK_NAMES:
         c = cmp[t]
+        pd = c["paired_difference_vs_random"]
         parts = [f"random {c['random']:.3f}"] + [
-            f"{n} {c['mean_over_curve'][n]:.3f} ({c['difference_vs_random'][n]:+.3f})"
+            f"{n} {c['mean_over_curve'][n]:.3f} ({c['difference_vs_random'][n]:+.3f}, better on "
+            f"{pd[n]['seeds_better']}/{pd[n]['seeds']} seeds)"
             for n in c["mean_over_curve"] if n != "random"]
         lines.append(f"{t}: mean macro-F1 over the curve: " + ", ".join(parts))
     best = cmp["best_by_role"]
