@@ -119,6 +119,7 @@ def run(args, stderr=None) -> int:
     backend = _backend(args)
     writers = []
     progress = None
+    total = 0
     summary = Summary()
     try:
         runner = BatchRunner(settings, backend, use_cache=not args.no_cache)
@@ -155,8 +156,9 @@ def run(args, stderr=None) -> int:
         for writer in writers:
             if not hasattr(writer, "_wb"):
                 writer.close()
-        print(f"interrupted: {summary.total} of the documents are in {args.out}; run the same command "
-              f"again to finish (finished documents come from the cache)", file=stderr)
+        again = ("run the same command again to finish (finished documents come from the cache)"
+                 if not args.no_cache else "run it again to redo them (--no-cache: nothing was cached)")
+        print(f"interrupted: {summary.total} of {total} documents are in {args.out}; {again}", file=stderr)
         return 130
     finally:
         backend.close()
