@@ -163,34 +163,33 @@ class _SpanReader:
         if len(rects) == 1:
             self._emit(a, b, rects[0], spans)
             return
-        starts = [a]
-        for rect in rects[1:]:
-            idx = self._first_char(rect, starts[-1], b)
-            if idx is None:
-                self._by_chars(a, b, spans)
-                return
-            starts.append(idx)
+        starts = [a] + self._rect_starts(a, b, len(rects))
+        if any(x >= y for x, y in zip(starts, starts[1:])) or starts[-1] >= b:
+            self._by_chars(a, b, spans)
+            return
         starts.append(b)
         for k, rect in enumerate(rects):
             self._emit(starts[k], starts[k + 1], rect, spans)
 
-    def _first_char(self, rect, after: int, before: int) -> int | None:
-        """Index of the first character of a pdfium rectangle, between ``after`` and ``before``."""
-        raw, tp = self.raw, self.tp
-        left, top, right, bottom = rect
-        y = (top + bottom) / 2
-        idx = raw.FPDFText_GetCharIndexAtPos(tp, left + min(0.5, (right - left) / 2), y, 0.5, 0.5)
-        if after < idx < before:
-            return idx
-        # the rectangle's left edge missed its glyph: find a character inside it, then walk back
-        idx = raw.FPDFText_GetCharIndexAtPos(tp, (left + right) / 2, y, 1.0, 1.0)
-        if not after < idx < before:
-            return None
-        L, R, B, T = self.L, self.R, self.B, self.T
-        while idx - 1 > after and raw.FPDFText_GetCharBox(tp, idx - 1, L, R, B, T) and L.value >= left - 0.5 \
-                and B.value < top and T.value > bottom:
-            idx -= 1
-        return idx
+    def _rect_starts(self, a: int, b: int, n: int) -> list[int]:
+        """First character of rectangles 1..n-1 of text[a:b]. The number of rectangles pdfium counts
+        for a prefix grows with its length, so each start is found by bisection on
+        ``FPDFText_CountRects`` over short ranges (much cheaper than hit-testing positions)."""
+        count = self.raw.FPDFText_CountRects
+        tp = self.tp
+        starts = []
+        lo = 1
+        for j in range(1, n):
+            hi = b - a
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if count(tp, a, mid) > j:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            starts.append(a + hi - 1)
+            lo = hi
+        return starts
 
     def _emit(self, a: int, b: int, rect, spans: list[Span]) -> None:
         text = self.text[a:b]
