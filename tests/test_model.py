@@ -215,3 +215,21 @@ def test_train_cli_bad_labels_is_one_line(tmp_path, corpus_dir):
                         "--out", str(tmp_path / "m")], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and "row 2 column role" in r.stderr
+
+
+def test_full_text_pdf_evidence_is_verbatim_extracted_text(pdf_dir):
+    from classifier.extract import load_document
+
+    pdf = sorted(pdf_dir.glob("*.pdf"))[0]
+    doc = load_document(pdf)
+    p = load_model().predict([doc])[0]
+    assert p["status"] == "ok"
+    texts = {}
+    for s in doc.sections:
+        texts.setdefault(s.name, []).append(s.text)
+    items = [e for task in p["evidence"].values() for e in task]
+    assert items
+    for e in items:
+        assert e["section"] != "references"
+        assert any(t[e["start"]:e["end"]] == e["text"] for t in texts[e["section"]])
+        assert e["text"] in doc.text
