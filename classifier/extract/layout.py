@@ -87,7 +87,7 @@ def build_lines(page: Page, merge_gap: float = 0.8) -> list[Line]:
             h = max(bottom - top, s.bottom - s.top, 1.0)
             overlap = min(bottom, s.bottom) - max(top, s.top)
             # wider gaps inside a line the engine read as one (justified text set word by word)
-            limit = max((2.5 if s.same_run else merge_gap) * max(s.size, cur[-1].size), 3.0)
+            limit = max((1.5 if s.same_run else merge_gap) * max(s.size, cur[-1].size), 3.0)
             if (overlap > 0.1 * min(h, max(s.bottom - s.top, 0.5)) and -1.0 * h <= s.x0 - x1 <= limit
                     and s.x0 > cur[0].x0):
                 cur.append(s)
@@ -197,17 +197,24 @@ def reading_order(lines: list[Line], body_size: float | None = None) -> list[Lin
             ln.column = 0
         return sorted(lines, key=lambda ln: (ln.rotated, round(ln.top, 0), ln.x0))
     widest = max(b - a for a, b in cols)
-    side_cols = {i for i, (a, b) in enumerate(cols) if b - a < 0.45 * widest}
+    span = cols[-1][1] - cols[0][0]
+    side_cols = {i for i, (a, b) in enumerate(cols)
+                 if b - a < 0.45 * widest or (len(cols) == 2 and b - a < 0.3 * span)}
     if len(side_cols) == len(cols):
         side_cols = set()
     tol = 3.0
     for ln in lines:
         w = max(ln.x1 - ln.x0, 1.0)
+        overlap = [min(ln.x1, b) - max(ln.x0, a) for a, b in cols]
         inside = [i for i, (a, b) in enumerate(cols)
-                  if (ln.x0 >= a - tol and ln.x1 <= b + tol) or (min(ln.x1, b) - max(ln.x0, a)) >= 0.9 * w]
+                  if (ln.x0 >= a - tol and ln.x1 <= b + tol) or overlap[i] >= 0.9 * w]
+        touched = [i for i in range(len(cols)) if overlap[i] > 5.0]
         if inside:
             ln.column = inside[0]
             ln.side = ln.column in side_cols
+        elif len(touched) == 1 and touched[0] not in side_cols:
+            ln.column = touched[0]  # runs into the gutter but reaches no other column
+            ln.side = False
         else:
             ln.column = -1
             ln.side = False
@@ -423,7 +430,7 @@ def mark_non_body(lines: list[Line], body_size: float) -> None:
             ln.kind = "caption"
             continue
         if ln.kind == "body":
-            digits = sum(1 for c in text if _NUMERIC.match(c))
+            digits = len(_NUMERIC.findall(text))
             if ln.size < body_size - 0.8 and len(text) > 1:
                 ln.kind = "small"
             elif (body_size + 0.8 < ln.size <= body_size + 1.6 and not ln.bold
