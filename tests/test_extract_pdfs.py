@@ -99,6 +99,12 @@ def test_unlabelled_abstract_keeps_its_run_in_labels(docs):
     assert "Materials and Methods." in abstract.text
     bmc = next(s for s in docs["bmc_trials_ears_smoking_recruitment.pdf"].sections if s.name == "abstract")
     assert bmc.text.startswith("Background:") and "Conclusions:" in bmc.text
+    # sidebars beside the abstract (author notes, article history) stay out of it
+    frontiers = next(s for s in docs["frontiers_psych_canine_cooperation.pdf"].sections if s.name == "abstract")
+    assert frontiers.text.startswith("At present, beyond the fact that dogs")
+    assert "Edited by" not in frontiers.text and "University of Vienna" not in frontiers.text
+    tandf = next(s for s in docs["tandf_hpbm_implementation_intentions.pdf"].sections if s.name == "abstract")
+    assert tandf.text.startswith("Objectives: This study evaluated") and "ARTICLE HISTORY" not in tandf.text
 
 
 def test_download_cover_page_is_skipped(docs):

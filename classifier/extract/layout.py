@@ -200,6 +200,13 @@ def reading_order(lines: list[Line], body_size: float | None = None) -> list[Lin
     span = cols[-1][1] - cols[0][0]
     side_cols = {i for i, (a, b) in enumerate(cols)
                  if b - a < 0.45 * widest or (len(cols) == 2 and b - a < 0.3 * span)}
+    if body_size:  # an outer column set in small type is a sidebar (metadata, author notes)
+        for i in (0, len(cols) - 1):
+            a, b = cols[i]
+            inside = [ln for ln in lines if ln.x0 >= a - 3 and ln.x1 <= b + 3]
+            if len(inside) >= 3 and sum(ln.size < body_size - 0.8 for ln in inside) >= 0.8 * len(inside) \
+                    and b - a < 0.6 * widest + 1:
+                side_cols.add(i)
     if len(side_cols) == len(cols):
         side_cols = set()
     tol = 3.0
@@ -208,12 +215,12 @@ def reading_order(lines: list[Line], body_size: float | None = None) -> list[Lin
         overlap = [min(ln.x1, b) - max(ln.x0, a) for a, b in cols]
         inside = [i for i, (a, b) in enumerate(cols)
                   if (ln.x0 >= a - tol and ln.x1 <= b + tol) or overlap[i] >= 0.9 * w]
-        touched = [i for i in range(len(cols)) if overlap[i] > 5.0]
+        touched = [i for i in range(len(cols)) if overlap[i] > 5.0 and i not in side_cols]
         if inside:
             ln.column = inside[0]
             ln.side = ln.column in side_cols
-        elif len(touched) == 1 and touched[0] not in side_cols:
-            ln.column = touched[0]  # runs into the gutter but reaches no other column
+        elif len(touched) == 1:
+            ln.column = touched[0]  # runs into a gutter or side column but reaches no other main column
             ln.side = False
         else:
             ln.column = -1

@@ -298,7 +298,8 @@ def infer_abstract(front: list[Line]) -> tuple[list[Line], list[Line]]:
     run_start, run_words = None, 0
     for k, p in enumerate(paras + [[]]):
         text = " ".join(ln.text for ln in p)
-        prose = bool(p) and _words(text) >= 25 and not _LICENCE.match(text) and not any(ln.side for ln in p)
+        prose = (bool(p) and _words(text) >= 25 and not _LICENCE.match(text) and not any(ln.side for ln in p)
+                 and text.count(",") <= 0.18 * _words(text))  # an address list is mostly commas
         if prose:
             if run_start is None:
                 run_start, run_words = k, 0
