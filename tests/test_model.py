@@ -233,3 +233,15 @@ def test_full_text_pdf_evidence_is_verbatim_extracted_text(pdf_dir):
         assert e["section"] != "references"
         assert any(t[e["start"]:e["end"]] == e["text"] for t in texts[e["section"]])
         assert e["text"] in doc.text
+
+
+def test_tiny_training_sets_still_give_predictions(corpus_docs, labels):
+    """Early active-learning rounds: a handful of labels, some tasks with none at all."""
+    docs = list(corpus_docs.values())[:8]
+    lab = labels[labels["id"].isin([d.id for d in docs])][["id", "role"]]
+    model = ChartingModel().fit(docs, lab)
+    assert "codebook prior" in model.kinds_["boundary_spanner"]
+    p = model.predict(docs[:2])
+    assert all(x["status"] == "ok" and x["role"] in ("pre_determined", "peer_support", "co_creation") for x in p)
+    with pytest.raises(ValueError, match="no labelled documents"):
+        ChartingModel().fit(docs, lab.iloc[:0])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.dummy import DummyClassifier
 from threadpoolctl import threadpool_limits
 
 from ..document import Document
@@ -22,6 +23,15 @@ from .rules_baseline import rules_predict_row
 ROLE_VALUES = ("pre_determined", "peer_support", "co_creation")
 PHASE_VALUES = ("commissioning", "design", "delivery", "assessment")
 INFERRED = "review_inferred"
+# The review's distribution over its 172 studies (codebook.md): used only for a task with no labels at all.
+CODEBOOK_PRIORS = {
+    "role": {"pre_determined": 21 / 172, "peer_support": 145 / 172, "co_creation": 6 / 172},
+    "phase_commissioning": {"true": 1 / 172, "false": 171 / 172},
+    "phase_design": {"true": 6 / 172, "false": 166 / 172},
+    "phase_delivery": {"true": 1.0},
+    "phase_assessment": {"true": 2 / 172, "false": 170 / 172},
+    "boundary_spanner": {"true": 132 / 172, "false": 40 / 172},
+}
 
 
 class NotFittedError(RuntimeError):
@@ -135,8 +145,13 @@ class ChartingModel:
 
         def fit_target(name, y, *, rare):
             mask = y.notna().to_numpy()
-            if mask.sum() == 0:
-                raise ValueError(f"no labelled documents for {name}: check the labels file and the text ids")
+            if mask.sum() == 0:  # nothing to learn from: the codebook's distribution, as a constant prior
+                prior = CODEBOOK_PRIORS[name]
+                est = DummyClassifier(strategy="prior").fit(
+                    np.zeros((len(prior), 1)), list(prior), sample_weight=list(prior.values()))
+                self.estimators_[name], self.kinds_[name], self.n_train_[name] = est, "DummyClassifier (codebook prior)", 0
+                self.priors_[name] = dict(prior)
+                return
             X, yy = table.loc[mask].reset_index(drop=True), y[mask].astype(str).to_numpy()
             use_tfidf = self.use_tfidf and not (rare and self.use_rules)
             pipe = make_pipeline(self.rule_columns_, use_tfidf=use_tfidf, use_rules=self.use_rules, **base)
@@ -154,6 +169,8 @@ class ChartingModel:
             n_pos = int((y == "true").sum())
             fit_target(f"phase_{value}", y, rare=n_pos < self.min_positives)
         fit_target("boundary_spanner", targets["boundary_spanner"], rare=False)
+        if not any(self.n_train_.values()):
+            raise ValueError("no labelled documents: check the labels file and that the text ids match its ids")
         self.classes_ = {k: [str(c) for c in est.classes_] for k, est in self.estimators_.items()}
         return self
 
@@ -191,6 +208,8 @@ class ChartingModel:
         kind = self.kinds_.get(name, "")
         if kind.startswith("Dummy"):
             return 0.0
+        if kind.startswith("Pipeline") and self.class_weight == "balanced":
+            return 0.0  # uncalibrated balanced weights already favour rare classes
         if name == "boundary_spanner":
             return float(getattr(self, "bs_balance", self.decision_balance) or 0.0)
         return float(self.decision_balance or 0.0)

@@ -50,11 +50,15 @@ def fit_calibrated(pipeline: Pipeline, X, y, *, calibration="sigmoid", max_folds
     """
     y = np.asarray(y)
     classes, counts = np.unique(y, return_counts=True)
-    if len(classes) < 2 or counts.min() < 2:
+    if len(classes) < 2:
         return DummyClassifier(strategy="prior").fit(np.zeros((len(y), 1)), y)
     folds = int(min(max_folds, counts.min()))
     if calibration in (None, "none") or folds < 2:
-        return strip_fitted(pipeline.fit(X, y))
+        # too few examples of some class to calibrate (early active-learning rounds): plain weights
+        try:
+            return strip_fitted(pipeline.fit(X, y))
+        except ValueError:  # e.g. an empty vocabulary on a handful of short texts
+            return DummyClassifier(strategy="prior").fit(np.zeros((len(y), 1)), y)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
     return strip_fitted(CalibratedClassifierCV(pipeline, method=calibration, cv=cv, ensemble=ensemble).fit(X, y))
 
