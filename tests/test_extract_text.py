@@ -39,7 +39,8 @@ def test_txt_sections(tmp_path):
     p.write_text(PAPER, encoding="utf-8")
     doc = load_document(p)
     names = [s.name for s in doc.sections]
-    assert names == ["other", "abstract", "introduction", "methods", "results", "discussion", "other", "references"]
+    assert names == ["title", "abstract", "introduction", "methods", "results", "discussion", "other", "references"]
+    assert doc.title == "Peer workers in community mental health teams"
     by = {s.name: s for s in doc.sections}
     assert "Methods: We interviewed" in by["abstract"].text  # run-in labels stay in the abstract
     assert by["methods"].heading == "2. Materials and Methods"

@@ -101,8 +101,11 @@ class Extractor:
         sections, more = text_sections(text)
         if not sections:
             raise ExtractionError(path, "empty file (only white space)")
+        meta = {"engine": "text"}
+        if sections[0].name == "title":
+            meta["title"] = sections[0].text
         return Document(source=str(path), id=path.stem, pages=0, sections=sections,
-                        warnings=warnings + more, meta={"engine": "text"})
+                        warnings=warnings + more, meta=meta)
 
     def _pdf(self, path: Path, start: float) -> Document:
         from .layout import body_size, build_lines, cover_page, mark_non_body, mark_paragraphs, reading_order, remove_furniture

@@ -386,7 +386,13 @@ def text_sections(text: str, lexicon: Lexicon | None = None) -> tuple[list[Secti
     sections = []
     pre = "\n".join(lines[: heads[0][0]]).strip()
     if pre:
-        sections.append(Section("other", "", _paragraphs(pre)))
+        first, _, rest = pre.partition("\n\n") if "\n\n" in pre else (pre, "", "")
+        # a short first line standing alone above the first heading is the title
+        if "\n" not in first.strip() and _words(first) <= 30 and not first.rstrip().endswith("."):
+            sections.append(Section("title", "", first.strip()))
+            pre = rest.strip()
+        if pre:
+            sections.append(Section("other", "", _paragraphs(pre)))
     for k, (i, canonical, printed) in enumerate(heads):
         end = heads[k + 1][0] if k + 1 < len(heads) else len(lines)
         sections.append(Section(canonical, printed, _paragraphs("\n".join(lines[i + 1:end]).strip())))
