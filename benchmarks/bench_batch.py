@@ -114,12 +114,62 @@ def make_records(path: Path, n: int, corpus: Path) -> None:
             writer.writerow([f"rec{i:05d}", f"{s.get('title', '')} (copy {i})", s.get("abstract", "")])
 
 
+def measure_cold_warm(opts, pdfs, pages, bare, tmp, env) -> None:
+    note = tmp / "startup" / "note.txt"
+    note.parent.mkdir()
+    note.write_text("Peer workers supported people in the community. They linked clients to services.\n")
+    startup, _, _ = run_predict([note, "--out", tmp / "startup.csv", "-j", 1],
+                                dict(env, XDG_CACHE_HOME=str(tmp / "cache-startup")))
+    cold, _, _ = run_predict([opts.pdfs, "--out", tmp / "cold.csv", "-j", 1], env)
+    ok = sum(r["status"] == "ok" for r in rows(tmp / "cold.csv"))
+    steady = pages / max(cold - startup, 1e-9)
+    print(f"2. predict.py cold cache, one worker: {cold:.2f} s for {pages} pages ({ok}/{len(pdfs)} ok) = "
+          f"{pages / cold:.1f} pages/s end to end; start-up (one short .txt) {startup:.2f} s, "
+          f"{steady:.1f} pages/s after start-up")
+    print(f"   end to end is {cold / bare:.1f}x the bare pypdfium2 pass (target <= 5x); "
+          f"after start-up {pages / steady / bare:.1f}x; target >= 40 pages/s", flush=True)
+    warm, _, _ = run_predict([opts.pdfs, "--out", tmp / "warm.csv", "-j", 1], env)
+    same = rows(tmp / "warm.csv") == rows(tmp / "cold.csv")
+    print(f"3. warm cache, same command: {warm:.2f} s = {warm / cold:.3f}x the cold time (target <= 0.1x); "
+          f"rows identical: {same}", flush=True)
+
+
+def measure_jobs(opts, pdfs, pages, tmp, env) -> None:
+    big = tmp / "big"
+    big.mkdir()
+    for copy in range(opts.copies):
+        for pdf in pdfs:
+            target = big / f"{pdf.stem}_copy{copy}.pdf"
+            shutil.copyfile(pdf, target)
+            with open(target, "ab") as handle:
+                handle.write(f"\n%bench copy {copy}\n".encode())
+    n_big = opts.copies * len(pdfs)
+    t1, _, _ = run_predict([big, "--out", tmp / "j1.csv", "-j", 1, "--no-cache"], env)
+    t2, _, _ = run_predict([big, "--out", tmp / "j2.csv", "-j", 2, "--no-cache"], env)
+    same = rows(tmp / "j1.csv") == rows(tmp / "j2.csv")
+    print(f"4. {n_big} PDFs ({opts.copies * pages} pages), --no-cache: -j 1 {t1:.2f} s, -j 2 {t2:.2f} s = "
+          f"{t1 / t2:.2f}x speed-up (target >= 1.8x); rows identical: {same}", flush=True)
+
+
+def measure_memory(opts, tmp, env) -> None:
+    for n in (100, opts.big):
+        records = tmp / f"records_{n}.csv"
+        make_records(records, n, opts.corpus)
+        elapsed, _, peak = run_predict([records, "--out", tmp / f"mem_{n}.csv", "-j", 2, "--no-cache"], env,
+                                       measure_memory=True)
+        labelled = sum(r["status"] == "ok" for r in rows(tmp / f"mem_{n}.csv"))
+        print(f"5. {n} records ({labelled} ok) in {elapsed:.1f} s: peak RSS runner {peak.peak_main / 2**20:.0f} MiB, "
+              f"largest worker {peak.peak_worker / 2**20:.0f} MiB, all together {peak.peak_total / 2**20:.0f} MiB",
+              flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pdfs", type=Path, default=SHARED / "pdfs")
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus")
-    parser.add_argument("--copies", type=int, default=3, help="copies of the PDFs in the -j batch (default 3)")
+    parser.add_argument("--copies", type=int, default=6, help="copies of the PDFs in the -j batch (default 6)")
     parser.add_argument("--big", type=int, default=2000, help="records in the large memory run (default 2000)")
+    parser.add_argument("--steps", default="2345", help="figures to measure besides 1, e.g. 4 or 25 (default all)")
     opts = parser.parse_args()
     pdfs = sorted(opts.pdfs.glob("*.pdf"))
     if not pdfs:
@@ -129,50 +179,15 @@ def main() -> int:
     try:
         print(f"machine: {os.cpu_count()} CPU cores; load average {os.getloadavg()[0]:.1f}")
         pages, bare = bare_pdfium(pdfs)
-        print(f"1. bare pypdfium2 text pass: {len(pdfs)} PDFs, {pages} pages in {bare:.2f} s = {pages / bare:.0f} pages/s")
-
-        note = tmp / "startup" / "note.txt"
-        note.parent.mkdir()
-        note.write_text("Peer workers supported people in the community. They linked clients to services.\n")
-        startup, _, _ = run_predict([note, "--out", tmp / "startup.csv", "-j", 1],
-                                    dict(env, XDG_CACHE_HOME=str(tmp / "cache-startup")))
-        cold, code, _ = run_predict([opts.pdfs, "--out", tmp / "cold.csv", "-j", 1], env)
-        ok = sum(r["status"] == "ok" for r in rows(tmp / "cold.csv"))
-        steady = pages / max(cold - startup, 1e-9)
-        print(f"2. predict.py cold cache, one worker: {cold:.2f} s for {pages} pages ({ok}/{len(pdfs)} ok) = "
-              f"{pages / cold:.1f} pages/s end to end; start-up (one short .txt) {startup:.2f} s, "
-              f"{steady:.1f} pages/s after start-up")
-        print(f"   end to end is {cold / bare:.1f}x the bare pypdfium2 pass (target <= 5x); "
-              f"after start-up {pages / steady / bare:.1f}x; target >= 40 pages/s")
-
-        warm, _, _ = run_predict([opts.pdfs, "--out", tmp / "warm.csv", "-j", 1], env)
-        same = rows(tmp / "warm.csv") == rows(tmp / "cold.csv")
-        print(f"3. warm cache, same command: {warm:.2f} s = {warm / cold:.3f}x the cold time (target <= 0.1x); "
-              f"rows identical: {same}")
-
-        big = tmp / "big"
-        big.mkdir()
-        for copy in range(opts.copies):
-            for pdf in pdfs:
-                target = big / f"{pdf.stem}_copy{copy}.pdf"
-                shutil.copyfile(pdf, target)
-                with open(target, "ab") as handle:
-                    handle.write(f"\n%bench copy {copy}\n".encode())
-        n_big = opts.copies * len(pdfs)
-        t1, _, _ = run_predict([big, "--out", tmp / "j1.csv", "-j", 1, "--no-cache"], env)
-        t2, _, _ = run_predict([big, "--out", tmp / "j2.csv", "-j", 2, "--no-cache"], env)
-        same = rows(tmp / "j1.csv") == rows(tmp / "j2.csv")
-        print(f"4. {n_big} PDFs ({opts.copies * pages} pages), --no-cache: -j 1 {t1:.2f} s, -j 2 {t2:.2f} s = "
-              f"{t1 / t2:.2f}x speed-up (target >= 1.8x); rows identical: {same}")
-
-        for n in (100, opts.big):
-            records = tmp / f"records_{n}.csv"
-            make_records(records, n, opts.corpus)
-            elapsed, _, peak = run_predict([records, "--out", tmp / f"mem_{n}.csv", "-j", 2, "--no-cache"], env,
-                                           measure_memory=True)
-            labelled = sum(r["status"] == "ok" for r in rows(tmp / f"mem_{n}.csv"))
-            print(f"5. {n} records ({labelled} ok) in {elapsed:.1f} s: peak RSS runner {peak.peak_main / 2**20:.0f} MiB, "
-                  f"largest worker {peak.peak_worker / 2**20:.0f} MiB, all together {peak.peak_total / 2**20:.0f} MiB")
+        print(f"1. bare pypdfium2 text pass: {len(pdfs)} PDFs, {pages} pages in {bare:.2f} s = "
+              f"{pages / bare:.0f} pages/s", flush=True)
+        if "2" in opts.steps or "3" in opts.steps:
+            measure_cold_warm(opts, pdfs, pages, bare, tmp, env)
+        if "4" in opts.steps:
+            measure_jobs(opts, pdfs, pages, tmp, env)
+        if "5" in opts.steps:
+            measure_memory(opts, tmp, env)
+        print(f"load average at the end {os.getloadavg()[0]:.1f} (the machine is shared: figures vary with it)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -9,11 +9,10 @@ than the header, is yielded as an error Record naming its row.
 from __future__ import annotations
 
 import csv as _csv
-import io
 from pathlib import Path
 from typing import Iterator
 
-from .encoding import decode_bytes
+from .encoding import detect_encoding
 from .records import ABSTRACT_KEYS, TITLE_KEYS, Record, RecordError, make_record
 
 _csv.field_size_limit(2**31 - 1)
@@ -30,15 +29,24 @@ def _delimiter(text: str, suffix: str) -> str:
 
 def read(path: Path) -> Iterator[Record]:
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+        encoding = detect_encoding(path)
     except OSError as exc:
         raise RecordError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
-    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise RecordError(f"{path.name}: not a text file (binary content)")
-    text, _ = decode_bytes(raw)
-    if not text.strip():
+    # streamed from disk: a records file of any size is never held in memory whole
+    with open(path, encoding=encoding, errors="replace", newline="") as handle:
+        yield from _rows(path, handle)
+
+
+def _rows(path: Path, handle) -> Iterator[Record]:
+    first_line = handle.readline()
+    if not first_line.strip() and not handle.read(1):
         raise RecordError(f"{path.name}: the file is empty")
-    reader = _csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text, path.suffix.lower()))
+    handle.seek(0)
+    reader = _csv.reader(handle, delimiter=_delimiter(first_line.lstrip("\ufeff"), path.suffix.lower()))
     try:
         header = next(reader)
     except _csv.Error as exc:

@@ -47,3 +47,30 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
     if best is None:
         return raw.decode("cp1252", errors="replace"), "cp1252"
     return str(best), best.encoding
+
+
+def detect_encoding(path, chunk_size: int = 1 << 20) -> str:
+    """The encoding of the file at ``path``, decided as ``decode_bytes`` does, without holding the
+    whole file in memory: UTF-8 is checked chunk by chunk; otherwise the first megabyte (and the
+    chunk where UTF-8 failed) is judged."""
+    import codecs
+
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+        if head.startswith(b"\xef\xbb\xbf"):
+            return "utf-8-sig"
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return "utf-16"
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        first = None
+        while True:
+            chunk = handle.read(chunk_size)
+            first = chunk if first is None else first
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError:
+                sample = first if chunk is first else first + b"\n" + chunk
+                return decode_bytes(sample)[1]
+            if not chunk:
+                return "utf-8"
