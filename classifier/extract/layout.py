@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .model import Page, Span
 from .normalize import PDFIUM_HYPHEN, SOFT_HYPHEN, clean

@@ -22,7 +22,7 @@ from ..document import Section
 from .layout import Line, join_lines
 from .normalize import PDFIUM_HYPHEN
 
-TABLES_HEADING = "Tables and figures"  # where table cells, captions and small print from the body go
+TABLES_HEADING = "Tables, figures and notes"  # where table cells, captions and small print from the body go
 IMRAD = ("introduction", "methods", "results", "discussion", "conclusion")
 LEXICON_PATH = Path(__file__).resolve().parents[1] / "data" / "headings.yml"
 
@@ -153,9 +153,11 @@ class SectionBuilder:
         lex = self.lexicon
         out = []
         for i, ln in enumerate(lines):
-            if ln.side or ln.rotated:
-                continue
             text = ln.text
+            if ln.rotated:
+                continue
+            if ln.side and not (ln.size > body[0] + 1.0 and lex.lookup(text)):
+                continue  # margin notes are not headings, unless a large listed heading landed there
             # the text that follows: the next line with a few words (a list number may come first)
             nxt = next((m for m in lines[i + 1:i + 4] if _words(m.text) >= 3), None)
             if (_words(text) <= self.max_heading_words and _HEADING_START.match(text)
@@ -226,11 +228,8 @@ class SectionBuilder:
                 guess = self.lexicon.guess(c.heading)
                 if guess in ("abstract", "references", "title"):
                     guess = None
-                if guess is None:
-                    prev = next((a.canonical for a in reversed(accepted) if a.canonical in IMRAD), None)
-                    guess = prev or "other"
-                    c.canonical = guess
-                    c.heading = c.heading
+                if guess is None:  # continue the body section it follows ("PROCESS EVALUATION")
+                    guess = next((a.canonical for a in reversed(accepted) if a.canonical in IMRAD), "other")
                 c.canonical = guess
                 c.body = True
                 accepted.append(c)
