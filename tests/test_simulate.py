@@ -41,6 +41,7 @@ def test_simulation_json_has_the_design_shape_with_spread_and_stopping(result):
         stopping = entry["stopping"]
         assert stopping["kappa"][0] is None and all(-1 <= k <= 1 for k in stopping["kappa"][1:])
         assert len(stopping["stop_round_per_seed"]) == 2
+        assert set(stopping["stop_round_per_task"]) == set(TASK_NAMES)
     assert sim["config"]["seeds"] == [0, 1]
     cmp = sim["comparison"]
     for task in TASK_NAMES:

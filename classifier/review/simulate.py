@@ -214,6 +214,9 @@ def summarise(runs: dict[str, list[dict]], config: SimulationConfig, corpus: dic
             "stop_round": summary_stop,
             "stop_n_labelled": entry["n_labelled"][summary_stop] if summary_stop is not None else None,
         }
+        # the same rule per task (a task whose predictions settle early can be trusted sooner)
+        entry["stopping"]["stop_round_per_task"] = {
+            t: stop_round(entry["stopping"]["kappa_per_task"][t], config.kappa, config.window) for t in TASK_NAMES}
         out["strategies"][name] = entry
     out["comparison"] = compare(out["strategies"])
     return out

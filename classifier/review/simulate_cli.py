@@ -120,7 +120,9 @@ def report(result: dict) -> str:
         s = e["stopping"]
         where = (f"round {s['stop_round']} ({s['stop_n_labelled']} labelled)" if s["stop_round"] is not None
                  else "not reached")
-        lines.append(f"stopping signal ({name}): {where}; per seed {s['stop_round_per_seed']}")
+        per_task = ", ".join(f"{t} {'round ' + str(r) if r is not None else 'not reached'}"
+                             for t, r in s["stop_round_per_task"].items())
+        lines.append(f"stopping signal ({name}): {where}; per seed {s['stop_round_per_seed']}; per task: {per_task}")
     return "\n".join(lines)
 
 
