@@ -1,7 +1,8 @@
 """Sentence splitting with character offsets (spaCy ``blank("en")`` + sentencizer + lookup lemmas).
 
 The tokenizer learns the abbreviations of scholarly prose ("et al.", "Fig. 2", "approx.") so that the
-sentencizer does not split after them; decimals ("2.5") are single tokens already.
+sentencizer does not split after them; decimals ("2.5") are single tokens already. A paragraph break
+(blank line) always ends a sentence, so a heading or caption never runs into the next sentence.
 Nothing is downloaded: lemmas come from the installed ``spacy-lookups-data`` tables.
 """
 from __future__ import annotations
@@ -62,7 +63,27 @@ def split_sentences(text: str) -> list[Sentence]:
             spans[-1][1] = end
         else:
             spans.append([start, end])
-    return [Sentence(text[a:b], a, b) for a, b in spans]
+    out = []
+    for a, b in spans:  # a paragraph break always ends a sentence (headings, captions, list items)
+        for piece_a, piece_b in _split_paragraphs(text, a, b):
+            out.append(Sentence(text[piece_a:piece_b], piece_a, piece_b))
+    return out
+
+
+_PARA_BREAK = re.compile(r"\n[ \t]*\n\s*")
+
+
+def _split_paragraphs(text: str, a: int, b: int):
+    start = a
+    for m in _PARA_BREAK.finditer(text, a, b):
+        end = m.start()
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            yield start, end
+        start = m.end()
+    if start < b:
+        yield start, b
 
 
 def add_sentences(document: Document) -> Document:
