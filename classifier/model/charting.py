@@ -46,6 +46,7 @@ class ChartingModel:
     (``"balanced"`` or ``None``), ``calibration`` (``"sigmoid"``, ``"isotonic"``, ``"none"``),
     ``use_inferred`` (train on labels inferred from the review's counts), ``min_positives`` (below it a
     binary target is modelled from rule features only), ``evidence_k`` (sentences per task),
+    ``phase_balance`` (the same for the phases; None: as ``decision_balance``),
     ``lexicons`` (list of lexicon dicts; default the packaged ``data/lexicons``), ``decision_balance``
     (0: labels are the most probable values; 1: each probability is divided by its class's training
     frequency before the choice, so a rare class such as co-creation is predicted when it is clearly more
@@ -56,7 +57,7 @@ class ChartingModel:
 
     def __init__(self, C=1.0, rule_weight=1.0, use_tfidf=True, use_rules=True, char_ngrams=False,
                  class_weight="balanced", calibration="sigmoid", use_inferred=True, min_positives=6,
-                 evidence_k=3, lexicons=None, decision_balance=1.0, bs_balance=1.0, random_state=0):
+                 evidence_k=3, lexicons=None, decision_balance=1.0, bs_balance=1.0, phase_balance=None, random_state=0):
         self.C = C
         self.rule_weight = rule_weight
         self.use_tfidf = use_tfidf
@@ -70,11 +71,12 @@ class ChartingModel:
         self.lexicons = lexicons
         self.decision_balance = decision_balance
         self.bs_balance = bs_balance
+        self.phase_balance = phase_balance
         self.random_state = random_state
 
     # -- scikit-learn style parameter access -------------------------------------------------------
     PARAMS = ("C", "rule_weight", "use_tfidf", "use_rules", "char_ngrams", "class_weight", "calibration",
-              "use_inferred", "min_positives", "evidence_k", "lexicons", "decision_balance", "bs_balance",
+              "use_inferred", "min_positives", "evidence_k", "lexicons", "decision_balance", "bs_balance", "phase_balance",
               "random_state")
 
     def get_params(self, deep=False) -> dict:
@@ -212,6 +214,8 @@ class ChartingModel:
             return 0.0  # uncalibrated balanced weights already favour rare classes
         if name == "boundary_spanner":
             return float(getattr(self, "bs_balance", self.decision_balance) or 0.0)
+        if name.startswith("phase_") and getattr(self, "phase_balance", None) is not None:
+            return float(self.phase_balance)
         return float(self.decision_balance or 0.0)
 
     def _binary_true(self, name, p) -> bool:
