@@ -25,6 +25,8 @@ def build_parser():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="no ablations, no learning curve (baselines only)")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N labelled studies (for a quick look)")
+    ap.add_argument("--render-only", action="store_true",
+                    help="rebuild DIR/report.html from the metrics.json and details.json already in DIR")
     return ap
 
 
@@ -36,8 +38,24 @@ def _write(path: Path, text: str):
     os.replace(tmp, path)
 
 
+def _render_only(out: Path) -> int:
+    from .report import render
+
+    try:
+        summary = json.loads((out / "metrics.json").read_text("utf-8"))
+        details = json.loads((out / "details.json").read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"error: {out}: cannot read metrics.json/details.json ({exc})".splitlines()[0], file=sys.stderr)
+        return 2
+    _write(out / "report.html", render(summary, details))
+    print(f"wrote {out / 'report.html'}")
+    return 0
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.render_only:
+        return _render_only(Path(args.out))
     import warnings
 
     from ..model.card import label_counts

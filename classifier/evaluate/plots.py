@@ -89,6 +89,6 @@ def baselines_plot(summary: dict) -> str:
     ax.set_xticks(np.arange(len(tasks)) + 0.4 - width / 2, tasks)
     ax.set_ylabel("macro-F1")
     ax.set_ylim(0, 1)
-    ax.legend(fontsize=7, ncol=3)
+    ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
     ax.set_title("Model, baselines and ablations on the same folds", fontsize=10)
     return to_data_uri(fig)

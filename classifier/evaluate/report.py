@@ -35,8 +35,8 @@ def methods_text(scheme: str, summary: dict) -> str:
         f"Performance was estimated by {scheme}; all baselines used the same folds. Cross-validated macro-F1 was "
         f"{r['macro_f1']:.2f} for peer-worker role (Cohen's κ {r['kappa']:.2f}), {p['macro_f1']:.2f} for service-cycle "
         f"phases (κ {p['kappa']:.2f}) and {b['macro_f1']:.2f} for explicit boundary-spanner language (κ {b['kappa']:.2f}), "
-        "against a published human inter-rater agreement for data charting of κ ≈ 0.88. Every prediction was shown "
-        "with its probability and evidence sentences and confirmed or corrected by a reviewer.")
+        "against a published human inter-rater agreement for data charting of κ ≈ 0.88. Each prediction comes with "
+        "its probability and the sentences that support it, for a reviewer to confirm or correct.")
 
 
 def render(summary: dict, details: dict) -> str:
