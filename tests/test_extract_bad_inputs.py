@@ -129,3 +129,20 @@ def test_partial_image_pages_warn(tmp_path):
     c.save()
     doc = load_document(path)
     assert any("no text layer on page(s) 2" in w for w in doc.warnings)
+
+
+def test_owner_password_only_pdf_still_reads(tmp_path, good_pdf):
+    """Encrypted with an empty user password (printing/copying restrictions only): readable."""
+    import pikepdf
+
+    path = tmp_path / "restricted.pdf"
+    with pikepdf.open(good_pdf) as pdf:
+        pdf.save(path, encryption=pikepdf.Encryption(owner="owner-secret", user="", R=6))
+    doc = load_document(path)
+    assert "generated test document" in doc.text
+
+
+def test_limits_can_be_switched_off(good_pdf):
+    """The batch runner passes None when it enforces its own limits."""
+    doc = load_document(good_pdf, max_pages=None, timeout=None)
+    assert doc.pages == 3
