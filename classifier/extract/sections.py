@@ -226,8 +226,8 @@ class SectionBuilder:
             if (seen_body and main is not None and support >= 2 and c.style == main
                     and not c.heading.endswith((".", ",")) and main[:3] != body):
                 guess = self.lexicon.guess(c.heading)
-                if guess in ("abstract", "references", "title"):
-                    guess = None
+                if guess in ("abstract", "references", "title", "other"):
+                    guess = None  # a main-style heading in the body is body ("OUR CONTRIBUTIONS")
                 if guess is None:  # continue the body section it follows ("PROCESS EVALUATION")
                     guess = next((a.canonical for a in reversed(accepted) if a.canonical in IMRAD), "other")
                 c.canonical = guess
