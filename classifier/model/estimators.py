@@ -50,7 +50,8 @@ def fit_calibrated(pipeline: Pipeline, X, y, *, calibration="sigmoid", max_folds
     """
     y = np.asarray(y)
     classes, counts = np.unique(y, return_counts=True)
-    if len(classes) < 2:
+    if len(classes) < 2 or (counts.min() < 2 and counts.min() / len(y) < 0.05):
+        # one value only, or a single counter-example among many (delivery): a constant prior
         return DummyClassifier(strategy="prior").fit(np.zeros((len(y), 1)), y)
     folds = int(min(max_folds, counts.min()))
     if calibration in (None, "none") or folds < 2:
