@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,73 @@ def test_retraining_runs_in_the_background(corpus_dir, tmp_path):
     for p in fresh.values():
         assert abs(sum(p[f"p_role_{v}"] for v in ("pre_determined", "peer_support", "co_creation")) - 1) < 0.01
         assert p["evidence"]
+
+
+def test_a_save_that_cannot_happen_is_reported_and_the_study_stays(tmp_path):
+    """Another reviewer holds the lock too long: the session says so, keeps the study, and goes on."""
+    from classifier.review.session import Session
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text("id,role\n", encoding="utf-8")
+    store = LabelStore(labels, lock_timeout=0.3)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from filelock import FileLock; "
+                               f"lock = FileLock({str(store.lock_path)!r}); lock.acquire(); print('held', flush=True); "
+                               "sys.stdin.readline()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    preds = [{"id": "x_2020", "title": "A study", "p_role_pre_determined": 0.3, "p_role_peer_support": 0.6,
+              "p_role_co_creation": 0.1, "role": "peer_support"}]
+    out = io.StringIO()
+
+    class Keys(io.StringIO):  # releases the other reviewer's lock after the first attempt
+        def readline(self, *args):
+            line = super().readline(*args)
+            if "not saved" in out.getvalue() and holder.poll() is None:
+                holder.communicate("done\n", timeout=30)
+            return line
+
+    assert Session(store, preds, "ana", stdin=Keys("a\na\n"), stdout=out).run() == 0
+    text = out.getvalue()
+    assert "not saved: " in text and "still locked by another reviewer" in text
+    assert shown(text) == ["x_2020", "x_2020"]  # shown again after the failed save
+    assert read_table(labels).index["x_2020"]["role"] == "peer_support"
+    assert "1 decisions saved" in text
+
+
+def test_in_a_terminal_a_single_keypress_decides(predictions, labels):
+    """Through a pseudo-terminal: 'a' without Enter accepts; 'q' quits."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "classifier", "review", "--predictions", str(predictions),
+                             "--annotations", str(labels), "--reviewer", "tia"], cwd=REPO, stdin=slave,
+                            stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    seen = b""
+
+    def until(marker: bytes, timeout=60.0):
+        nonlocal seen
+        end = time.monotonic() + timeout
+        while marker not in seen and time.monotonic() < end:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(master, 4096)
+                except OSError:
+                    break
+        return marker in seen
+
+    try:
+        assert until(b"[q]uit > ")
+        os.write(master, b"a")
+        assert until(b"saved ")
+        os.write(master, b"q")
+        assert until(b"Stopped.")
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert proc.returncode == 0
+    doc = shown(seen.decode("utf-8", "replace"))[0]
+    assert read_table(labels).index[doc]["role"] == predicted(predictions)[doc]["role"]

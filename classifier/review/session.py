@@ -1,7 +1,7 @@
 """The terminal review session: one document at a time, every decision saved the moment it is made.
 
-Input is read line by line (type a key, press Enter), so the session works the same in a terminal,
-over ssh and when a test drives it through a pipe. Keys: ``a`` accept the predicted labels, ``c``
+In a terminal a single keypress chooses; when input is not a terminal (a pipe, a test) it is read
+line by line (type the key, press Enter). Corrections are always typed as a line. Keys: ``a`` accept the predicted labels, ``c``
 correct them (one prompt per task), ``s`` skip, ``u`` undo the last decision or skip, ``q`` quit,
 ``?`` help. End of input quits too; nothing is lost because nothing is ever held back.
 
@@ -20,11 +20,11 @@ from pathlib import Path
 
 from ..schema import TASK_NAMES, tasks
 from .queuefile import evidence_text, predicted_summary
-from .store import Decision, LabelStore, atomic_write_text
+from .store import Decision, LabelStore, LabelStoreError, atomic_write_text
 from .strategies import DEFAULT_BALANCE, rank
 
 SOURCE = "session"
-HELP = ("keys (then Enter):  a = accept the predicted labels   c = correct them   s = skip   "
+HELP = ("keys:  a = accept the predicted labels   c = correct them   s = skip   "
         "u = undo the last one   q = quit   ? = this help")
 
 
@@ -130,6 +130,34 @@ class Session:
         self.stdout.write(text + "\n")
         self.stdout.flush()
 
+    def key(self, prompt: str) -> str | None:
+        """One key: a single keypress in a terminal, else one line (pipes, tests, ssh without a tty)."""
+        if not self._is_tty():
+            return self.ask(prompt)
+        import termios
+        import tty
+
+        self.stdout.write(prompt)
+        self.stdout.flush()
+        fd = self.stdin.fileno()
+        old = termios.tcgetattr(fd)
+        try:
+            tty.setcbreak(fd, termios.TCSANOW)  # keys typed ahead are kept; Ctrl-C still interrupts
+            ch = self.stdin.read(1)
+        finally:
+            termios.tcsetattr(fd, termios.TCSADRAIN, old)
+        self.stdout.write((ch if ch.isprintable() else "") + "\n")
+        self.stdout.flush()
+        if ch in ("", "\x04"):  # end of input (Ctrl-D)
+            return None
+        return ch.strip()
+
+    def _is_tty(self) -> bool:
+        try:
+            return self.stdin.isatty() and self.stdout.isatty()
+        except (AttributeError, ValueError):
+            return False
+
     def ask(self, prompt: str) -> str | None:
         self.stdout.write(prompt)
         self.stdout.flush()
@@ -212,6 +240,17 @@ class Session:
         for c in result.conflicts:
             self.say(f"  ! conflict kept for a decision: {c.describe()}")
 
+    def save(self, study: str, values: dict[str, str | None], note: str = "") -> bool:
+        """``decide``, telling the reviewer (not crashing) when the labels file cannot be written."""
+        try:
+            self.decide(study, values, note)
+            return True
+        except (LabelStoreError, OSError) as exc:
+            message = str(exc) if isinstance(exc, LabelStoreError) else f"{self.store.path}: {exc.strerror or exc}"
+            self.say(f"  ! not saved: {message}")
+            self.say("    the study stays in front of you; try again (or q to stop)")
+            return False
+
     def skip(self, study: str) -> None:
         mine = self._mine()
         if study not in mine["skipped"]:
@@ -224,7 +263,7 @@ class Session:
         if not self.undo_stack:
             self.say("  nothing to undo in this session")
             return None
-        last = self.undo_stack.pop()
+        last = self.undo_stack[-1]  # popped once undone, so a failed save can be retried
         study = last["study"]
         mine = self._mine()
         if last["kind"] == "decision":
@@ -239,6 +278,7 @@ class Session:
         else:
             mine["skipped"] = [i for i in mine["skipped"] if i != study]
             self.say(f"  undone: skip of {study}")
+        self.undo_stack.pop()
         self._save_state(mine)
         return study
 
@@ -286,25 +326,32 @@ class Session:
                 study = queue[0]
                 position = total - len(queue) + 1
                 self.show(study, position, total)
-                key = self.ask("  [a]ccept [c]orrect [s]kip [u]ndo [q]uit > ")
+                key = self.key("  [a]ccept [c]orrect [s]kip [u]ndo [q]uit > ")
                 if key is None or key.lower() in ("q", "quit", "exit"):
                     break
                 key = key.lower()
                 if key in ("a", "accept", "y", "yes"):
-                    self.decide(study, self.predicted_values(study))
-                    queue.pop(0)
+                    if self.save(study, self.predicted_values(study)):
+                        queue.pop(0)
                 elif key in ("c", "correct"):
                     values = self.correct(study)
                     if values is None:
                         break
                     note = self.ask("  note (optional): ")
-                    self.decide(study, values, note or "")
-                    queue.pop(0)
+                    if self.save(study, values, note or ""):
+                        queue.pop(0)
                 elif key in ("s", "skip", "n", "next"):
-                    self.skip(study)
+                    try:
+                        self.skip(study)
+                    except (LabelStoreError, OSError) as exc:
+                        self.say(f"  ! skip not noted ({exc}); the study moves back anyway")
                     queue.append(queue.pop(0))
                 elif key in ("u", "undo"):
-                    back = self.undo()
+                    try:
+                        back = self.undo()
+                    except (LabelStoreError, OSError) as exc:
+                        self.say(f"  ! not undone: {exc}; try again")
+                        back = None
                     if back is not None:
                         queue = [back] + [i for i in queue if i != back]
                 else:
