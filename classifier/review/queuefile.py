@@ -267,10 +267,11 @@ def read_decisions(path, reviewer: str | None = None, max_messages: int = 20) ->
                 errors.append(f"{path.name} row {number}, column {task}: {exc}")
                 continue
             key = (study, task)
-            if key in seen and seen[key][0] != value:
-                errors.append(f"{path.name} row {number}, column {task}: {study} already given "
-                              f"{seen[key][0]!r} in row {seen[key][1]}")
-                continue
+            if key in seen:
+                if seen[key][0] != value:
+                    errors.append(f"{path.name} row {number}, column {task}: {study} already given "
+                                  f"{seen[key][0]!r} in row {seen[key][1]}")
+                continue  # the same value twice: one decision
             seen[key] = (value, number)
             decisions.append(Decision(study, task, value, who, f"{path.name} row {number}", note))
     if errors:
