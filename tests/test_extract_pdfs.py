@@ -34,6 +34,13 @@ def test_core_headings_found_in_order(docs, name):
     assert found == total, f"{name}: missing {missing}"
 
 
+@pytest.mark.parametrize("name", FILES)
+def test_every_manifest_heading_found_in_order(docs, name):
+    """Back matter and unlisted headings too ("Trial status", "OUR CONTRIBUTIONS", "Multimedia Appendix 3")."""
+    found, total, missing = quality.heading_recall(docs[name], quality.all_headings(ROWS[name]))
+    assert found == total, f"{name}: missing {missing}"
+
+
 def test_core_heading_recall_overall(docs):
     found = total = 0
     for name in FILES:

@@ -36,6 +36,12 @@ def core_headings(manifest_row: dict) -> list[tuple[str, str]]:
     return out
 
 
+def all_headings(manifest_row: dict) -> list[tuple[str, str | None]]:
+    """Every heading the manifest lists (back matter and unlisted headings included), in order."""
+    lex = load_lexicon()
+    return [(h.strip(), lex.lookup(h)) for h in manifest_row["section_headings"].split(";") if h.strip()]
+
+
 def heading_recall(document, expected: list[tuple[str, str]]) -> tuple[int, int, list[str]]:
     """How many expected headings appear among the document's section headings, in order.
     Returns (found, expected, missing). A heading matches on its normalised printed text."""

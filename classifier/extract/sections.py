@@ -29,6 +29,7 @@ LEXICON_PATH = Path(__file__).resolve().parents[1] / "data" / "headings.yml"
 _NUMBERING = re.compile(r"^\s*(?:(?:\d{1,2}(?:\.\d{1,2})*|[ivx]{1,5}|[a-h])[\.\):]?\s+)(?=\S)", re.I)
 _NUMBERED = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*|[IVX]{1,5})\.?\s+[A-Z]")
 _SUBNUMBERED = re.compile(r"^\s*\d{1,2}\.\d")
+_TRAILING_NUMBER = re.compile(r"\s+(?:\d{1,2}|[a-z]|[ivx]{1,4})$")
 _HEADING_START = re.compile(r"^\s*(?:[\dIVX]+\.?[\d.]*\s+)?[A-Z]")  # headings start with a capital
 _RUN_IN = re.compile(r"^([A-Z][A-Za-z\u2019' /-]{2,40}?)\s*[:.]\s+(?=\S)")
 
@@ -39,7 +40,13 @@ class Lexicon:
     keywords: tuple      # (substring, canonical) fallbacks
 
     def lookup(self, heading: str) -> str | None:
-        return self.names.get(normalise_heading(heading))
+        key = normalise_heading(heading)
+        found = self.names.get(key)
+        if found is None:  # "Multimedia Appendix 2", "Appendix A"
+            base = _TRAILING_NUMBER.sub("", key)
+            if base != key:
+                found = self.names.get(base)
+        return found
 
     def guess(self, heading: str) -> str | None:
         key = normalise_heading(heading)
@@ -114,7 +121,7 @@ class SectionBuilder:
         if (ln.size > size + 0.6 or (ln.bold and not bold) or (ln.font != font and ln.size >= size - 1.5)
                 or _is_caps(ln.text) or bool(_NUMBERED.match(ln.text))):
             return True
-        if nxt is not None and nxt.page == ln.page and _words(nxt.text) >= 3:
+        if nxt is not None and nxt.page == ln.page and _words(nxt.text) >= 2:
             return ln.size > nxt.size + 0.5 or (ln.bold and not nxt.bold) or ln.font != nxt.font
         return False
 
@@ -158,19 +165,26 @@ class SectionBuilder:
                 continue
             if ln.side and not (ln.size > body[0] + 1.0 and lex.lookup(text)):
                 continue  # margin notes are not headings, unless a large listed heading landed there
-            # the text that follows: the next line with a few words (a list number may come first)
-            nxt = next((m for m in lines[i + 1:i + 4] if _words(m.text) >= 3), None)
+            # the text that follows: a short sentence ("Not applicable."), else the next line with a
+            # few words (a list number may come first)
+            following = lines[i + 1] if i + 1 < len(lines) else None
+            if following is not None and _words(following.text) >= 2 and following.text.endswith("."):
+                nxt = following
+            else:
+                nxt = next((m for m in lines[i + 1:i + 4] if _words(m.text) >= 3), None)
             if (_words(text) <= self.max_heading_words and _HEADING_START.match(text)
                     and self._distinct(ln, body, nxt)):
                 canonical = lex.lookup(text)
-                out.append(_Cand(i, canonical, text.strip(), ln.style + (_is_caps(text),)))
-                continue
-            if ln.para_start or (i > 0 and lines[i - 1].text.endswith((".", ":"))):
-                r = self._run_in(ln, body) or self._run_in_text(ln)
-                if r:
-                    canonical = lex.lookup(r[0])
-                    if canonical:
-                        out.append(_Cand(i, canonical, r[0].rstrip(" :."), ln.style, True, r[1]))
+                if canonical or not (ln.spans[0].bold and len(ln.spans) > 1):
+                    out.append(_Cand(i, canonical, text.strip(), ln.style + (_is_caps(text),)))
+                    continue
+            r = self._run_in(ln, body) or self._run_in_text(ln)
+            if r:
+                canonical = lex.lookup(r[0])
+                starts_paragraph = ln.para_start or (i > 0 and lines[i - 1].text.endswith((".", ":")))
+                # a bold back-matter label opens its section even when the line before ran on
+                if canonical and (starts_paragraph or (canonical == "other" and ln.spans[0].bold)):
+                    out.append(_Cand(i, canonical, r[0].rstrip(" :."), ln.style, True, r[1]))
         return out, body
 
     def main_style(self, cands: list[_Cand]):
