@@ -75,6 +75,7 @@ def load_lexicon(path: str | None = None) -> Lexicon:
 def normalise_heading(text: str) -> str:
     t = text.strip().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'").replace("&", " and ")
     t = _NUMBERING.sub("", t, count=1)
+    t = re.sub(r"\s+'", "'", t)  # "Authors ’ contributions", as some engines space it
     t = t.strip().rstrip(":.;—–- ").strip()
     return " ".join(t.lower().split())
 
