@@ -1,9 +1,10 @@
 """The default engine: pypdfium2.
 
-Fast path: one ``get_text_range`` call per page, then per *text segment* (pdfium's rectangles,
-usually a few per line) rather than per character: each rectangle's first character is found with
-``FPDFText_GetCharIndexAtPos`` and its font size (times the text matrix), font name and weight are
-read once. Only segments pdfium cannot map cleanly fall back to character boxes.
+Fast path: one ``get_text_range`` call per page, then per *text rectangle* (pdfium's runs of text,
+usually one to a few per line) rather than per character: each rectangle's first character is found
+by bisection on ``FPDFText_CountRects`` over its line, then its font size (times the text matrix)
+and font name are read, the font weight once per font. Only a line pdfium cannot map cleanly falls
+back to character boxes.
 """
 from __future__ import annotations
 
@@ -38,9 +39,6 @@ class PdfiumEngine:
     """Pages of ``Span``s from pypdfium2."""
 
     name = "pdfium"
-
-    def __init__(self, gap_factor: float = 1.5):
-        self.gap_factor = gap_factor
 
     def page_count(self, path) -> int:
         pdf = open_pdf(path)
