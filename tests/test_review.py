@@ -21,7 +21,7 @@ import pytest
 
 from classifier.review.cli import main as review
 from classifier.review.store import Decision, LabelStore, read_table
-from classifier.review.strategies import rank
+from classifier.review.strategies import DEFAULT_STRATEGY, rank
 from classifier.schema import TASK_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -92,7 +92,7 @@ def test_export_csv_is_ranked_with_evidence_and_empty_reviewer_columns(corpus, t
     assert len(rows) == 10
     for col in ("id", "title", "predicted_role", "role_confidence", "role_evidence", *TASK_NAMES, "reviewer", "note"):
         assert col in header
-    expected = [corpus.preds[i]["id"] for i, _ in rank("uncertainty", corpus.preds, top=10)]
+    expected = [corpus.preds[i]["id"] for i, _ in rank(DEFAULT_STRATEGY, corpus.preds, top=10)]
     assert [r["id"] for r in rows] == expected
     priorities = [float(r["priority"]) for r in rows]
     assert priorities == sorted(priorities, reverse=True)
@@ -337,8 +337,9 @@ def test_kill_9_during_import_loses_nothing_confirmed(corpus, tmp_path):
 
 # ---- the queue finds the errors ------------------------------------------------------------------
 def test_least_certain_fifth_holds_errors_at_twice_the_overall_rate(corpus):
-    """Held-out studies (five stratified 70/30 splits, pooled): the least certain fifth of the default
-    queue holds the model's role errors at least twice as often as the held-out studies overall."""
+    """Held-out studies (five stratified 70/30 splits, pooled): the least certain fifth of the queue
+    (uncertainty, and margin, the default) holds the model's role errors at least twice as often as the
+    held-out studies overall."""
     from sklearn.model_selection import train_test_split
 
     from classifier.model import ChartingModel
@@ -353,17 +354,18 @@ def test_least_certain_fifth_holds_errors_at_twice_the_overall_rate(corpus):
                                        stratify=[labels.loc[i, "role"] for i in ids])
         model = ChartingModel().fit([docs[i] for i in train], labels.loc[train])
         runs.append(model.predict([docs[i] for i in test]))
-    head_wrong, all_wrong = [], []
-    for preds in runs:
-        ranked = rank("uncertainty", preds)
-        wrong = [preds[i]["role"] != labels.loc[preds[i]["id"], "role"] for i, _ in ranked]
-        head_wrong += wrong[: round(0.2 * len(wrong))]
-        all_wrong += wrong
-    head, overall = np.mean(head_wrong), np.mean(all_wrong)
-    print(f"role error rate: overall {overall:.3f}, least certain 20% {head:.3f} ({head / overall:.2f}x) "
-          f"over {len(runs)} held-out splits of {len(corpus.test)}")
-    assert 0 < overall < 0.5
-    assert head >= 2 * overall
+    for strategy in ("uncertainty", "margin"):
+        head_wrong, all_wrong = [], []
+        for preds in runs:
+            ranked = rank(strategy, preds)
+            wrong = [preds[i]["role"] != labels.loc[preds[i]["id"], "role"] for i, _ in ranked]
+            head_wrong += wrong[: round(0.2 * len(wrong))]
+            all_wrong += wrong
+        head, overall = np.mean(head_wrong), np.mean(all_wrong)
+        print(f"{strategy}: role error rate overall {overall:.3f}, least certain 20% {head:.3f} "
+              f"({head / overall:.2f}x) over {len(runs)} held-out splits of {len(corpus.test)}")
+        assert 0 < overall < 0.5
+        assert head >= 2 * overall, strategy
 
 
 def test_bad_predictions_file_and_arguments_give_one_line(corpus, tmp_path, capsys):

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from ..schema import TASK_NAMES, tasks
-from .strategies import DEFAULT_BALANCE, STRATEGIES
+from .strategies import DEFAULT_BALANCE, DEFAULT_STRATEGY, STRATEGIES
 
 
 def err(message: str) -> None:
@@ -36,11 +36,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--annotations", metavar="CSV", help="the labels file (annotations/labels.csv)")
     p.add_argument("--export", metavar="QUEUE", help="write a review queue (.csv opens in Excel; or .xlsx)")
     p.add_argument("--top", type=int, default=50, metavar="N", help="documents in the queue (default 50)")
-    p.add_argument("--strategy", choices=STRATEGIES, default="uncertainty",
-                   help="how to order the queue (default uncertainty)")
+    p.add_argument("--strategy", choices=STRATEGIES, default=DEFAULT_STRATEGY,
+                   help=f"how to order the queue (default {DEFAULT_STRATEGY})")
     p.add_argument("--seed", type=int, default=0, help="seed for the random strategy (default 0)")
     p.add_argument("--balance", type=float, default=DEFAULT_BALANCE, metavar="B",
-                   help=f"uncertainty strategy: weight of rare classes, 0 = plain entropy (default {DEFAULT_BALANCE})")
+                   help=f"uncertainty and margin: weight of rare classes, 0 = plain probabilities (default {DEFAULT_BALANCE})")
     p.add_argument("--include-labelled", action="store_true",
                    help="also queue studies the labels file already labels for every task")
     p.add_argument("--import", dest="import_", metavar="QUEUE", help="merge a filled-in queue into the labels")

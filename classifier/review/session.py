@@ -21,7 +21,7 @@ from pathlib import Path
 from ..schema import TASK_NAMES, tasks
 from .queuefile import evidence_text, predicted_summary
 from .store import Decision, LabelStore, LabelStoreError, atomic_write_text
-from .strategies import DEFAULT_BALANCE, rank
+from .strategies import DEFAULT_BALANCE, DEFAULT_STRATEGY, rank
 
 SOURCE = "session"
 HELP = ("keys:  a = accept the predicted labels   c = correct them   s = skip   "
@@ -70,7 +70,7 @@ class BackgroundRetrainer:
 
 
 class Session:
-    def __init__(self, store: LabelStore, predictions: list[dict], reviewer: str, *, strategy: str = "uncertainty",
+    def __init__(self, store: LabelStore, predictions: list[dict], reviewer: str, *, strategy: str = DEFAULT_STRATEGY,
                  seed: int = 0, rules: list[dict] | None = None, retrainer: BackgroundRetrainer | None = None,
                  retrain_every: int = 0, stdin=None, stdout=None, balance: float = DEFAULT_BALANCE):
         self.store = store
