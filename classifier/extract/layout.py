@@ -328,13 +328,36 @@ def cover_page(pages: list[list[Line]]) -> bool:
 _HYPHEN_END = re.compile(r"[A-Za-z\u00C0-\u024F]-$")
 
 
-def join_lines(lines: list[Line]) -> str:
+_WORD_BEFORE = re.compile(r"([^\W\d_]+)\W?$")
+_WORD_AFTER = re.compile(r"^([^\W\d_]+)")
+_HYPHENATED = re.compile(r"\b([^\W\d_]+-[^\W\d_]+)\b")
+
+
+def hyphenated_words(lines: list[Line]) -> set[str]:
+    """Compounds printed with a hyphen inside a line somewhere in the document ("peer-led")."""
+    found: set[str] = set()
+    for ln in lines:
+        if "-" in ln.text:
+            found.update(w.lower() for w in _HYPHENATED.findall(ln.text))
+    return found
+
+
+def _real_hyphen(prev: str, text: str, compounds: set[str] | None) -> bool:
+    if not compounds:
+        return False
+    a = _WORD_BEFORE.search(prev[:-1])
+    b = _WORD_AFTER.match(text)
+    return bool(a and b) and f"{a.group(1)}-{b.group(1)}".lower() in compounds
+
+
+def join_lines(lines: list[Line], hyphen_marks: bool | None = None, compounds: set[str] | None = None) -> str:
     """Lines to text: paragraphs separated by blank lines, line-end hyphens joined.
 
-    When the engine marks hyphenation (pdfium's U+FFFE), a plain "-" left at a line end is a real
-    hyphen ("dog-" / "human") and stays; otherwise "-" before a lowercase letter is taken as
-    hyphenation and removed."""
-    marks = any(ln.text.endswith(PDFIUM_HYPHEN) for ln in lines)
+    When the engine marks hyphenation (pdfium's U+FFFE; ``hyphen_marks``, else looked for in
+    ``lines``), a plain "-" left at a line end is a real hyphen ("dog-" / "human") and stays;
+    otherwise "-" before a lowercase letter is taken as hyphenation and removed. Either way a
+    compound found hyphenated inside a line elsewhere (``compounds``) keeps its hyphen."""
+    marks = hyphen_marks if hyphen_marks is not None else any(ln.text.endswith(PDFIUM_HYPHEN) for ln in lines)
     out: list[str] = []
     for ln in lines:
         text = ln.text
@@ -347,10 +370,11 @@ def join_lines(lines: list[Line]) -> str:
             continue
         prev = out[-1]
         if prev.endswith(PDFIUM_HYPHEN) or prev.endswith(SOFT_HYPHEN):
-            out[-1] = prev[:-1]
+            # a compound printed whole elsewhere in the paper keeps its hyphen ("cluster-randomised")
+            out[-1] = prev[:-1] + ("-" if _real_hyphen(prev, text, compounds) else "")
             out.append(text)
         elif _HYPHEN_END.search(prev) and text[:1].islower():
-            out[-1] = prev if marks else prev[:-1]
+            out[-1] = prev if (marks or _real_hyphen(prev, text, compounds)) else prev[:-1]
             out.append(text)
         else:
             out.append(" " + text)

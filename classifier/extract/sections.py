@@ -19,7 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..document import Section
-from .layout import Line, join_lines
+from .layout import Line, hyphenated_words
+from .layout import join_lines as _join_lines
 from .normalize import PDFIUM_HYPHEN
 
 TABLES_HEADING = "Tables, figures and notes"  # where table cells, captions and small print from the body go
@@ -201,14 +202,20 @@ class SectionBuilder:
     def build(self, lines: list[Line], title_lines: set[int] | None = None) -> tuple[list[Section], list[str]]:
         warnings: list[str] = []
         title_lines = title_lines or set()
+        marks = any(ln.text.endswith(PDFIUM_HYPHEN) for ln in lines)  # the engine marks hyphenation
+        compounds = hyphenated_words(lines)
+
+        def join_lines(part: list[Line]) -> str:
+            return _join_lines(part, hyphen_marks=marks, compounds=compounds)
+
         cands, body = self.candidates(lines)
         main, support = self.main_style(cands)
         accepted: list[_Cand] = []
         seen_body = False
         in_refs = False
         for c in cands:
-            if c.index in title_lines:
-                continue
+            if title_lines and c.index <= max(title_lines):
+                continue  # nothing above the title is a section heading (an article-type label is not)
             name = c.canonical
             if c.run_in:
                 if name == "other" and (seen_body or in_refs):
@@ -345,7 +352,8 @@ def find_title(lines: list[Line], page: int) -> set[int]:
     # (a journal logo or an article-type label is large but short)
     runs: list[list[int]] = []
     for i, ln in upper:
-        if runs and i == runs[-1][-1] + 1 and abs(lines[runs[-1][-1]].size - ln.size) < 0.6:
+        prev = lines[runs[-1][-1]] if runs else None
+        if prev is not None and i == runs[-1][-1] + 1 and abs(prev.size - ln.size) < 0.6 and prev.bold == ln.bold:
             runs[-1].append(i)
         else:
             runs.append([i])
