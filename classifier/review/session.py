@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
-from pathlib import Path
 
 from ..schema import TASK_NAMES, tasks
 from .queuefile import evidence_text, predicted_summary

@@ -20,8 +20,6 @@ import numpy as np
 from ..schema import TASK_NAMES, tasks
 from .strategies import DEFAULT_BALANCE, STRATEGIES, score
 
-ROLE_VALUES = tasks()["role"].values
-PHASE_VALUES = tasks()["phases"].values
 
 
 @dataclass
@@ -74,8 +72,9 @@ def macro_f1(task: str, truth: list, predicted: list) -> float | None:
     if not pairs:
         return None
     if task == "phases":
-        y = np.array([[v in t.split(";") for v in PHASE_VALUES] for t, _ in pairs], dtype=int)
-        z = np.array([[v in str(p).split(";") for v in PHASE_VALUES] for _, p in pairs], dtype=int)
+        phases = tasks()["phases"].values
+        y = np.array([[v in t.split(";") for v in phases] for t, _ in pairs], dtype=int)
+        z = np.array([[v in str(p).split(";") for v in phases] for _, p in pairs], dtype=int)
         return float(f1_score(y, z, average="macro", zero_division=0))
     values = list(tasks()[task].values)
     return float(f1_score([t for t, _ in pairs], [str(p) for _, p in pairs], labels=values, average="macro",
@@ -97,7 +96,7 @@ def agreement(task: str, before: list[dict], after: list[dict]) -> float:
 
     if task == "phases":
         return float(np.mean([kappa([v in str(p["phases"]).split(";") for p in before],
-                                    [v in str(p["phases"]).split(";") for p in after]) for v in PHASE_VALUES]))
+                                    [v in str(p["phases"]).split(";") for p in after]) for v in tasks()["phases"].values]))
     return kappa([str(p[task]) for p in before], [str(p[task]) for p in after])
 
 
@@ -123,7 +122,7 @@ def split(ids: list[str], labels, config: SimulationConfig, seed: int):
     rng = np.random.default_rng(seed)
     train = list(rng.permutation(train))
     initial = []
-    for value in ROLE_VALUES:  # at least two of each role, so the first model knows every class
+    for value in tasks()["role"].values:  # at least two of each role, so the first model knows every class
         having = [i for i in train if labels.loc[i, "role"] == value and i not in initial]
         initial += having[:2]
     for task in ("boundary_spanner",):  # and both values of the binary task
