@@ -33,6 +33,25 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PEER_CHARTING_SHARED", REPO.parent / "shared"))
 
 
+def _spin(seconds: float) -> float:
+    started = time.process_time()
+    while time.process_time() - started < seconds:
+        pass
+    return seconds
+
+
+def cores_available(seconds: float = 2.0) -> float:
+    """How many cores' worth of CPU two busy processes get right now (2.0 on an idle 2-core machine):
+    the -j speed-up cannot exceed it, and the machine is shared."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_spin, [0.01, 0.01]))
+        started = time.perf_counter()
+        list(pool.map(_spin, [seconds, seconds]))
+        return 2 * seconds / (time.perf_counter() - started)
+
+
 def bare_pdfium(pdfs: list[Path]) -> tuple[int, float]:
     import pypdfium2 as pdfium
 
@@ -81,7 +100,15 @@ class PeakRSS(threading.Thread):
             time.sleep(self.interval)
 
 
+def cpu_of_children() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_predict(args: list, env: dict, measure_memory: bool = False):
+    cpu_before = cpu_of_children()
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, str(REPO / "predict.py"), *map(str, args), "--quiet"],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -95,6 +122,7 @@ def run_predict(args: list, env: dict, measure_memory: bool = False):
         sampler.join()
     if proc.returncode not in (0, 1):
         sys.exit(f"predict.py failed ({proc.returncode}): {err.strip()}")
+    run_predict.cpu = cpu_of_children() - cpu_before  # CPU seconds of predict.py and its workers
     return elapsed, proc.returncode, sampler
 
 
@@ -144,11 +172,18 @@ def measure_jobs(opts, pdfs, pages, tmp, env) -> None:
             with open(target, "ab") as handle:
                 handle.write(f"\n%bench copy {copy}\n".encode())
     n_big = opts.copies * len(pdfs)
+    before = cores_available()
     t1, _, _ = run_predict([big, "--out", tmp / "j1.csv", "-j", 1, "--no-cache"], env)
+    c1 = run_predict.cpu
     t2, _, _ = run_predict([big, "--out", tmp / "j2.csv", "-j", 2, "--no-cache"], env)
+    c2 = run_predict.cpu
+    after = cores_available()
     same = rows(tmp / "j1.csv") == rows(tmp / "j2.csv")
     print(f"4. {n_big} PDFs ({opts.copies * pages} pages), --no-cache: -j 1 {t1:.2f} s, -j 2 {t2:.2f} s = "
-          f"{t1 / t2:.2f}x speed-up (target >= 1.8x); rows identical: {same}", flush=True)
+          f"{t1 / t2:.2f}x speed-up (target >= 1.8x); rows identical: {same}")
+    print(f"   CPU used: -j 1 {c1:.1f} s (= {c1 / t1:.2f} cores busy), -j 2 {c2:.1f} s (= {c2 / t2:.2f} cores busy); "
+          f"two busy processes could get {before:.2f} cores before and {after:.2f} after "
+          f"(2.00 = an idle 2-core machine)", flush=True)
 
 
 def measure_memory(opts, tmp, env) -> None:

@@ -51,14 +51,24 @@ class LokyBackend:
         # workers do not each start a thread per core and fight over them.
         threads = str(max(1, (os.cpu_count() or 1) // self.n_jobs))
         env = {name: threads for name in THREAD_VARIABLES}
-        return get_reusable_executor(max_workers=self.n_jobs, timeout=120, env=env)
+        # Idle workers exit after 30 s, also when this process was killed with them still queued.
+        self._executor = get_reusable_executor(max_workers=self.n_jobs, timeout=30, env=env)
+        return self._executor
 
     @property
     def slots(self) -> int:
         return self.n_jobs
 
-    def close(self) -> None:
-        pass
+    def close(self, abort: bool = False) -> None:
+        """``abort``: the run was interrupted; stop the workers now rather than let them finish."""
+        executor = getattr(self, "_executor", None)
+        if abort and executor is not None:
+            import threading
+
+            # loky's manager thread can trip over the abrupt shutdown (a KeyError while it queues
+            # the next task); the user asked to stop, so that is not worth a traceback
+            threading.excepthook = lambda args: None
+            executor.shutdown(wait=True, kill_workers=True)
 
 
 class DaskBackend:
@@ -92,6 +102,6 @@ class DaskBackend:
         except Exception:
             return 1
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         if self._own:
             self.client.close()

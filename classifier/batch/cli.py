@@ -14,6 +14,12 @@ from pathlib import Path
 from .inputs import InputError, Plan
 
 
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2 (argparse prints the whole usage otherwise)
         raise _UsageError(f"{message} (see: python predict.py --help)")
@@ -118,6 +124,7 @@ def run(args, stderr=None) -> int:
     plan = Plan(args.inputs)
     backend = _backend(args)
     writers = []
+    aborted = False
     progress = None
     total = 0
     summary = Summary()
@@ -151,6 +158,7 @@ def run(args, stderr=None) -> int:
         print(f"error: {exc}", file=stderr)
         return 2
     except KeyboardInterrupt:
+        aborted = True
         if progress:
             progress.close()
         for writer in writers:
@@ -161,7 +169,7 @@ def run(args, stderr=None) -> int:
         print(f"interrupted: {summary.total} of {total} documents are in {args.out}; {again}", file=stderr)
         return 130
     finally:
-        backend.close()
+        backend.close(abort=aborted)
     summary.seconds = time.monotonic() - started
     if not args.quiet:
         print(_summary_line(summary, args.out, getattr(runner, "restarts", 0)), file=stderr)
@@ -181,8 +189,18 @@ def _summary_line(s, out, restarts: int) -> str:
     return "; ".join(parts)
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # `kill PID` (SIGTERM) or a closed terminal: stop as tidily as Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
     argv = list(sys.argv[1:] if argv is None else argv)
+    if threading_main():
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), _terminate)
     try:
         args = build_parser().parse_args(argv)
         return run(args)

@@ -221,10 +221,13 @@ class BatchRunner:
                     state["in_flight"] -= 1
                 yield entry["ready"]
                 fill()
-        finally:
+        except KeyboardInterrupt:
+            raise  # the caller stops the workers (backend.close(abort=True)); cancelling here races it
+        except BaseException:  # FatalError, or the consumer stopped early (GeneratorExit)
             for entry in pending:
                 if entry["chunk"] is not None and entry["chunk"]["future"] is not None:
                     entry["chunk"]["future"].cancel()
+            raise
 
     def _recover(self, pending: deque) -> None:
         """A worker died: re-run, one at a time, every in-flight task that has no result yet."""
