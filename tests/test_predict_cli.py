@@ -188,3 +188,30 @@ def test_missing_default_model_exits_2(tmp_path, env, pdf_dir):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"error: no model at {tmp_path / 'no-model-here'} (train one with train.py, or pass --model DIR)"]
+
+
+def test_sigterm_stops_tidily_and_keeps_finished_rows(tmp_path, env, pdf_dir):
+    out = tmp_path / "out.csv"
+    dup = tmp_path / "again"
+    dup.mkdir()
+    (dup / GOOD_PDFS[0]).write_bytes((pdf_dir / GOOD_PDFS[0]).read_bytes())
+    proc = subprocess.Popen([sys.executable, str(REPO / "predict.py"), str(pdf_dir / GOOD_PDFS[0]), str(dup),
+                             str(pdf_dir), "--out", str(out)], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and len(out.read_text("utf-8").splitlines()) >= 3:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the batch finished before it could be stopped"
+    proc.terminate()  # SIGTERM, as `kill PID` sends
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("interrupted: ")
+    rows = read_csv(out)
+    assert len(rows) >= 2 and rows[0]["id"] == rows[1]["id"] == Path(GOOD_PDFS[0]).stem
+    # the rerun completes, and notes the id that occurs twice
+    rerun = predict(pdf_dir / GOOD_PDFS[0], dup, pdf_dir, "--out", out, env=env)
+    assert rerun.returncode == 0
+    assert f"1 id(s) occur more than once ('{Path(GOOD_PDFS[0]).stem}')" in rerun.stderr
+    assert len(read_csv(out)) == 2 + len(list(pdf_dir.glob("*.pdf")))

@@ -175,6 +175,11 @@ def run(args, stderr=None) -> int:
         print(_summary_line(summary, args.out, getattr(runner, "restarts", 0)), file=stderr)
     if summary.total == 0:
         print("warning: no documents found in the inputs (PDF or .txt files, or records)", file=stderr)
+    if summary.duplicates:
+        shown = ", ".join(repr(d) for d in summary.duplicates[:3])
+        print(f"warning: {len(summary.duplicates)} id(s) occur more than once ({shown}"
+              f"{' ...' if len(summary.duplicates) > 3 else ''}); each row is kept, but tools that look "
+              f"predictions up by id will see only one of them", file=stderr)
     return 1 if summary.failed else 0
 
 

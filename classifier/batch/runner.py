@@ -49,10 +49,16 @@ class Summary:
     pages: int = 0
     worker_restarts: int = 0
     seconds: float = 0.0
-    errors: list = field(default_factory=list)
+    duplicates: list = field(default_factory=list)   # ids seen more than once
+    _seen: set = field(default_factory=set, repr=False)
 
     def add(self, row: dict, stats: dict) -> None:
         self.total += 1
+        if row.get("id") in self._seen:
+            if row["id"] not in self.duplicates:
+                self.duplicates.append(row["id"])
+        else:
+            self._seen.add(row.get("id"))
         if row.get("status") == "ok":
             self.ok += 1
         else:
