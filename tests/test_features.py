@@ -93,3 +93,19 @@ def test_document_without_abstract_falls_back_to_opening_body():
     doc = Document(source="t.txt", id="t", sections=[Section("introduction", "", "Peer navigators linked people to care.")])
     row = featurize([doc], m).frame.iloc[0]
     assert "Peer navigators" in row["front"]
+
+
+def test_combined_lexicons_add_both_present_features():
+    m = RuleMatcher(load_lexicons())
+    assert ("design", "co_creation") in m.pairs
+    both = Document.from_record("a", "Co-designed services", "Peers co-designed and planned the new service.")
+    one = Document.from_record("b", "Planning services", "Managers planned the new service.")
+    f = featurize([both, one], m).frame
+    assert f.loc[0, "rule_design+co_creation_front"] > 0
+    assert f.loc[1, "rule_design+co_creation_front"] == 0 and f.loc[1, "rule_design_front"] > 0
+
+
+def test_combine_must_name_a_known_lexicon(tmp_path):
+    (tmp_path / "a.yml").write_text("name: a\nterms: [x]\ncombine: [nowhere]\n")
+    with pytest.raises(LexiconError, match="unknown lexicons: nowhere"):
+        load_lexicons(tmp_path)

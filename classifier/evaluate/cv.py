@@ -28,6 +28,7 @@ ABLATIONS = {
     "no_inferred": ({"use_inferred": False}, "trained without labels inferred from the review's counts"),
     "uncalibrated": ({"calibration": "none"}, "no probability calibration (compare Brier scores)"),
     "char_ngrams": ({"char_ngrams": True}, "adds character 3-5-gram TF-IDF"),
+    "no_pairs": ({"lexicons": "no_pairs"}, "without the 'phase cues and co-creation cues together' features"),
 }
 BASELINE_NOTES = {"majority": "most frequent value of the training fold",
                   "rules": "fixed hand-set decisions from lexicon matches (rules_predict, no learning)"}
@@ -122,6 +123,12 @@ def run_cv(documents, labels: pd.DataFrame, *, params=None, ablations=ABLATIONS,
     res.scheme = (f"RepeatedStratifiedKFold: {k} folds x {repeats} repeats (seed {seed}), stratified on role; "
                   f"{len(ids)} labelled studies")
     configs = {"model": params, **{n: {**params, **o} for n, (o, _) in ablations.items()}}
+    for cfg in configs.values():
+        if cfg.get("lexicons") == "no_pairs":
+            from ..features.lexicons import load_lexicons
+
+            base = params.get("lexicons") or [lx.to_dict() for lx in load_lexicons()]
+            cfg["lexicons"] = [{**d, "combine": []} for d in base]
     rules = _rules_frame(ChartingModel(**params).rules_predict(documents))
     parts = {name: [[] for _ in range(repeats)] for name in [*configs, "majority", "rules"]}
     body_parts = [[] for _ in range(repeats)]

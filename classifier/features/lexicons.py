@@ -26,15 +26,16 @@ class Lexicon:
     patterns: tuple = ()          # Matcher patterns (lists of token dicts), as plain data
     tasks: tuple[str, ...] = ()
     description: str = ""
+    combine: tuple[str, ...] = ()   # other lexicons: adds "both present" features (soft AND)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "terms": list(self.terms), "patterns": [list(p) for p in self.patterns],
-                "tasks": list(self.tasks), "description": self.description}
+                "tasks": list(self.tasks), "description": self.description, "combine": list(self.combine)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Lexicon":
         return cls(str(data["name"]), tuple(data.get("terms", ())), tuple(data.get("patterns", ())),
-                   tuple(data.get("tasks", ())), str(data.get("description", "")))
+                   tuple(data.get("tasks", ())), str(data.get("description", "")), tuple(data.get("combine", ())))
 
 
 def default_dir() -> Path:
@@ -70,8 +71,11 @@ def parse_lexicon(text: str, origin: str) -> Lexicon:
     tasks = raw.get("tasks") or []
     if isinstance(tasks, str):
         tasks = [tasks]
+    combine = raw.get("combine") or []
+    if isinstance(combine, str):
+        combine = [combine]
     return Lexicon(name, tuple(dict.fromkeys(clean)), tuple(patterns), tuple(str(t) for t in tasks),
-                   str(raw.get("description", "")))
+                   str(raw.get("description", "")), tuple(str(c).strip().lower() for c in combine))
 
 
 def load_lexicons(directory: str | Path | None = None) -> list[Lexicon]:
@@ -92,4 +96,8 @@ def load_lexicons(directory: str | Path | None = None) -> list[Lexicon]:
         raise LexiconError(f"{directory}: lexicon name used twice: {', '.join(sorted(dupes))}")
     if not lexicons:
         raise LexiconError(f"{directory}: no lexicon files (*.yml)")
+    for lx in lexicons:
+        unknown = [c for c in lx.combine if c not in names]
+        if unknown:
+            raise LexiconError(f"{directory}/{lx.name}: 'combine' names unknown lexicons: {', '.join(unknown)}")
     return sorted(lexicons, key=lambda lx: lx.name)

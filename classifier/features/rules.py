@@ -39,6 +39,7 @@ class RuleMatcher:
     def __init__(self, lexicons: list[Lexicon]):
         self.lexicons = list(lexicons)
         self.names = [lx.name for lx in self.lexicons]
+        self.pairs = [(lx.name, other) for lx in self.lexicons for other in lx.combine if other in self.names]
         self._built = False
 
     def _build(self):

@@ -43,8 +43,17 @@ class DocumentFeatures:
     sentences: list[list[SentenceInfo]]  # per document, in reading order
 
 
-def rule_columns(names: list[str]) -> list[str]:
-    return [f"rule_{n}_front" for n in names] + [f"rule_{n}_all" for n in names]
+def rule_columns(names: list[str], pairs=()) -> list[str]:
+    cols = [f"rule_{n}_front" for n in names] + [f"rule_{n}_all" for n in names]
+    return cols + [f"rule_{a}+{b}_{where}" for a, b in pairs for where in ("front", "all")]
+
+
+def add_pairs(frame: pd.DataFrame, pairs) -> pd.DataFrame:
+    """"Both present" features: the smaller of two lexicons' values (a soft AND a linear model lacks)."""
+    for a, b in pairs:
+        for where in ("front", "all"):
+            frame[f"rule_{a}+{b}_{where}"] = np.minimum(frame[f"rule_{a}_{where}"], frame[f"rule_{b}_{where}"])
+    return frame
 
 
 def _sentences_of(section) -> list[Sentence]:
@@ -123,10 +132,10 @@ def featurize(documents: list[Document], matcher: RuleMatcher) -> DocumentFeatur
     frame["front"] = frame["front"].fillna("").astype(object)
     for c in columns[1:]:
         frame[c] = frame[c].astype(float)
-    return DocumentFeatures(frame, sentences)
+    return DocumentFeatures(add_pairs(frame, matcher.pairs), sentences)
 
 
-def sentence_frame(infos: list[SentenceInfo], names: list[str]) -> pd.DataFrame:
+def sentence_frame(infos: list[SentenceInfo], names: list[str], pairs=()) -> pd.DataFrame:
     """One row per sentence in the document table's layout: the sentence alone as a tiny document."""
     rows = []
     for info in infos:
@@ -143,4 +152,4 @@ def sentence_frame(infos: list[SentenceInfo], names: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=columns)
     for c in columns[1:]:
         frame[c] = frame[c].astype(float)
-    return frame
+    return add_pairs(frame, pairs)

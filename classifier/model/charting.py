@@ -137,7 +137,7 @@ class ChartingModel:
         ids = [d.id or d.source for d in documents]
         targets = self._targets(labels, ids)
         table = featurize(documents, self._get_matcher()).frame
-        self.rule_columns_ = rule_columns(self._get_matcher().names)
+        self.rule_columns_ = rule_columns(self._get_matcher().names, self._get_matcher().pairs)
         self.estimators_ = {}
         self.kinds_ = {}
         self.n_train_ = {}
@@ -282,7 +282,7 @@ class ChartingModel:
         flat = [info for infos in sentences for info in infos]
         if not flat:
             return {name: None for name in self.estimators_}, spans
-        frame = ev.sentence_table(flat, names)
+        frame = ev.sentence_table(flat, names, self._get_matcher().pairs)
         return {name: ev.class_scores(est, frame) for name, est in self.estimators_.items()}, spans
 
     def _evidence(self, infos, scores, pred) -> dict:
