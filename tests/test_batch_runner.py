@@ -183,3 +183,12 @@ def test_dask_local_cluster_gives_the_same_rows_as_joblib(tmp_path):
     assert [r["status"] for r in dask_rows] == ["ok"] * 5 + ["error", "ok", "error"]
     assert "time limit" in dask_rows[5]["error"]  # enforced in a Dask worker thread too
     assert dask_rows[7]["error"] == "refs.csv row 3: no title and no abstract"
+
+
+def test_default_model_path_matches_the_model_package(monkeypatch, tmp_path):
+    from classifier.batch.runner import default_model_path
+    from classifier.model.persist import default_model_path as model_default
+
+    assert default_model_path() == str(model_default())
+    monkeypatch.setenv("PEER_CHARTING_MODEL", str(tmp_path / "m"))
+    assert default_model_path() == str(model_default())

@@ -5,8 +5,8 @@ by a SHA-256 key, each written to a temporary file and moved into place (``os.re
 concurrent workers and killed runs never leave a half-written entry; a damaged entry reads as a miss.
 
 Keys combine the input's content hash with a fingerprint of whatever else decides the result: the
-extraction settings and the source code of ``classifier.extract`` for Documents; additionally the
-model's files and the ``features``/``model`` code for predictions. Editing the code or retraining
+extraction settings and the code and data of ``classifier.extract`` for Documents; additionally the
+model's files and the ``features``/``model`` code and data for predictions. Editing the code or retraining
 the model therefore invalidates the affected entries by itself.
 """
 from __future__ import annotations
@@ -16,7 +16,6 @@ import json
 import os
 import tempfile
 from functools import lru_cache
-from importlib import util as import_util
 from pathlib import Path
 
 CACHE_FORMAT = "1"
@@ -41,19 +40,21 @@ def text_digest(*parts) -> str:
 
 
 @lru_cache(maxsize=None)
-def code_fingerprint(*packages: str) -> str:
-    """Hash of the .py/.yml files of ``packages`` (``classifier.extract`` ...); '' parts if absent."""
+def code_fingerprint(*parts: str) -> str:
+    """Hash of the source and data files of parts of the ``classifier`` package, named relative to
+    it (``"extract"``, ``"document.py"``, ``"data"``): .py, .yml, .yaml and .json files."""
+    root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256(CACHE_FORMAT.encode())
-    for package in packages:
-        spec = import_util.find_spec(package)
-        if spec is None or not spec.submodule_search_locations:
-            digest.update(f"{package}:absent".encode())
-            continue
-        for location in spec.submodule_search_locations:
-            for file in sorted(Path(location).rglob("*")):
-                if file.suffix in (".py", ".yml", ".yaml", ".json") and "__pycache__" not in file.parts:
-                    digest.update(str(file.relative_to(location)).encode())
-                    digest.update(file.read_bytes())
+    for part in parts:
+        base = root / part
+        files = [base] if base.is_file() else sorted(base.rglob("*")) if base.is_dir() else []
+        if not files:
+            digest.update(f"{part}:absent".encode())
+        for file in files:
+            if file.suffix in (".py", ".yml", ".yaml", ".json") and "__pycache__" not in file.parts \
+                    and file.is_file():
+                digest.update(str(file.relative_to(root)).encode())
+                digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
 
 

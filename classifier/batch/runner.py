@@ -23,9 +23,10 @@ from .limits import HARD_TIMEOUT_EXIT
 from .rows import error_row, ok_row
 from .worker import FatalError, Task, WorkerSettings, label_chunk
 
-EXTRACT_PACKAGES = ("classifier.extract",)
+# what decides a cached Document, and (with the model's files) a cached prediction
+EXTRACT_CODE = ("extract", "document.py", "data")
 FILE_WEIGHT = 8  # a file (extraction + a long text) costs about as much as 8 records
-MODEL_PACKAGES = ("classifier.features", "classifier.model")
+MODEL_CODE = ("features", "model", "data", "schema.py")
 
 
 def default_model_path() -> str:
@@ -94,7 +95,7 @@ class BatchRunner:
                 path = s.model_path or default_model_path()
                 if not os.path.exists(path):
                     raise FatalError(f"no model at {path} (train one with train.py, or pass --model DIR)")
-                self._model_fp = tree_fingerprint(path) + code_fingerprint(*MODEL_PACKAGES)
+                self._model_fp = tree_fingerprint(path) + code_fingerprint(*MODEL_CODE)
             else:
                 self._model_fp = text_digest(s.model_loader, s.model_path)
         return self._model_fp
@@ -107,7 +108,7 @@ class BatchRunner:
             doc_key = ""
         else:
             doc_key = text_digest(file_digest(item.path), s.engine, s.max_pages,
-                                  code_fingerprint(*EXTRACT_PACKAGES, "classifier.document"))
+                                  code_fingerprint(*EXTRACT_CODE))
             content = doc_key
         return doc_key, text_digest(content, self.model_fingerprint())
 
