@@ -118,3 +118,23 @@ def test_sentences_have_offsets_into_their_section(two_col):
 ])
 def test_character_clean_up(raw, expected):
     assert clean(raw) == expected
+
+
+def test_text_on_a_rotated_page_is_kept(tmp_path):
+    """/Rotate 90 (a landscape table page) changes how a page is shown, not where its text is."""
+    import pikepdf
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "rotated.pdf"
+    c = canvas.Canvas(str(path), pagesize=A4)
+    for k in range(2):
+        c.drawString(72, 600, f"Page {WORDS[k]} shows a table of peer support outcomes.")
+        c.showPage()
+    c.save()
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        pdf.pages[1].Rotate = 90
+        pdf.save(path)
+    doc = load_document(path)
+    assert "Page alpha shows" in doc.text and "Page bravo shows" in doc.text
+    assert not any("no text layer" in w for w in doc.warnings)

@@ -273,12 +273,34 @@ def furniture_key(text: str) -> str:
     return _PAGE_OF.sub("", key).strip()
 
 
+def _edge_rows(lines: list[Line], h: float, edge: float) -> dict[int, str]:
+    """id(line) -> key of the whole row it sits in, for lines near the top/bottom edge: pieces of a
+    header that the PDF draws out of order ("group.bmj.com" before "Downloaded from") join up."""
+    band = sorted((ln for ln in lines if not ln.rotated and (ln.top < edge * h or ln.bottom > (1 - edge) * h)),
+                  key=lambda ln: (ln.top, ln.x0))
+    rows: list[list[Line]] = []
+    for ln in band:
+        if rows and abs(rows[-1][0].top - ln.top) < 2.0:
+            rows[-1].append(ln)
+        else:
+            rows.append([ln])
+    out = {}
+    for row in rows:
+        key = furniture_key(" ".join(x.text for x in sorted(row, key=lambda x: x.x0)))
+        for ln in row:
+            out[id(ln)] = key
+    return out
+
+
 def remove_furniture(pages: list[list[Line]], heights: list[float], edge: float = 0.12) -> tuple[list[list[Line]], int]:
     """Drop running headers/footers, page numbers and repeated margin lines. Returns (pages, dropped)."""
     n = len(pages)
     counts: Counter = Counter()
+    rows = []
     for lines, h in zip(pages, heights):
-        keys = set()
+        row_keys = _edge_rows(lines, h, edge)
+        rows.append(row_keys)
+        keys = set(row_keys.values())
         for ln in lines:
             if ln.rotated or ln.top < edge * h or ln.bottom > (1 - edge) * h:
                 keys.add(furniture_key(ln.text))
@@ -287,14 +309,15 @@ def remove_furniture(pages: list[list[Line]], heights: list[float], edge: float 
     repeated = {k for k, c in counts.items() if c >= need and k}
     kept_pages = []
     dropped = 0
-    for lines, h in zip(pages, heights):
+    for lines, h, row_keys in zip(pages, heights, rows):
         kept = []
         for ln in lines:
             edge_line = ln.rotated or ln.top < edge * h or ln.bottom > (1 - edge) * h
             key = furniture_key(ln.text)
             # a running header reprinted elsewhere on a page (e.g. inside a figure) is furniture too
             anywhere = key in repeated and len(key.split()) >= 4
-            if anywhere or (edge_line and (key in repeated or _PAGE_NUMBER.match(ln.text.strip()))):
+            if anywhere or (edge_line and (key in repeated or row_keys.get(id(ln)) in repeated
+                                           or _PAGE_NUMBER.match(ln.text.strip()))):
                 dropped += 1
                 continue
             kept.append(ln)

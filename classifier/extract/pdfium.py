@@ -72,13 +72,16 @@ class PdfiumEngine:
     def _page(self, page, number: int) -> Page:
         import pypdfium2.raw as raw
 
-        width, height = page.get_size()
-        # the visible area (MediaBox/CropBox may not start at 0,0)
+        # the visible area in the page's own (unrotated) coordinates, which is where pdfium puts the
+        # text; the CropBox need not start at 0,0, and /Rotate only changes how the page is shown
         try:
-            box = page.get_cropbox()
-            ox, oy = box[0], box[1]
+            left, bottom, right, top = page.get_cropbox()
+            ox, oy, width, height = left, bottom, right - left, top - bottom
         except Exception:
+            width, height = page.get_size()
             ox, oy = 0.0, 0.0
+            if page.get_rotation() in (90, 270):
+                width, height = height, width
         out = Page(number, width, height)
         textpage = page.get_textpage()
         try:
