@@ -109,3 +109,13 @@ def test_combine_must_name_a_known_lexicon(tmp_path):
     (tmp_path / "a.yml").write_text("name: a\nterms: [x]\ncombine: [nowhere]\n")
     with pytest.raises(LexiconError, match="unknown lexicons: nowhere"):
         load_lexicons(tmp_path)
+
+
+def test_very_long_sections_are_matched_in_pieces_with_true_offsets():
+    m = RuleMatcher(load_lexicons())
+    para = "Peer workers helped people navigate services and acted as advocates.\n"
+    text = para * 6000  # ~420,000 characters: more than one piece
+    [matches] = m.match_many([text])
+    adv = [x for x in matches if text[x.start:x.end] == "advocates"]
+    assert len(adv) == 6000 and adv[-1].start > 400_000
+    assert all(text[x.start:x.end] for x in matches)

@@ -62,7 +62,16 @@ class RuleMatcher:
         """Matches for each text (longest match wins where one lexicon's matches overlap)."""
         if not self._built:
             self._build()
-        prepared = [t.lower() if len(t.lower()) == len(t) else t for t in texts]
+        out = []
+        for text in texts:
+            matches = []
+            for offset, chunk in _chunks(text, CHUNK_CHARS):
+                matches += [Match(m.lexicon, m.start + offset, m.end + offset) for m in self._match_one(chunk)]
+            out.append(matches)
+        return out
+
+    def _match_one(self, text: str) -> list[Match]:
+        prepared = [text.lower() if len(text.lower()) == len(text) else text]
         out = []
         for doc in self.nlp.pipe(prepared, batch_size=64):
             found: dict[str, list[tuple[int, int]]] = {}
@@ -79,5 +88,21 @@ class RuleMatcher:
                 for s, e in sorted(taken):
                     span = doc[s:e]
                     matches.append(Match(name, span.start_char, span.end_char))
-            out.append(sorted(matches, key=lambda m: (m.start, m.lexicon)))
+            out.extend(sorted(matches, key=lambda m: (m.start, m.lexicon)))
         return out
+
+
+CHUNK_CHARS = 200_000  # spaCy refuses texts over nlp.max_length (1,000,000); long sections go in pieces
+
+
+def _chunks(text: str, size: int):
+    """(offset, piece) pieces of at most ``size`` characters, cut at a paragraph or line break if possible."""
+    start = 0
+    while len(text) - start > size:
+        cut = text.rfind("\n", start + size // 2, start + size)
+        if cut == -1:
+            cut = text.rfind(" ", start + size // 2, start + size)
+        cut = cut + 1 if cut != -1 else start + size
+        yield start, text[start:cut]
+        start = cut
+    yield start, text[start:]

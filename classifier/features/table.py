@@ -27,7 +27,7 @@ from .rules import Match, RuleMatcher
 FRONT_SECTIONS = ("title", "abstract")
 BODY_EXCLUDED = ("references", "other")
 FALLBACK_FRONT_CHARS = 2000
-_CACHE_SIZE = 4000
+_CACHE_SIZE = 600   # documents; enough for repeated refits on a corpus, bounded for long batches
 
 
 @dataclass
