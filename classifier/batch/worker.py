@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from .cache import DiskCache
 from .limits import DocumentTimeout, time_limit
 from .rows import error_row, ok_row, prediction_part
 
+_TIME_WORDS = re.compile(r"time limit|took longer|timed? ?out", re.I)
 _MODELS: dict = {}
 _MODEL_LOCK = threading.Lock()
 EXTRACTED_COUNTER = "extracted"
@@ -127,8 +129,11 @@ def _get_document(task: Task, settings: WorkerSettings, cache: DiskCache | None,
         doc = load_document(item.path, engine=settings.engine, max_pages=settings.max_pages,
                             timeout=settings.timeout or None)
     except ExtractionError as exc:
-        if cache is not None and task.doc_key:  # the same bytes fail the same way next time
-            cache.put("documents", task.doc_key, {"error": getattr(exc, "reason", None) or _first_line(exc)})
+        reason = getattr(exc, "reason", None) or _first_line(exc)
+        # the same bytes fail the same way next time, except against the clock (a longer --timeout
+        # may succeed)
+        if cache is not None and task.doc_key and not _TIME_WORDS.search(reason):
+            cache.put("documents", task.doc_key, {"error": reason})
         raise
     doc.id = item.id
     if cache is not None and task.doc_key:
