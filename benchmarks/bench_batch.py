@@ -146,16 +146,24 @@ def measure_cold_warm(opts, pdfs, pages, bare, tmp, env) -> None:
     note = tmp / "startup" / "note.txt"
     note.parent.mkdir()
     note.write_text("Peer workers supported people in the community. They linked clients to services.\n")
-    startup, _, _ = run_predict([note, "--out", tmp / "startup.csv", "-j", 1],
-                                dict(env, XDG_CACHE_HOME=str(tmp / "cache-startup")))
+    startups = []
+    for attempt in range(2):  # the smaller of two: the machine is shared and bursts of load add noise
+        startup, _, _ = run_predict([note, "--out", tmp / "startup.csv", "-j", 1],
+                                    dict(env, XDG_CACHE_HOME=str(tmp / f"cache-startup{attempt}")))
+        startups.append(startup)
+    startup = min(startups)
     cold, _, _ = run_predict([opts.pdfs, "--out", tmp / "cold.csv", "-j", 1], env)
     ok = sum(r["status"] == "ok" for r in rows(tmp / "cold.csv"))
-    steady = pages / max(cold - startup, 1e-9)
     print(f"2. predict.py cold cache, one worker: {cold:.2f} s for {pages} pages ({ok}/{len(pdfs)} ok) = "
-          f"{pages / cold:.1f} pages/s end to end; start-up (one short .txt) {startup:.2f} s, "
-          f"{steady:.1f} pages/s after start-up")
-    print(f"   end to end is {cold / bare:.1f}x the bare pypdfium2 pass (target <= 5x); "
-          f"after start-up {pages / steady / bare:.1f}x; target >= 40 pages/s", flush=True)
+          f"{pages / cold:.1f} pages/s end to end (target >= 40), {cold / bare:.1f}x the bare pypdfium2 pass "
+          f"(target <= 5x)")
+    if cold > startup:
+        steady = pages / (cold - startup)
+        print(f"   start-up (the same command on one short .txt) {startup:.2f} s; after start-up "
+              f"{steady:.1f} pages/s, {pages / steady / bare:.1f}x the bare pass", flush=True)
+    else:
+        print(f"   start-up {startup:.2f} s: longer than the whole cold run, the machine was too busy to "
+              f"separate the two", flush=True)
     warm, _, _ = run_predict([opts.pdfs, "--out", tmp / "warm.csv", "-j", 1], env)
     same = rows(tmp / "warm.csv") == rows(tmp / "cold.csv")
     print(f"3. warm cache, same command: {warm:.2f} s = {warm / cold:.3f}x the cold time (target <= 0.1x); "
