@@ -192,3 +192,21 @@ def test_default_model_path_matches_the_model_package(monkeypatch, tmp_path):
     assert default_model_path() == str(model_default())
     monkeypatch.setenv("PEER_CHARTING_MODEL", str(tmp_path / "m"))
     assert default_model_path() == str(model_default())
+
+
+def test_progress_is_plain_lines_when_not_a_terminal():
+    import io
+
+    from classifier.batch.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(3, stream=stream, interval=0)
+    for ok in (True, False, True):
+        progress.update(ok=ok)
+    progress.close()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3 and "\r" not in stream.getvalue()
+    assert lines[-1].startswith("labelling: 100% 3/3") and lines[-1].endswith("1 failed")
+    quiet = io.StringIO()
+    Progress(3, quiet=True, stream=quiet).update()
+    assert quiet.getvalue() == ""

@@ -2,8 +2,17 @@
 stderr is a file or a pipe (logs stay readable); nothing with ``quiet``."""
 from __future__ import annotations
 
+import os
 import sys
 import time
+
+
+def _is_terminal(stream) -> bool:
+    """A terminal with a width (a pseudo-terminal of width 0 cannot show a bar)."""
+    try:
+        return stream.isatty() and os.get_terminal_size(stream.fileno()).columns > 0
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 class Progress:
@@ -17,7 +26,7 @@ class Progress:
         self._last = self.started
         self.interval = interval
         self._bar = None
-        if not quiet and getattr(self.stream, "isatty", lambda: False)():
+        if not quiet and _is_terminal(self.stream):
             from tqdm import tqdm
 
             self._bar = tqdm(total=total, unit="doc", file=self.stream, dynamic_ncols=True,
