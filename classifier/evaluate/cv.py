@@ -28,6 +28,7 @@ ABLATIONS = {
     "no_inferred": ({"use_inferred": False}, "trained without labels inferred from the review's counts"),
     "uncalibrated": ({"calibration": "none"}, "no probability calibration (compare Brier scores)"),
     "char_ngrams": ({"char_ngrams": True}, "adds character 3-5-gram TF-IDF"),
+    "bs_with_tfidf": ({"rules_only_tasks": ()}, "boundary spanner with TF-IDF too (shipped: lexicon features only)"),
     "no_pairs": ({"lexicons": "no_pairs"}, "without the 'phase cues and co-creation cues together' features"),
 }
 BASELINE_NOTES = {"majority": "most frequent value of the training fold",

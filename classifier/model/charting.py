@@ -46,7 +46,8 @@ class ChartingModel:
     (``"balanced"`` or ``None``), ``calibration`` (``"sigmoid"``, ``"isotonic"``, ``"none"``),
     ``use_inferred`` (train on labels inferred from the review's counts), ``min_positives`` (below it a
     binary target is modelled from rule features only), ``evidence_k`` (sentences per task),
-    ``phase_balance`` (the same for the phases; None: as ``decision_balance``),
+    ``phase_balance`` (the same for the phases; None: as ``decision_balance``), ``rules_only_tasks``
+    (estimator names, e.g. ``("boundary_spanner",)``, modelled from the lexicon features only),
     ``lexicons`` (list of lexicon dicts; default the packaged ``data/lexicons``), ``decision_balance``
     (0: labels are the most probable values; 1: each probability is divided by its class's training
     frequency before the choice, so a rare class such as co-creation is predicted when it is clearly more
@@ -57,7 +58,8 @@ class ChartingModel:
 
     def __init__(self, C=1.0, rule_weight=1.0, use_tfidf=True, use_rules=True, char_ngrams=False,
                  class_weight="balanced", calibration="sigmoid", use_inferred=True, min_positives=6,
-                 evidence_k=3, lexicons=None, decision_balance=1.0, bs_balance=1.0, phase_balance=None, random_state=0):
+                 evidence_k=3, lexicons=None, decision_balance=1.0, bs_balance=1.0, phase_balance=None, rules_only_tasks=(),
+                 random_state=0):
         self.C = C
         self.rule_weight = rule_weight
         self.use_tfidf = use_tfidf
@@ -72,11 +74,12 @@ class ChartingModel:
         self.decision_balance = decision_balance
         self.bs_balance = bs_balance
         self.phase_balance = phase_balance
+        self.rules_only_tasks = rules_only_tasks
         self.random_state = random_state
 
     # -- scikit-learn style parameter access -------------------------------------------------------
     PARAMS = ("C", "rule_weight", "use_tfidf", "use_rules", "char_ngrams", "class_weight", "calibration",
-              "use_inferred", "min_positives", "evidence_k", "lexicons", "decision_balance", "bs_balance", "phase_balance",
+              "use_inferred", "min_positives", "evidence_k", "lexicons", "decision_balance", "bs_balance", "phase_balance", "rules_only_tasks",
               "random_state")
 
     def get_params(self, deep=False) -> dict:
@@ -155,7 +158,8 @@ class ChartingModel:
                 self.priors_[name] = dict(prior)
                 return
             X, yy = table.loc[mask].reset_index(drop=True), y[mask].astype(str).to_numpy()
-            use_tfidf = self.use_tfidf and not (rare and self.use_rules)
+            rules_only = rare or name in tuple(self.rules_only_tasks or ())
+            use_tfidf = self.use_tfidf and not (rules_only and self.use_rules)
             pipe = make_pipeline(self.rule_columns_, use_tfidf=use_tfidf, use_rules=self.use_rules, **base)
             est = fit_calibrated(pipe, X, yy, calibration=self.calibration, random_state=self.random_state)
             self.estimators_[name] = est
