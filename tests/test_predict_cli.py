@@ -215,3 +215,25 @@ def test_sigterm_stops_tidily_and_keeps_finished_rows(tmp_path, env, pdf_dir):
     assert rerun.returncode == 0
     assert f"1 id(s) occur more than once ('{Path(GOOD_PDFS[0]).stem}')" in rerun.stderr
     assert len(read_csv(out)) == 2 + len(list(pdf_dir.glob("*.pdf")))
+
+
+def test_dask_threads_give_the_same_rows_as_joblib_with_the_real_model(tmp_path, pdf_dir, corpus_dir, monkeypatch):
+    """Two threads in one Dask worker share the model and the spaCy pipeline: rows must not change."""
+    from distributed import LocalCluster
+
+    from classifier.batch.cli import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    pdfs = sorted(pdf_dir.glob("hindawi_*.pdf"))[:4]
+    studies = [json.loads(line) for line in (corpus_dir / "studies.jsonl").read_text("utf-8").splitlines()[:40]]
+    records = tmp_path / "refs.jsonl"
+    records.write_text("".join(json.dumps({k: s.get(k) for k in ("id", "title", "abstract")}) + "\n"
+                               for s in studies), encoding="utf-8")
+    inputs = [str(p) for p in pdfs] + [str(records)]
+    assert main(inputs + ["--out", str(tmp_path / "loky.csv"), "-j", "2", "--no-cache", "-q"]) == 0
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        assert main(inputs + ["--out", str(tmp_path / "dask.csv"), "--backend", "dask", "--scheduler",
+                              cluster.scheduler_address, "--no-cache", "-q"]) == 0
+    loky, dask = read_csv(tmp_path / "loky.csv"), read_csv(tmp_path / "dask.csv")
+    assert len(loky) == len(pdfs) + len(studies) and all(r["status"] == "ok" for r in loky)
+    assert dask == loky

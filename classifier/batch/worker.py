@@ -21,6 +21,12 @@ from .rows import error_row, ok_row, prediction_part
 _TIME_WORDS = re.compile(r"time limit|took longer|timed? ?out", re.I)
 _MODELS: dict = {}
 _MODEL_LOCK = threading.Lock()
+# One document at a time per process. Dask runs tasks in threads of one process, and the shared
+# spaCy pipeline is not thread-safe: ``split_sentences`` switches the lemmatizer off for its call
+# (``nlp.select_pipes``), so a concurrent featurisation in another thread gets no lemmas and a
+# wrong prediction. CPU-bound Python gains nothing from threads anyway (the GIL): on Dask, run one
+# thread per worker process and several processes (see docs/batch.md).
+_WORK_LOCK = threading.Lock()
 EXTRACTED_COUNTER = "extracted"
 
 
@@ -181,6 +187,11 @@ def label_chunk(tasks: list[Task], settings: WorkerSettings) -> list[dict]:
         model = get_model(settings)
     except FatalError as exc:
         return [{"index": tasks[0].index if tasks else -1, "fatal": str(exc)}]
+    with _WORK_LOCK:
+        return _label_chunk(tasks, settings, model)
+
+
+def _label_chunk(tasks: list[Task], settings: WorkerSettings, model) -> list[dict]:
     cache = DiskCache(settings.cache_dir) if settings.cache_dir else None
     hard = _hard_limit(settings)
     results, ready = [], []
