@@ -45,8 +45,9 @@ def split_sentences(text: str) -> list[Sentence]:
     if not text or not text.strip():
         return []
     nlp = get_nlp()
-    with nlp.select_pipes(disable=["lemmatizer"]):
-        doc = nlp(text)
+    # tokenizer + sentencizer only; calling the components directly (not select_pipes, which
+    # mutates the shared pipeline) keeps this safe when threads share get_nlp()
+    doc = nlp.get_pipe("sentencizer")(nlp.make_doc(text))
     spans: list[list[int]] = []
     for sent in doc.sents:
         start, end = sent.start_char, sent.end_char
