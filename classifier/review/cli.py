@@ -50,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--resolve", nargs=3, metavar=("ID", "TASK", "VALUE"),
                    help="decide a conflict: write VALUE, or 'keep' to keep the file's value")
     p.add_argument("--retrain", action="store_true", help="train a new model on the labels file (needs --texts, --out)")
-    p.add_argument("--texts", action="append", metavar="PATH",
+    p.add_argument("--texts", action="extend", nargs="+", metavar="PATH",
                    help="texts of the studies: records file or folder of PDFs/.txt (repeatable); "
                         "for --retrain, --retrain-every and the disagreement strategy")
     p.add_argument("--out", metavar="MODEL_DIR", help="where --retrain writes the new model")

@@ -19,7 +19,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m classifier simulate",
                                 description="Replay active learning on fully labelled data.")
     p.add_argument("--labels", required=True, metavar="CSV", help="labels file (annotations/labels.csv)")
-    p.add_argument("--texts", required=True, action="append", metavar="PATH",
+    p.add_argument("--texts", required=True, action="extend", nargs="+", metavar="PATH",
                    help="records file or folder of PDFs/.txt with the studies' texts (repeatable)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--strategies", default=",".join(STRATEGIES),

@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, metavar="DIR",
                    help="evaluation output folder (evaluate --out DIR) whose figures the model page shows")
     p.add_argument("--model", type=Path, metavar="DIR", help="the current model folder (default: the shipped model)")
-    p.add_argument("--texts", type=Path, metavar="PATH", action="append",
+    p.add_argument("--texts", type=Path, metavar="PATH", action="extend", nargs="+",
                    help="documents to retrain on: a folder of PDF/.txt files or a records file (repeatable); "
                         "enables the retrain button")
     p.add_argument("--model-out", type=Path, metavar="DIR",

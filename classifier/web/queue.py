@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ..review import strategies as _strategies
 from ..schema import TASK_NAMES, tasks
 
-DEFAULT_STRATEGY = "uncertainty"
+DEFAULT_STRATEGY = _strategies.DEFAULT_STRATEGY  # one default for review and serve
 # ``disagreement`` also needs the rules-only predictions (see rules.py): only with --texts.
 PAGE_STRATEGIES = tuple(_strategies.STRATEGIES)
 
