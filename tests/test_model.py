@@ -245,3 +245,22 @@ def test_tiny_training_sets_still_give_predictions(corpus_docs, labels):
     assert all(x["status"] == "ok" and x["role"] in ("pre_determined", "peer_support", "co_creation") for x in p)
     with pytest.raises(ValueError, match="no labelled documents"):
         ChartingModel().fit(docs, lab.iloc[:0])
+
+
+def test_phase_with_too_few_positives_follows_the_fixed_rule_and_survives_a_reload(small, tmp_path):
+    docs, lab = small
+    n_comm = sum("commissioning" in p.split(";") for p in lab["phases"])
+    assert 0 < n_comm < 3   # the fixture holds the corpus's one or two commissioning studies
+    model = ChartingModel(rule_fallback=3).fit(docs, lab)
+    assert model.kinds_["phase_commissioning"].startswith("RulePrior")
+    assert not model.kinds_["phase_design"].startswith("RulePrior")
+    preds, rules = model.predict(docs), model.rules_predict(docs)
+    said = [("commissioning" in r["phases"].split(";")) for r in rules]
+    assert any(said) and not all(said)
+    for p, r, s in zip(preds, rules, said):
+        # the rule's decision, as a probability: higher wherever the rule fires
+        assert (p["p_phase_commissioning"] > 0.1) == s, (p["id"], p["p_phase_commissioning"])
+        if s and p["role"] != "co_creation":
+            assert "commissioning" in p["phases"].split(";")
+    save_model(model, tmp_path / "fb", {"name": "fallback"})
+    assert load_model(tmp_path / "fb").predict(docs[:8]) == json.loads(json.dumps(preds[:8]))

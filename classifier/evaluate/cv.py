@@ -25,6 +25,7 @@ ABLATIONS = {
     "rules_only": ({"use_tfidf": False}, "learned weights on lexicon features only: what TF-IDF adds"),
     "no_class_weight": ({"class_weight": None}, "no class weights: what balancing buys for rare classes"),
     "no_rule_prior": ({"min_positives": 0}, "rare phases modelled with TF-IDF too (no rules-only prior)"),
+    "no_rule_fallback": ({"rule_fallback": 0}, "phases with 1-2 positives learned (shipped: the fixed rule as a prior)"),
     "no_inferred": ({"use_inferred": False}, "trained without labels inferred from the review's counts"),
     "uncalibrated": ({"calibration": "none"}, "no probability calibration (compare Brier scores)"),
     "char_ngrams": ({"char_ngrams": True}, "adds character 3-5-gram TF-IDF"),

@@ -18,7 +18,8 @@ from ..features.table import featurize, rule_columns
 from ..schema import tasks
 from . import evidence as ev
 from .estimators import fit_calibrated, make_pipeline, predict_proba
-from .rules_baseline import rules_predict_row
+from .rule_prior import RulePrior
+from .rules_baseline import add_rule_decisions, rules_predict_row
 
 ROLE_VALUES = ("pre_determined", "peer_support", "co_creation")
 PHASE_VALUES = ("commissioning", "design", "delivery", "assessment")
@@ -46,7 +47,8 @@ class ChartingModel:
     (``"balanced"`` or ``None``), ``calibration`` (``"sigmoid"``, ``"isotonic"``, ``"none"``),
     ``use_inferred`` (train on labels inferred from the review's counts), ``min_positives`` (below it a
     binary target is modelled from rule features only), ``evidence_k`` (sentences per task),
-    ``phase_balance`` (the same for the phases; None: as ``decision_balance``), ``rules_only_tasks``
+    ``rule_fallback`` (a phase with fewer positives than this, but at least one, is decided by the fixed
+    rule of ``rules_predict`` turned into a probability: ``RulePrior``), ``phase_balance`` (the same for the phases; None: as ``decision_balance``), ``rules_only_tasks``
     (estimator names, e.g. ``("boundary_spanner",)``, modelled from the lexicon features only),
     ``lexicons`` (list of lexicon dicts; default the packaged ``data/lexicons``), ``decision_balance``
     (0: labels are the most probable values; 1: each probability is divided by its class's training
@@ -59,7 +61,7 @@ class ChartingModel:
     def __init__(self, C=1.0, rule_weight=1.0, use_tfidf=True, use_rules=True, char_ngrams=False,
                  class_weight="balanced", calibration="sigmoid", use_inferred=True, min_positives=6,
                  evidence_k=3, lexicons=None, decision_balance=1.0, bs_balance=1.0, phase_balance=None, rules_only_tasks=(),
-                 random_state=0):
+                 rule_fallback=0, random_state=0):
         self.C = C
         self.rule_weight = rule_weight
         self.use_tfidf = use_tfidf
@@ -75,12 +77,13 @@ class ChartingModel:
         self.bs_balance = bs_balance
         self.phase_balance = phase_balance
         self.rules_only_tasks = rules_only_tasks
+        self.rule_fallback = rule_fallback
         self.random_state = random_state
 
     # -- scikit-learn style parameter access -------------------------------------------------------
     PARAMS = ("C", "rule_weight", "use_tfidf", "use_rules", "char_ngrams", "class_weight", "calibration",
               "use_inferred", "min_positives", "evidence_k", "lexicons", "decision_balance", "bs_balance", "phase_balance", "rules_only_tasks",
-              "random_state")
+              "rule_fallback", "random_state")
 
     def get_params(self, deep=False) -> dict:
         return {p: getattr(self, p) for p in self.PARAMS}
@@ -139,7 +142,7 @@ class ChartingModel:
         self.__dict__.pop("_matcher", None)
         ids = [d.id or d.source for d in documents]
         targets = self._targets(labels, ids)
-        table = featurize(documents, self._get_matcher()).frame
+        table = add_rule_decisions(featurize(documents, self._get_matcher()).frame)
         self.rule_columns_ = rule_columns(self._get_matcher().names, self._get_matcher().pairs)
         self.estimators_ = {}
         self.kinds_ = {}
@@ -148,7 +151,7 @@ class ChartingModel:
         base = dict(C=self.C, rule_weight=self.rule_weight, char_ngrams=self.char_ngrams,
                     class_weight=self.class_weight, random_state=self.random_state)
 
-        def fit_target(name, y, *, rare):
+        def fit_target(name, y, *, rare, fallback=False):
             mask = y.notna().to_numpy()
             if mask.sum() == 0:  # nothing to learn from: the codebook's distribution, as a constant prior
                 prior = CODEBOOK_PRIORS[name]
@@ -158,6 +161,12 @@ class ChartingModel:
                 self.priors_[name] = dict(prior)
                 return
             X, yy = table.loc[mask].reset_index(drop=True), y[mask].astype(str).to_numpy()
+            if fallback:  # too few positives to learn anything: the fixed rule, as a probability
+                est = RulePrior(f"rulesays_{name}").fit(X, yy)
+                self.estimators_[name], self.kinds_[name], self.n_train_[name] = est, "RulePrior (fixed rule)", int(mask.sum())
+                values, counts = np.unique(yy, return_counts=True)
+                self.priors_[name] = {str(v): float(c) / len(yy) for v, c in zip(values, counts)}
+                return
             rules_only = rare or name in tuple(self.rules_only_tasks or ())
             use_tfidf = self.use_tfidf and not (rules_only and self.use_rules)
             pipe = make_pipeline(self.rule_columns_, use_tfidf=use_tfidf, use_rules=self.use_rules, **base)
@@ -173,7 +182,8 @@ class ChartingModel:
         for value in PHASE_VALUES:
             y = phases.map(lambda c, v=value: None if c is None else ("true" if v in c.split(";") else "false"))
             n_pos = int((y == "true").sum())
-            fit_target(f"phase_{value}", y, rare=n_pos < self.min_positives)
+            fit_target(f"phase_{value}", y, rare=n_pos < self.min_positives,
+                       fallback=0 < n_pos < int(getattr(self, "rule_fallback", 0) or 0))
         fit_target("boundary_spanner", targets["boundary_spanner"], rare=False)
         if not any(self.n_train_.values()):
             raise ValueError("no labelled documents: check the labels file and that the text ids match its ids")
@@ -188,7 +198,7 @@ class ChartingModel:
     def predict_proba_table(self, documents: list[Document]) -> pd.DataFrame:
         """Probabilities only (no evidence): columns p_role_*, p_phase_*, p_boundary_spanner."""
         self._check()
-        table = featurize(documents, self._get_matcher()).frame
+        table = add_rule_decisions(featurize(documents, self._get_matcher()).frame)
         with threadpool_limits(limits=1):
             return self._proba(table)
 
@@ -249,7 +259,7 @@ class ChartingModel:
         documents = list(documents)
         feats = featurize(documents, self._get_matcher())
         with threadpool_limits(limits=1):
-            probs = self._proba(feats.frame)
+            probs = self._proba(add_rule_decisions(feats.frame))
         names = self._get_matcher().names
         with threadpool_limits(limits=1):
             scores, spans = self._sentence_scores(feats.sentences, names)
@@ -286,7 +296,7 @@ class ChartingModel:
         flat = [info for infos in sentences for info in infos]
         if not flat:
             return {name: None for name in self.estimators_}, spans
-        frame = ev.sentence_table(flat, names, self._get_matcher().pairs)
+        frame = add_rule_decisions(ev.sentence_table(flat, names, self._get_matcher().pairs))
         return {name: ev.class_scores(est, frame) for name, est in self.estimators_.items()}, spans
 
     def _evidence(self, infos, scores, pred) -> dict:

@@ -22,15 +22,10 @@ def _count(row, name: str) -> float:
     return max(math.expm1(float(v)), math.expm1(float(w)))
 
 
-def rules_predict_row(row, infos, k=3) -> dict:
-    cc, man, ps = _count(row, "co_creation"), _count(row, "manualised"), _count(row, "peer_support")
-    des, com, ass, bsn = (_count(row, n) for n in ("design", "commissioning", "assessment", "boundary_spanning"))
-    if cc >= 2 and cc > man:
-        role = "co_creation"
-    elif man > ps:
-        role = "pre_determined"
-    else:
-        role = "peer_support"
+def rule_phases(row) -> set[str]:
+    """The phases the fixed rules assign to one feature row (``delivery`` always)."""
+    cc = _count(row, "co_creation")
+    des, com, ass = (_count(row, n) for n in ("design", "commissioning", "assessment"))
     phases = {"delivery"}
     if cc >= 2 or (des >= 2 and cc >= 1):
         phases.add("design")
@@ -38,6 +33,34 @@ def rules_predict_row(row, infos, k=3) -> dict:
         phases.add("commissioning")
     if ass >= 2 and cc >= 1:
         phases.add("assessment")
+    return phases
+
+
+PHASES = ("commissioning", "design", "delivery", "assessment")
+
+
+def rule_decision_columns() -> list[str]:
+    return [f"rulesays_phase_{v}" for v in PHASES]
+
+
+def add_rule_decisions(frame):
+    """Adds ``rulesays_phase_<phase>`` (1.0 where the fixed rules assign the phase) to a feature table."""
+    decided = [rule_phases(frame.iloc[i]) for i in range(len(frame))]
+    for v in PHASES:
+        frame[f"rulesays_phase_{v}"] = [float(v in d) for d in decided]
+    return frame
+
+
+def rules_predict_row(row, infos, k=3) -> dict:
+    cc, man, ps = _count(row, "co_creation"), _count(row, "manualised"), _count(row, "peer_support")
+    bsn = _count(row, "boundary_spanning")
+    if cc >= 2 and cc > man:
+        role = "co_creation"
+    elif man > ps:
+        role = "pre_determined"
+    else:
+        role = "peer_support"
+    phases = rule_phases(row)
     bs = "true" if bsn >= 1 else "false"
     out = {"role": role, "role_confidence": 0.8}
     for v in ("pre_determined", "peer_support", "co_creation"):
