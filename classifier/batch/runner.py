@@ -83,7 +83,6 @@ class BatchRunner:
         self.chunk_size = max(1, chunk_size)
         # items in flight: enough chunks to keep every worker busy, few enough to keep memory flat
         self.window = window or max(2 * self.chunk_size, 3 * backend.slots * self.chunk_size)
-        self._weight = 0
         self.restarts = 0
         self._model_fp = None
 
@@ -172,17 +171,19 @@ class BatchRunner:
         pending: deque = deque()
         state = {"exhausted": False, "in_flight": 0}
 
-        def submit(building: list) -> None:
+        building: list = []  # misses waiting to fill a chunk, carried across fill() calls
+        weight = [0]
+
+        def submit() -> None:
             chunk = {"tasks": [e["task"] for e in building], "future": None, "results": None}
             chunk["future"] = self._submit(chunk["tasks"])
             for entry in building:
                 entry["chunk"] = chunk
             state["in_flight"] += len(building)
             building.clear()
-            self._weight = 0
+            weight[0] = 0
 
         def fill() -> None:
-            building: list = []
             while not state["exhausted"] and state["in_flight"] + len(building) < self.window \
                     and len(pending) < 4 * self.window:
                 try:
@@ -194,14 +195,16 @@ class BatchRunner:
                 if isinstance(prepared, Task):
                     entry = {"task": prepared, "chunk": None, "ready": None}
                     building.append(entry)
-                    self._weight += FILE_WEIGHT if item.path else 1
-                    if self._weight >= self.chunk_size:
-                        submit(building)
+                    weight[0] += FILE_WEIGHT if item.path else 1
+                    if weight[0] >= self.chunk_size:
+                        submit()
                 else:
                     entry = {"task": None, "chunk": None, "ready": prepared}
                 pending.append(entry)
-            if building:
-                submit(building)
+            # A part-filled chunk waits for more items while others keep the workers busy; it goes
+            # when there are no more items or nothing else is in flight (it may hold the head).
+            if building and (state["exhausted"] or state["in_flight"] == 0):
+                submit()
 
         try:
             fill()
