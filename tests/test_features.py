@@ -1,6 +1,7 @@
 """Rule features from the lexicon files and the document table, on real abstracts and made-up text."""
 from __future__ import annotations
 
+import math
 import shutil
 
 import pytest
@@ -119,3 +120,37 @@ def test_very_long_sections_are_matched_in_pieces_with_true_offsets():
     adv = [x for x in matches if text[x.start:x.end] == "advocates"]
     assert len(adv) == 6000 and adv[-1].start > 400_000
     assert all(text[x.start:x.end] for x in matches)
+
+
+def test_near_lexicons_count_sentences_holding_both(tmp_path):
+    (tmp_path / "act.yml").write_text("name: act\nterms: [link]\nnear: [who]\n")
+    (tmp_path / "who.yml").write_text("name: who\nterms: [peer]\n")
+    m = RuleMatcher(load_lexicons(tmp_path))
+    assert m.near == [("act", "who")]
+    doc = Document.from_record("n", "Linking work", "Peer workers linked clients to care. Scores were linked to "
+                               "outcomes. Peers were valued.")
+    f = featurize([doc], m)
+    row = f.frame.loc[0]
+    assert row["rule_act_front"] == pytest.approx(math.log1p(3))          # title + two sentences
+    assert row["rule_act@who_front"] == pytest.approx(math.log1p(1))      # only "Peer workers linked ..."
+    assert row["rule_act@who_all"] > 0
+    from classifier.features.table import sentence_frame
+
+    per_sentence = sentence_frame(f.sentences[0], m.names, m.pairs, m.near)
+    both = [info.sentence.text for info, v in zip(f.sentences[0], per_sentence["rule_act@who_front"]) if v > 0]
+    assert both == ["Peer workers linked clients to care."]
+    (tmp_path / "act.yml").write_text("name: act\nterms: [link]\nnear: [nobody]\n")
+    with pytest.raises(LexiconError, match="'near' names unknown lexicons: nobody"):
+        load_lexicons(tmp_path)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Transcripts were translated into English and analysed.", False),
+    ("Peer workers translate between the worlds of clinicians and clients.", True),
+    ("Participants reported improved connection with community-based services.", True),
+    ("Peer specialists worked across multiple systems.", True),
+    ("Peers supported the transition from hospital to community.", True),
+])
+def test_boundary_lexicon_reads_the_codebook_senses(text, expected):
+    [matches] = RuleMatcher(load_lexicons()).match_many([text])
+    assert any(x.lexicon == "boundary_spanning" for x in matches) == expected, matches

@@ -264,3 +264,40 @@ def test_phase_with_too_few_positives_follows_the_fixed_rule_and_survives_a_relo
             assert "commissioning" in p["phases"].split(";")
     save_model(model, tmp_path / "fb", {"name": "fallback"})
     assert load_model(tmp_path / "fb").predict(docs[:8]) == json.loads(json.dumps(preds[:8]))
+
+
+def _passthrough_columns(estimator):
+    from classifier.model.estimators import members
+
+    [cols] = {tuple(c) for p in members(estimator) for n, _, c in p.named_steps["features"].transformers
+              if n == "rules"}
+    return cols
+
+
+def test_scoped_boundary_model_reads_only_its_lexicon_and_a_cv_threshold_decides(small):
+    docs, lab = small
+    lab = lab.assign(boundary_spanner=["true" if i % 3 else "false" for i in range(len(lab))])
+    model = ChartingModel(rules_only_tasks=("boundary_spanner",), scoped_rules=("boundary_spanner",),
+                          bs_threshold="f1_true").fit(docs, lab)
+    bs_cols = _passthrough_columns(model.estimators_["boundary_spanner"])
+    assert bs_cols and all(c.startswith("rule_boundary_spanning") for c in bs_cols)
+    assert any("manualised" in c for c in _passthrough_columns(model.estimators_["role"]))
+    t = model.thresholds_["boundary_spanner"]
+    assert 0.0 < t < 1.0
+    row = model.predict_proba_table(docs[:1]).iloc[0].copy()
+    row["p_boundary_spanner"] = t + 1e-6
+    assert model.decide(row)["boundary_spanner"] == "true"
+    row["p_boundary_spanner"] = t - 1e-6
+    assert model.decide(row)["boundary_spanner"] == "false"
+    for p in model.predict(docs[:10]):   # evidence for a "true" carries boundary-spanning words
+        if p["boundary_spanner"] == "true" and p["evidence"]["boundary_spanner"]:
+            assert all(e["score"] > 0 for e in p["evidence"]["boundary_spanner"])
+
+
+def test_boundary_labels_can_be_limited_to_one_source(corpus_docs, labels):
+    lab = labels[labels["id"].isin(corpus_docs) & (labels["boundary_spanner"] != "")]
+    docs = [corpus_docs[i] for i in lab["id"]]
+    every = ChartingModel(rules_only_tasks=("boundary_spanner",)).fit(docs, lab)
+    abstract = ChartingModel(rules_only_tasks=("boundary_spanner",), bs_sources=("charted_abstract",)).fit(docs, lab)
+    n_abstract = int((lab["boundary_spanner_source"] == "charted_abstract").sum())
+    assert abstract.n_train_["boundary_spanner"] == n_abstract < every.n_train_["boundary_spanner"]

@@ -30,6 +30,9 @@ ABLATIONS = {
     "uncalibrated": ({"calibration": "none"}, "no probability calibration (compare Brier scores)"),
     "char_ngrams": ({"char_ngrams": True}, "adds character 3-5-gram TF-IDF"),
     "bs_with_tfidf": ({"rules_only_tasks": ()}, "boundary spanner with TF-IDF too (shipped: lexicon features only)"),
+    "bs_all_lexicons": ({"scoped_rules": ()}, "boundary spanner from every lexicon's features (shipped: its own lexicon only)"),
+    "bs_oof_threshold": ({"bs_threshold": "f1_true"}, "boundary spanner threshold chosen on out-of-fold F1 of true"),
+    "bs_abstract_labels": ({"bs_sources": ("charted_abstract",)}, "boundary spanner trained on abstract-charted labels only"),
     "no_pairs": ({"lexicons": "no_pairs"}, "without the 'phase cues and co-creation cues together' features"),
 }
 BASELINE_NOTES = {"majority": "most frequent value of the training fold",

@@ -27,15 +27,18 @@ class Lexicon:
     tasks: tuple[str, ...] = ()
     description: str = ""
     combine: tuple[str, ...] = ()   # other lexicons: adds "both present" features (soft AND)
+    near: tuple[str, ...] = ()      # other lexicons: adds "both in one sentence" features
 
     def to_dict(self) -> dict:
         return {"name": self.name, "terms": list(self.terms), "patterns": [list(p) for p in self.patterns],
-                "tasks": list(self.tasks), "description": self.description, "combine": list(self.combine)}
+                "tasks": list(self.tasks), "description": self.description, "combine": list(self.combine),
+                "near": list(self.near)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Lexicon":
         return cls(str(data["name"]), tuple(data.get("terms", ())), tuple(data.get("patterns", ())),
-                   tuple(data.get("tasks", ())), str(data.get("description", "")), tuple(data.get("combine", ())))
+                   tuple(data.get("tasks", ())), str(data.get("description", "")), tuple(data.get("combine", ())),
+                   tuple(data.get("near", ())))
 
 
 def default_dir() -> Path:
@@ -74,8 +77,12 @@ def parse_lexicon(text: str, origin: str) -> Lexicon:
     combine = raw.get("combine") or []
     if isinstance(combine, str):
         combine = [combine]
+    near = raw.get("near") or []
+    if isinstance(near, str):
+        near = [near]
     return Lexicon(name, tuple(dict.fromkeys(clean)), tuple(patterns), tuple(str(t) for t in tasks),
-                   str(raw.get("description", "")), tuple(str(c).strip().lower() for c in combine))
+                   str(raw.get("description", "")), tuple(str(c).strip().lower() for c in combine),
+                   tuple(str(c).strip().lower() for c in near))
 
 
 def load_lexicons(directory: str | Path | None = None) -> list[Lexicon]:
@@ -97,7 +104,8 @@ def load_lexicons(directory: str | Path | None = None) -> list[Lexicon]:
     if not lexicons:
         raise LexiconError(f"{directory}: no lexicon files (*.yml)")
     for lx in lexicons:
-        unknown = [c for c in lx.combine if c not in names]
-        if unknown:
-            raise LexiconError(f"{directory}/{lx.name}: 'combine' names unknown lexicons: {', '.join(unknown)}")
+        for key in ("combine", "near"):
+            unknown = [c for c in getattr(lx, key) if c not in names]
+            if unknown:
+                raise LexiconError(f"{directory}/{lx.name}: '{key}' names unknown lexicons: {', '.join(unknown)}")
     return sorted(lexicons, key=lambda lx: lx.name)

@@ -40,6 +40,7 @@ class RuleMatcher:
         self.lexicons = list(lexicons)
         self.names = [lx.name for lx in self.lexicons]
         self.pairs = [(lx.name, other) for lx in self.lexicons for other in lx.combine if other in self.names]
+        self.near = [(lx.name, other) for lx in self.lexicons for other in lx.near if other in self.names]
         self._built = False
 
     def _build(self):

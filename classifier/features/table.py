@@ -8,6 +8,9 @@ Columns of the table the model's ``ColumnTransformer`` reads:
 - ``rule_<lexicon>_all``: log(1 + matches per 10 sentences) over every section except references and
   back matter (``other``): a density, so a 300-sentence full text and a 10-sentence abstract are on one
   scale, and body text can add evidence the abstract lacks.
+- ``rule_<a>+<b>_front|all`` (lexicon ``combine``): the smaller of the two lexicons' values.
+- ``rule_<a>@<b>_front|all`` (lexicon ``near``): the same two measures counting only the sentences that
+  hold matches of both lexicons (e.g. a boundary-spanning verb in a sentence about the peer worker).
 
 References and back matter never feed features or evidence.
 """
@@ -43,9 +46,24 @@ class DocumentFeatures:
     sentences: list[list[SentenceInfo]]  # per document, in reading order
 
 
-def rule_columns(names: list[str], pairs=()) -> list[str]:
+def rule_columns(names: list[str], pairs=(), near=()) -> list[str]:
     cols = [f"rule_{n}_front" for n in names] + [f"rule_{n}_all" for n in names]
+    cols += [f"rule_{a}@{b}_{where}" for a, b in near for where in ("front", "all")]
     return cols + [f"rule_{a}+{b}_{where}" for a, b in pairs for where in ("front", "all")]
+
+
+def _near_counts(infos, near) -> list[tuple[int, int]]:
+    """Per (a, b) in ``near``: (sentences of title + abstract, all sentences) holding both lexicons."""
+    out = []
+    for a, b in near:
+        front = every = 0
+        for info in infos:
+            found = {m.lexicon for m in info.matches}
+            if a in found and b in found:
+                every += 1
+                front += info.section in FRONT_SECTIONS
+        out.append((front, every))
+    return out
 
 
 def add_pairs(frame: pd.DataFrame, pairs) -> pd.DataFrame:
@@ -67,7 +85,7 @@ def _sentences_of(section) -> list[Sentence]:
 def _document_key(document: Document, matcher: RuleMatcher) -> str:
     h = hashlib.sha1()
     for lx in matcher.lexicons:
-        h.update(repr((lx.name, lx.terms, lx.patterns)).encode())
+        h.update(repr((lx.name, lx.terms, lx.patterns, lx.near)).encode())
     for s in document.sections:
         h.update(b"\0" + s.name.encode() + b"\0" + s.text.encode("utf-8", "replace"))
     return h.hexdigest()
@@ -117,6 +135,10 @@ def _analyse(document: Document, matcher: RuleMatcher) -> tuple[str, dict, list[
         row[f"rule_{name}_front"] = math.log1p(front_counts[name])
     for name in matcher.names:
         row[f"rule_{name}_all"] = math.log1p(10.0 * all_counts[name] / n_sent)
+    near = getattr(matcher, "near", [])
+    for (a, b), (front_n, all_n) in zip(near, _near_counts(infos, near)):
+        row[f"rule_{a}@{b}_front"] = math.log1p(front_n)
+        row[f"rule_{a}@{b}_all"] = math.log1p(10.0 * all_n / n_sent)
     return row["front"], row, infos
 
 
@@ -127,7 +149,7 @@ def featurize(documents: list[Document], matcher: RuleMatcher) -> DocumentFeatur
         _, row, infos = _cache.get_or(_document_key(document, matcher), lambda d=document: _analyse(d, matcher))
         rows.append(row)
         sentences.append(infos)
-    columns = ["front"] + rule_columns(matcher.names)
+    columns = ["front"] + rule_columns(matcher.names, near=getattr(matcher, "near", []))
     frame = pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
     frame["front"] = frame["front"].fillna("").astype(object)
     for c in columns[1:]:
@@ -135,7 +157,7 @@ def featurize(documents: list[Document], matcher: RuleMatcher) -> DocumentFeatur
     return DocumentFeatures(add_pairs(frame, matcher.pairs), sentences)
 
 
-def sentence_frame(infos: list[SentenceInfo], names: list[str], pairs=()) -> pd.DataFrame:
+def sentence_frame(infos: list[SentenceInfo], names: list[str], pairs=(), near=()) -> pd.DataFrame:
     """One row per sentence in the document table's layout: the sentence alone as a tiny document."""
     rows = []
     for info in infos:
@@ -147,8 +169,11 @@ def sentence_frame(infos: list[SentenceInfo], names: list[str], pairs=()) -> pd.
             row[f"rule_{n}_front"] = math.log1p(counts[n])
         for n in names:
             row[f"rule_{n}_all"] = math.log1p(counts[n])
+        for a, b in near:
+            both = math.log1p(1.0) if counts[a] and counts[b] else 0.0
+            row[f"rule_{a}@{b}_front"] = row[f"rule_{a}@{b}_all"] = both
         rows.append(row)
-    columns = ["front"] + rule_columns(names)
+    columns = ["front"] + rule_columns(names, near=near)
     frame = pd.DataFrame(rows, columns=columns)
     for c in columns[1:]:
         frame[c] = frame[c].astype(float)

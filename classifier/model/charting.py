@@ -17,7 +17,7 @@ from ..features.rules import RuleMatcher
 from ..features.table import featurize, rule_columns
 from ..schema import tasks
 from . import evidence as ev
-from .estimators import fit_calibrated, make_pipeline, predict_proba
+from .estimators import fit_calibrated, make_pipeline, oof_threshold, predict_proba
 from .rule_prior import RulePrior
 from .rules_baseline import add_rule_decisions, rules_predict_row
 
@@ -61,7 +61,8 @@ class ChartingModel:
     def __init__(self, C=1.0, rule_weight=1.0, use_tfidf=True, use_rules=True, char_ngrams=False,
                  class_weight="balanced", calibration="sigmoid", use_inferred=True, min_positives=6,
                  evidence_k=3, lexicons=None, decision_balance=1.0, bs_balance=1.0, phase_balance=None, rules_only_tasks=(),
-                 rule_fallback=0, random_state=0):
+                 rule_fallback=0, bs_sources=None, bs_threshold=None, scoped_rules=(),
+                 random_state=0):
         self.C = C
         self.rule_weight = rule_weight
         self.use_tfidf = use_tfidf
@@ -78,12 +79,15 @@ class ChartingModel:
         self.phase_balance = phase_balance
         self.rules_only_tasks = rules_only_tasks
         self.rule_fallback = rule_fallback
+        self.bs_sources = bs_sources
+        self.bs_threshold = bs_threshold
+        self.scoped_rules = scoped_rules
         self.random_state = random_state
 
     # -- scikit-learn style parameter access -------------------------------------------------------
     PARAMS = ("C", "rule_weight", "use_tfidf", "use_rules", "char_ngrams", "class_weight", "calibration",
               "use_inferred", "min_positives", "evidence_k", "lexicons", "decision_balance", "bs_balance", "phase_balance", "rules_only_tasks",
-              "rule_fallback", "random_state")
+              "rule_fallback", "bs_sources", "bs_threshold", "scoped_rules", "random_state")
 
     def get_params(self, deep=False) -> dict:
         return {p: getattr(self, p) for p in self.PARAMS}
@@ -128,6 +132,9 @@ class ChartingModel:
             src = f"{task}_source"
             if not self.use_inferred and src in labels.columns:
                 col = col.where(labels[src].astype(str) != INFERRED, None)
+            keep = getattr(self, "bs_sources", None)
+            if task == "boundary_spanner" and keep and src in labels.columns:
+                col = col.where(labels[src].astype(str).isin(list(keep)), None)
             out[task] = col.reindex(ids).astype(object).where(lambda s: s.notna(), None)
         return out
 
@@ -143,13 +150,12 @@ class ChartingModel:
         ids = [d.id or d.source for d in documents]
         targets = self._targets(labels, ids)
         table = add_rule_decisions(featurize(documents, self._get_matcher()).frame)
-        self.rule_columns_ = rule_columns(self._get_matcher().names, self._get_matcher().pairs)
+        m = self._get_matcher()
+        self.rule_columns_ = rule_columns(m.names, m.pairs, m.near)
         self.estimators_ = {}
         self.kinds_ = {}
         self.n_train_ = {}
         self.priors_ = {}
-        base = dict(C=self.C, rule_weight=self.rule_weight, char_ngrams=self.char_ngrams,
-                    class_weight=self.class_weight, random_state=self.random_state)
 
         def fit_target(name, y, *, rare, fallback=False):
             mask = y.notna().to_numpy()
@@ -167,9 +173,8 @@ class ChartingModel:
                 values, counts = np.unique(yy, return_counts=True)
                 self.priors_[name] = {str(v): float(c) / len(yy) for v, c in zip(values, counts)}
                 return
-            rules_only = rare or name in tuple(self.rules_only_tasks or ())
-            use_tfidf = self.use_tfidf and not (rules_only and self.use_rules)
-            pipe = make_pipeline(self.rule_columns_, use_tfidf=use_tfidf, use_rules=self.use_rules, **base)
+            use_tfidf = self._uses_tfidf(name, rare)
+            pipe = self._pipeline(name, rare)
             est = fit_calibrated(pipe, X, yy, calibration=self.calibration, random_state=self.random_state)
             self.estimators_[name] = est
             self.kinds_[name] = type(est).__name__ + ("" if use_tfidf else " (rules only)")
@@ -185,10 +190,45 @@ class ChartingModel:
             fit_target(f"phase_{value}", y, rare=n_pos < self.min_positives,
                        fallback=0 < n_pos < int(getattr(self, "rule_fallback", 0) or 0))
         fit_target("boundary_spanner", targets["boundary_spanner"], rare=False)
+        self.thresholds_ = {}
+        if getattr(self, "bs_threshold", None) and self.kinds_["boundary_spanner"].startswith(("Calibrated", "Pipeline")):
+            y = targets["boundary_spanner"]
+            mask = y.notna().to_numpy()
+            t = oof_threshold(self._bs_pipeline(), table.loc[mask].reset_index(drop=True),
+                              y[mask].astype(str).to_numpy(), criterion=self.bs_threshold,
+                              calibration=self.calibration, random_state=self.random_state)
+            if t is not None:
+                self.thresholds_["boundary_spanner"] = t
         if not any(self.n_train_.values()):
             raise ValueError("no labelled documents: check the labels file and that the text ids match its ids")
         self.classes_ = {k: [str(c) for c in est.classes_] for k, est in self.estimators_.items()}
         return self
+
+    def _uses_tfidf(self, name, rare=False) -> bool:
+        rules_only = rare or name in tuple(self.rules_only_tasks or ())
+        return self.use_tfidf and not (rules_only and self.use_rules)
+
+    def _rule_columns_for(self, name) -> list[str]:
+        """Every rule column, or for a task in ``scoped_rules`` only those of the lexicons that name it."""
+        task = "phases" if name.startswith("phase_") else name
+        if task not in tuple(getattr(self, "scoped_rules", ()) or ()):
+            return list(self.rule_columns_)
+        mine = {d["name"] for d in self.lexicon_data_ if task in d.get("tasks", [])}
+        keep = []
+        for col in self.rule_columns_:
+            body = col[len("rule_"):].rsplit("_", 1)[0]
+            parts = body.replace("@", "+").split("+")
+            if parts[0] in mine:
+                keep.append(col)
+        return keep or list(self.rule_columns_)
+
+    def _pipeline(self, name, rare=False):
+        return make_pipeline(self._rule_columns_for(name), use_tfidf=self._uses_tfidf(name, rare), use_rules=self.use_rules, C=self.C,
+                             rule_weight=self.rule_weight, char_ngrams=self.char_ngrams,
+                             class_weight=self.class_weight, random_state=self.random_state)
+
+    def _bs_pipeline(self):
+        return self._pipeline("boundary_spanner")
 
     # -- prediction ---------------------------------------------------------------------------------
     def _check(self):
@@ -233,6 +273,9 @@ class ChartingModel:
         return float(self.decision_balance or 0.0)
 
     def _binary_true(self, name, p) -> bool:
+        t = getattr(self, "thresholds_", {}).get(name)
+        if t is not None:
+            return p >= t
         b = self._balance(name)
         prior = min(max(self.priors_.get(name, {}).get("true", 0.5), 1e-3), 1 - 1e-3)
         return p / prior ** b >= (1 - p) / (1 - prior) ** b
@@ -296,7 +339,8 @@ class ChartingModel:
         flat = [info for infos in sentences for info in infos]
         if not flat:
             return {name: None for name in self.estimators_}, spans
-        frame = add_rule_decisions(ev.sentence_table(flat, names, self._get_matcher().pairs))
+        m = self._get_matcher()
+        frame = add_rule_decisions(ev.sentence_table(flat, names, m.pairs, m.near))
         return {name: ev.class_scores(est, frame) for name, est in self.estimators_.items()}, spans
 
     def _evidence(self, infos, scores, pred) -> dict:

@@ -82,5 +82,5 @@ def pick(infos: list[SentenceInfo], scores: np.ndarray, k: int = 3, label: str |
     return out
 
 
-def sentence_table(infos: list[SentenceInfo], names: list[str], pairs=()):
-    return sentence_frame(infos, names, pairs)
+def sentence_table(infos: list[SentenceInfo], names: list[str], pairs=(), near=()):
+    return sentence_frame(infos, names, pairs, near)
