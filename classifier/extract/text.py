@@ -1,8 +1,9 @@
-"""Plain-text input: bytes -> str with the encoding detected (UTF-8 first, then charset-normalizer)."""
+"""Plain-text input: bytes -> str with the encoding detected as for records files (``classifier.io.encoding``)."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from ..io.encoding import decode_bytes
 from .errors import ExtractionError
 from .normalize import clean_block
 
@@ -21,14 +22,9 @@ def read_text(path) -> tuple[str, list[str]]:
         raise ExtractionError(path, "is a PDF saved with a .txt name; rename it to .pdf")
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExtractionError(path, "not a text file (binary content)")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data).best()
-        if best is None:
-            raise ExtractionError(path, "not a text file (unknown character encoding)") from None
-        text = str(best)
-        warnings.append(f"not UTF-8: decoded as {best.encoding}")
+    text, encoding = decode_bytes(data)
+    if encoding not in ("utf-8", "utf-8-sig", "utf-16"):
+        warnings.append(f"not UTF-8: decoded as {encoding}")
+    if text.count("\ufffd") > max(10, len(text) // 100):
+        raise ExtractionError(path, "not a text file (unknown character encoding)")
     return clean_block(text), warnings

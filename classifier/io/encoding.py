@@ -19,7 +19,8 @@ def _looks_western(text: str) -> bool:
     odd = [c for c in text if ord(c) > 127]
     if not odd:
         return True
-    good = sum(1 for c in odd if c in _CP1252_PUNCT or (c.isalpha() and ord(c) <= 0x17F))
+    good = sum(1 for c in odd if c in _CP1252_PUNCT or 0xA0 <= ord(c) <= 0xBF  # « » ° § ...
+               or (c.isalpha() and ord(c) <= 0x17F))
     letters = sum(1 for c in text if c.isalpha())
     accented = sum(1 for c in odd if c.isalpha())
     return good >= 0.9 * len(odd) and accented <= 0.3 * max(letters, 1)
