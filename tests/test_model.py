@@ -301,3 +301,23 @@ def test_boundary_labels_can_be_limited_to_one_source(corpus_docs, labels):
     abstract = ChartingModel(rules_only_tasks=("boundary_spanner",), bs_sources=("charted_abstract",)).fit(docs, lab)
     n_abstract = int((lab["boundary_spanner_source"] == "charted_abstract").sum())
     assert abstract.n_train_["boundary_spanner"] == n_abstract < every.n_train_["boundary_spanner"]
+
+
+def test_phase_rule_gate_caps_a_phase_the_fixed_rule_does_not_see(small):
+    docs, lab = small
+    free = ChartingModel().fit(docs, lab)
+    gated = ChartingModel(phase_rule_gate=True).fit(docs, lab)
+    assert 0.0 <= gated.gates_["phase_design"] < gated.priors_["phase_design"]["true"]
+    rules = gated.rules_predict(docs)
+    p_free, p_gated = free.predict_proba_table(docs), gated.predict_proba_table(docs)
+    for i, r in enumerate(rules):
+        if "design" in r["phases"].split(";"):        # rule fires: the model's own probability
+            assert p_gated.loc[i, "p_phase_design"] == pytest.approx(p_free.loc[i, "p_phase_design"])
+        else:                                          # rule silent: capped, and never labelled design
+            assert p_gated.loc[i, "p_phase_design"] <= gated.gates_["phase_design"] + 1e-12
+    silent = [i for i, r in enumerate(rules) if "design" not in r["phases"].split(";")]
+    assert silent
+    no_coupling = ChartingModel(phase_rule_gate=True, couple_phases=False).fit(docs, lab)
+    for i, p in enumerate(no_coupling.predict(docs)):
+        if i in silent:
+            assert "design" not in p["phases"].split(";")

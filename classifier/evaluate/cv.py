@@ -30,6 +30,8 @@ ABLATIONS = {
     "uncalibrated": ({"calibration": "none"}, "no probability calibration (compare Brier scores)"),
     "char_ngrams": ({"char_ngrams": True}, "adds character 3-5-gram TF-IDF"),
     "bs_with_tfidf": ({"rules_only_tasks": ()}, "boundary spanner with TF-IDF too (shipped: lexicon features only)"),
+    "no_phase_gate": ({"phase_rule_gate": False}, "phases beyond delivery without the fixed rule as a gate"),
+    "couple_phases": ({"couple_phases": True}, "a study predicted co-creation also gets design/commissioning"),
     "bs_all_lexicons": ({"scoped_rules": ()}, "boundary spanner from every lexicon's features (shipped: its own lexicon only)"),
     "bs_oof_threshold": ({"bs_threshold": "f1_true"}, "boundary spanner threshold chosen on out-of-fold F1 of true"),
     "bs_abstract_labels": ({"bs_sources": ("charted_abstract",)}, "boundary spanner trained on abstract-charted labels only"),

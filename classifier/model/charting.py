@@ -48,21 +48,26 @@ class ChartingModel:
     ``use_inferred`` (train on labels inferred from the review's counts), ``min_positives`` (below it a
     binary target is modelled from rule features only), ``evidence_k`` (sentences per task),
     ``rule_fallback`` (a phase with fewer positives than this, but at least one, is decided by the fixed
-    rule of ``rules_predict`` turned into a probability: ``RulePrior``), ``phase_balance`` (the same for the phases; None: as ``decision_balance``), ``rules_only_tasks``
+    rule of ``rules_predict`` turned into a probability: ``RulePrior``), ``phase_rule_gate`` (a phase beyond delivery needs the
+    fixed rule too: where the rule is silent its probability is capped at the rate of that phase among the
+    training studies where the rule is silent), ``couple_phases`` (a study predicted ``co_creation`` also
+    gets ``design`` or ``commissioning``), ``scoped_rules`` (tasks whose models read only the features of
+    the lexicons naming the task in ``tasks:``), ``bs_sources`` (label sources boundary_spanner is trained
+    on; None: all), ``bs_threshold`` (``"f1_true"``/``"macro_f1"``: the boundary_spanner threshold is
+    chosen on out-of-fold probabilities of the training data), ``phase_balance`` (the same for the phases; None: as ``decision_balance``), ``rules_only_tasks``
     (estimator names, e.g. ``("boundary_spanner",)``, modelled from the lexicon features only),
     ``lexicons`` (list of lexicon dicts; default the packaged ``data/lexicons``), ``decision_balance``
     (0: labels are the most probable values; 1: each probability is divided by its class's training
     frequency before the choice, so a rare class such as co-creation is predicted when it is clearly more
     likely than usual, even below 0.5. The probabilities themselves stay calibrated); ``bs_balance``
-    (the same for boundary_spanner). A study predicted ``co_creation`` also gets the ``design`` (or
-    ``commissioning``) phase, as the codebook defines co-creation by those phases.
+    (the same for boundary_spanner).
     """
 
     def __init__(self, C=1.0, rule_weight=1.0, use_tfidf=True, use_rules=True, char_ngrams=False,
                  class_weight="balanced", calibration="sigmoid", use_inferred=True, min_positives=6,
                  evidence_k=3, lexicons=None, decision_balance=1.0, bs_balance=1.0, phase_balance=None, rules_only_tasks=(),
                  rule_fallback=0, bs_sources=None, bs_threshold=None, scoped_rules=(),
-                 random_state=0):
+                 couple_phases=True, phase_rule_gate=False, random_state=0):
         self.C = C
         self.rule_weight = rule_weight
         self.use_tfidf = use_tfidf
@@ -82,12 +87,14 @@ class ChartingModel:
         self.bs_sources = bs_sources
         self.bs_threshold = bs_threshold
         self.scoped_rules = scoped_rules
+        self.couple_phases = couple_phases
+        self.phase_rule_gate = phase_rule_gate
         self.random_state = random_state
 
     # -- scikit-learn style parameter access -------------------------------------------------------
     PARAMS = ("C", "rule_weight", "use_tfidf", "use_rules", "char_ngrams", "class_weight", "calibration",
               "use_inferred", "min_positives", "evidence_k", "lexicons", "decision_balance", "bs_balance", "phase_balance", "rules_only_tasks",
-              "rule_fallback", "bs_sources", "bs_threshold", "scoped_rules", "random_state")
+              "rule_fallback", "bs_sources", "bs_threshold", "scoped_rules", "couple_phases", "phase_rule_gate", "random_state")
 
     def get_params(self, deep=False) -> dict:
         return {p: getattr(self, p) for p in self.PARAMS}
@@ -153,6 +160,7 @@ class ChartingModel:
         m = self._get_matcher()
         self.rule_columns_ = rule_columns(m.names, m.pairs, m.near)
         self.estimators_ = {}
+        self.gates_ = {}
         self.kinds_ = {}
         self.n_train_ = {}
         self.priors_ = {}
@@ -189,6 +197,14 @@ class ChartingModel:
             n_pos = int((y == "true").sum())
             fit_target(f"phase_{value}", y, rare=n_pos < self.min_positives,
                        fallback=0 < n_pos < int(getattr(self, "rule_fallback", 0) or 0))
+            kind = self.kinds_[f"phase_{value}"]
+            if self.phase_rule_gate and value != "delivery" and not kind.startswith(("Dummy", "RulePrior")):
+                # the fixed rule as a gate: where it is silent, P(phase) is at most the training rate of
+                # the phase among the studies where the rule is silent (shrunk towards the base rate)
+                known = y.notna().to_numpy()
+                quiet = known & (table[f"rulesays_phase_{value}"].to_numpy() < 0.5)
+                base = float((y[known] == "true").mean())
+                self.gates_[f"phase_{value}"] = (float((y[quiet] == "true").sum()) + 2 * base) / (int(quiet.sum()) + 2)
         fit_target("boundary_spanner", targets["boundary_spanner"], rare=False)
         self.thresholds_ = {}
         if getattr(self, "bs_threshold", None) and self.kinds_["boundary_spanner"].startswith(("Calibrated", "Pipeline")):
@@ -255,6 +271,11 @@ class ChartingModel:
             P = predict_proba(self.estimators_[name], table)
             cl = self.classes_[name]
             out[f"p_phase_{v}"] = P[:, cl.index("true")] if "true" in cl else 0.0
+            gate = getattr(self, "gates_", {}).get(name)
+            if gate is not None and f"rulesays_{name}" in table.columns:
+                silent = table[f"rulesays_{name}"].to_numpy() < 0.5
+                out[f"p_phase_{v}"] = np.where(silent, np.minimum(out[f"p_phase_{v}"].to_numpy(), gate),
+                                               out[f"p_phase_{v}"].to_numpy())
         P = predict_proba(self.estimators_["boundary_spanner"], table)
         cl = self.classes_["boundary_spanner"]
         out["p_boundary_spanner"] = P[:, cl.index("true")] if "true" in cl else 0.0
@@ -287,7 +308,7 @@ class ChartingModel:
         pri = self.priors_.get("role", {})
         role = max(ROLE_VALUES, key=lambda v: roles[v] / max(pri.get(v, 1e-3), 1e-3) ** b if pri.get(v) else -1)
         chosen = [v for v in PHASE_VALUES if self._binary_true(f"phase_{v}", float(row[f"p_phase_{v}"]))]
-        if role == "co_creation" and not {"commissioning", "design"} & set(chosen):
+        if role == "co_creation" and getattr(self, "couple_phases", True) and not {"commissioning", "design"} & set(chosen):
             chosen.append(max(("commissioning", "design"), key=lambda v: float(row[f"p_phase_{v}"])))
         if not chosen:
             chosen = [max(PHASE_VALUES, key=lambda v: float(row[f"p_phase_{v}"]))]
