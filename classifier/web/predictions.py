@@ -1,21 +1,17 @@
-"""The predictions JSONL that ``predict.py --jsonl`` writes, read for the review page.
+"""The predictions JSONL that ``predict.py --jsonl`` writes, held for the review page.
 
 ``load_predictions(path)`` returns a :class:`PredictionSet`: the prediction dicts in file order,
-keyed by id, plus one-line messages for the lines that could not be used (a bad line never costs
-the others). A file that cannot be read at all raises :class:`PredictionsError`.
+keyed by id, plus one-line messages for the lines that could not be used (read by
+``classifier.io.predictions``, the one reader every consumer shares).
 """
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..schema import TASK_NAMES, tasks
+from ..io.predictions import PredictionsError, clean_prediction, read_predictions
 
-
-class PredictionsError(Exception):
-    """A predictions file that cannot be used at all (one line, names the file)."""
+__all__ = ["PredictionSet", "PredictionsError", "clean_prediction", "load_predictions"]
 
 
 @dataclass
@@ -34,87 +30,6 @@ class PredictionSet:
         return len(self.items)
 
 
-def _number(value) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
-
-
-def clean_prediction(obj: dict) -> dict:
-    """Normalise one prediction dict: canonical label cells, float probabilities, evidence lists."""
-    pred = dict(obj)
-    pred["id"] = str(pred.get("id", "")).strip()
-    pred["title"] = str(pred.get("title") or "")
-    pred["source"] = str(pred.get("source") or "")
-    pred["status"] = str(pred.get("status") or "ok")
-    pred["error"] = str(pred.get("error") or "")
-    for name, task in tasks().items():
-        try:
-            pred[name] = task.parse(pred.get(name))
-        except ValueError:
-            pred[name] = None
-    for key, value in list(pred.items()):
-        if key.startswith("p_") or key.endswith("_confidence"):
-            pred[key] = _number(value)
-    evidence = pred.get("evidence")
-    if not isinstance(evidence, dict):
-        evidence = {}
-    clean = {}
-    for name in TASK_NAMES:
-        rows = evidence.get(name) or []
-        good = []
-        for row in rows if isinstance(rows, list) else []:
-            if isinstance(row, dict) and str(row.get("text") or "").strip():
-                good.append({
-                    "text": str(row["text"]),
-                    "section": str(row.get("section") or ""),
-                    "start": row.get("start") if isinstance(row.get("start"), int) else None,
-                    "end": row.get("end") if isinstance(row.get("end"), int) else None,
-                    "score": _number(row.get("score")),
-                })
-        clean[name] = good
-    pred["evidence"] = clean
-    return pred
-
-
 def load_predictions(path: str | Path) -> PredictionSet:
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise PredictionsError(f"{path}: no such file (write one with predict.py --jsonl)") from None
-    except IsADirectoryError:
-        raise PredictionsError(f"{path}: is a directory, expected a predictions .jsonl file") from None
-    except OSError as exc:
-        raise PredictionsError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    text = raw.decode("utf-8-sig", errors="replace")
-    items: list[dict] = []
-    problems: list[str] = []
-    seen: set[str] = set()
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{path.name} line {number}: not valid JSON ({exc.msg}); skipped")
-            continue
-        if not isinstance(obj, dict):
-            problems.append(f"{path.name} line {number}: expected a JSON object; skipped")
-            continue
-        pred = clean_prediction(obj)
-        if not pred["id"]:
-            problems.append(f"{path.name} line {number}: no id; skipped")
-            continue
-        if pred["id"] in seen:
-            problems.append(f"{path.name} line {number}: id {pred['id']!r} appears again; first one kept")
-            continue
-        seen.add(pred["id"])
-        items.append(pred)
-    if not items:
-        if problems:
-            raise PredictionsError(f"{path}: no usable predictions ({problems[0]})")
-        raise PredictionsError(f"{path}: empty (no predictions to review)")
-    return PredictionSet(path, items, problems)
+    items, problems = read_predictions(path)
+    return PredictionSet(Path(path), items, problems)

@@ -1,0 +1,105 @@
+"""The predictions JSONL that ``predict.py --jsonl`` writes (one prediction dict per line), read back.
+
+One reader for every consumer (``review``, ``serve``): a bad line never costs the others, it is
+skipped with a one-line message naming the line; a file that cannot be used at all raises
+:class:`PredictionsError`.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from ..schema import TASK_NAMES, tasks
+
+
+class PredictionsError(Exception):
+    """A predictions file that cannot be used at all (one line, names the file)."""
+
+
+def _number(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def clean_prediction(obj: dict) -> dict:
+    """Normalise one prediction dict: canonical label cells, float probabilities, evidence lists."""
+    pred = dict(obj)
+    pred["id"] = str(pred.get("id", "")).strip()
+    pred["title"] = str(pred.get("title") or "")
+    pred["source"] = str(pred.get("source") or "")
+    pred["status"] = str(pred.get("status") or "ok")
+    pred["error"] = str(pred.get("error") or "")
+    for name, task in tasks().items():
+        try:
+            pred[name] = task.parse(pred.get(name))
+        except ValueError:
+            pred[name] = None
+    for key, value in list(pred.items()):
+        if key.startswith("p_") or key.endswith("_confidence"):
+            pred[key] = _number(value)
+    evidence = pred.get("evidence")
+    if not isinstance(evidence, dict):
+        evidence = {}
+    clean = {}
+    for name in TASK_NAMES:
+        rows = evidence.get(name) or []
+        good = []
+        for row in rows if isinstance(rows, list) else []:
+            if isinstance(row, dict) and str(row.get("text") or "").strip():
+                good.append({
+                    "text": str(row["text"]),
+                    "section": str(row.get("section") or ""),
+                    "start": row.get("start") if isinstance(row.get("start"), int) else None,
+                    "end": row.get("end") if isinstance(row.get("end"), int) else None,
+                    "score": _number(row.get("score")),
+                })
+        clean[name] = good
+    pred["evidence"] = clean
+    return pred
+
+
+def read_predictions(path: str | Path) -> tuple[list[dict], list[str]]:
+    """``(predictions, problems)``: cleaned prediction dicts in file order (first of each id), and one
+    message per line skipped. Raises PredictionsError when the file cannot be read or holds none."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PredictionsError(f"{path}: no such file (write one with predict.py --jsonl)") from None
+    except IsADirectoryError:
+        raise PredictionsError(f"{path}: is a directory, expected a predictions .jsonl file") from None
+    except OSError as exc:
+        raise PredictionsError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    text = raw.decode("utf-8-sig", errors="replace")
+    items: list[dict] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{path.name} line {number}: not valid JSON ({exc.msg}); skipped")
+            continue
+        if not isinstance(obj, dict):
+            problems.append(f"{path.name} line {number}: expected a JSON object; skipped")
+            continue
+        pred = clean_prediction(obj)
+        if not pred["id"]:
+            problems.append(f"{path.name} line {number}: no id; skipped")
+            continue
+        if pred["id"] in seen:
+            problems.append(f"{path.name} line {number}: id {pred['id']!r} appears again; first one kept")
+            continue
+        seen.add(pred["id"])
+        items.append(pred)
+    if not items:
+        if problems:
+            raise PredictionsError(f"{path}: no usable predictions ({problems[0]})")
+        raise PredictionsError(f"{path}: empty (no predictions; write them with predict.py --jsonl)")
+    return items, problems
