@@ -76,7 +76,8 @@ class RuleMatcher:
         out = []
         for doc in self.nlp.pipe(prepared, batch_size=64):
             found: dict[str, list[tuple[int, int]]] = {}
-            for key, start, end in list(self.phrase(doc)) + list(self.matcher(doc)):
+            pattern_hits = list(self.matcher(doc)) if len(self.matcher) else []  # (spaCy warns when empty)
+            for key, start, end in list(self.phrase(doc)) + pattern_hits:
                 found.setdefault(self.nlp.vocab.strings[key], []).append((start, end))
             matches = []
             for name, spans in found.items():
