@@ -321,3 +321,38 @@ def test_phase_rule_gate_caps_a_phase_the_fixed_rule_does_not_see(small):
     for i, p in enumerate(no_coupling.predict(docs)):
         if i in silent:
             assert "design" not in p["phases"].split(";")
+
+
+def test_text_without_headings_is_classified_from_its_single_section(tmp_path):
+    """A pasted .txt with no heading is one `other` section (extraction's rule); it is still the text."""
+    from classifier.extract import load_document
+
+    path = tmp_path / "pasted.txt"
+    path.write_text("Peer support workers helped clients navigate the housing and benefits system and acted\n"
+                    "as a bridge between service users and the clinical team. They shared their lived\n"
+                    "experience of recovery with the people they supported.\n", encoding="utf-8")
+    doc = load_document(path)
+    assert [s.name for s in doc.sections] == ["other"]
+    pred = load_model().predict([doc])[0]
+    assert pred["status"] == "ok", pred.get("error")
+    assert pred["boundary_spanner"] == "true"
+    assert any("navigate" in e["text"] for e in pred["evidence"]["boundary_spanner"])
+
+
+def test_evidence_skips_run_in_labels():
+    """Abstract labels such as "Background" split off as sentences are never shown as evidence,
+    however high they score."""
+    import numpy as np
+
+    from classifier.extract.sentences import split_sentences
+    from classifier.features.table import SentenceInfo
+    from classifier.model import evidence as ev
+
+    abstract = ("Background\n\nPeer workers co-designed the service with the planning group.\n\n"
+                "Conclusion\n\nPeer workers bridged services and users.")
+    infos = [SentenceInfo("abstract", s) for s in split_sentences(abstract)]
+    assert [i.sentence.text for i in infos][0] == "Background"
+    scores = np.array([5.0 if len(i.sentence.text.split()) == 1 else 1.0 for i in infos])
+    picked = ev.pick(infos, scores, k=3)
+    assert [p["text"] for p in picked] == ["Peer workers co-designed the service with the planning group.",
+                                         "Peer workers bridged services and users."]

@@ -82,6 +82,15 @@ def _sentences_of(section) -> list[Sentence]:
     return split_sentences(section.text)
 
 
+def content_sections(document: Document) -> list:
+    """The sections that feed features and evidence: all but references and back matter (``other``).
+    A text in which no heading was found at all (a pasted ``.txt``) is one ``other`` section: then
+    that section is the text."""
+    usable = [s for s in document.sections if s.text and s.text.strip()]
+    sections = [s for s in usable if s.name not in BODY_EXCLUDED]
+    return sections or [s for s in usable if s.name == "other"]
+
+
 def _document_key(document: Document, matcher: RuleMatcher) -> str:
     h = hashlib.sha1()
     for lx in matcher.lexicons:
@@ -106,7 +115,7 @@ _cache = _Cache()
 
 
 def _analyse(document: Document, matcher: RuleMatcher) -> tuple[str, dict, list[SentenceInfo]]:
-    sections = [s for s in document.sections if s.name not in BODY_EXCLUDED and s.text and s.text.strip()]
+    sections = content_sections(document)
     per_section = matcher.match_many([s.text for s in sections])
     infos: list[SentenceInfo] = []
     front_counts = dict.fromkeys(matcher.names, 0)

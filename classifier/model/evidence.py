@@ -60,7 +60,11 @@ def rule_scores(infos: list[SentenceInfo], lexicons: set[str]) -> np.ndarray:
     return np.array([float(sum(1 for m in i.matches if m.lexicon in lexicons)) for i in infos])
 
 
+MIN_EVIDENCE_WORDS = 4  # shorter "sentences" are run-in labels ("Background", "Conclusions:") or fragments
+
+
 def pick(infos: list[SentenceInfo], scores: np.ndarray, k: int = 3, label: str | None = None) -> list[dict]:
+    """The ``k`` best-scoring sentences (score > 0) as evidence items; never a heading-like fragment."""
     out = []
     if scores is None or len(infos) == 0:
         return out
@@ -71,7 +75,7 @@ def pick(infos: list[SentenceInfo], scores: np.ndarray, k: int = 3, label: str |
             break
         info = infos[i]
         key = (info.section, info.sentence.start)
-        if key in seen:
+        if key in seen or len(info.sentence.text.split()) < MIN_EVIDENCE_WORDS:
             continue
         seen.add(key)
         item = {"text": info.sentence.text, "section": info.section, "start": int(info.sentence.start),
