@@ -6,10 +6,12 @@ import csv
 import io
 from pathlib import Path
 
+from .stream import StreamWriter
+
 from .columns import CSV_COLUMNS, cell_text
 
 
-class CsvWriter:
+class CsvWriter(StreamWriter):
     def __init__(self, path: str | Path, columns=CSV_COLUMNS):
         self.path = Path(path)
         self.columns = tuple(columns)
@@ -24,13 +26,3 @@ class CsvWriter:
 
     def write(self, row: dict) -> None:
         self._write_line([cell_text(row.get(c)) for c in self.columns])
-
-    def close(self) -> None:
-        if not self._file.closed:
-            self._file.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

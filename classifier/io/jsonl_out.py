@@ -5,6 +5,8 @@ import json
 import math
 from pathlib import Path
 
+from .stream import StreamWriter
+
 
 def _clean(value):
     if isinstance(value, float) and math.isnan(value):
@@ -18,7 +20,7 @@ def _clean(value):
     return value
 
 
-class JsonlWriter:
+class JsonlWriter(StreamWriter):
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._file = open(self.path, "w", encoding="utf-8", newline="\n")
@@ -26,13 +28,3 @@ class JsonlWriter:
     def write(self, row: dict) -> None:
         self._file.write(json.dumps(_clean(row), ensure_ascii=False) + "\n")
         self._file.flush()
-
-    def close(self) -> None:
-        if not self._file.closed:
-            self._file.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
