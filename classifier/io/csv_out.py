@@ -6,9 +6,8 @@ import csv
 import io
 from pathlib import Path
 
-from .stream import StreamWriter
-
 from .columns import CSV_COLUMNS, cell_text
+from .stream import StreamWriter
 
 
 class CsvWriter(StreamWriter):
