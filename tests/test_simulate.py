@@ -78,7 +78,7 @@ def test_bad_arguments_are_one_line(tmp_path, capsys):
     labels = tmp_path / "labels.csv"
     labels.write_text("id,role\na,peer_support\n", encoding="utf-8")
     assert simulate(["--labels", str(labels), "--texts", str(tmp_path / "t.pdfx"), "--out", str(tmp_path)]) == 2
-    assert "t.pdfx: not a folder" in capsys.readouterr().err
+    assert "t.pdfx: no such file or directory" in capsys.readouterr().err
     assert simulate(["--labels", str(labels), "--texts", "x.jsonl", "--out", str(tmp_path),
                      "--strategies", "entropy"]) == 2
     assert "unknown strategy 'entropy'" in capsys.readouterr().err

@@ -11,6 +11,10 @@ from ..io.records import RecordError
 DOC_SUFFIXES = (".pdf", ".txt")
 
 
+class TextsError(Exception):
+    """A --texts path that cannot be used at all (with ``strict=True``)."""
+
+
 def _load_file(path: Path) -> Document:
     from ..extract import load_document  # the extraction stage (PDF / txt -> Document)
 
@@ -20,13 +24,26 @@ def _load_file(path: Path) -> Document:
     return doc
 
 
-def load_texts(paths) -> tuple[list[Document], list[str]]:
-    """Documents from every path (first occurrence of an id wins) and the problems met, one line each."""
+def load_texts(paths, ids=None, strict: bool = False) -> tuple[list[Document], list[str]]:
+    """Documents from every path (first occurrence of an id wins) and the problems met, one line each.
+
+    ``ids``: keep only these studies (a file outside them is not even extracted). ``strict``: a path
+    that cannot be used at all (missing, not a text input, an unreadable records file) raises
+    TextsError instead of being reported among the problems.
+    """
     docs: list[Document] = []
     problems: list[str] = []
     seen: set[str] = set()
+    wanted = set(ids) if ids is not None else None
+
+    def fatal(message: str):
+        if strict:
+            raise TextsError(message)
+        problems.append(message)
 
     def add(doc: Document, where: str):
+        if wanted is not None and doc.id not in wanted:
+            return
         if doc.id in seen:
             problems.append(f"{where}: id {doc.id!r} already read from an earlier input; skipped")
             return
@@ -40,6 +57,8 @@ def load_texts(paths) -> tuple[list[Document], list[str]]:
             if not files:
                 problems.append(f"{path}: no .pdf or .txt files found")
             for f in files:
+                if wanted is not None and f.stem not in wanted:
+                    continue
                 try:
                     add(_load_file(f), str(f))
                 except Exception as exc:  # ExtractionError and anything unexpected: one line, go on
@@ -52,14 +71,14 @@ def load_texts(paths) -> tuple[list[Document], list[str]]:
                     else:
                         add(rec.to_document(), f"{path.name} {rec.where}")
             except RecordError as exc:
-                problems.append(str(exc))
+                fatal(str(exc))
         elif path.suffix.lower() in DOC_SUFFIXES and path.is_file():
             try:
                 add(_load_file(path), str(path))
             except Exception as exc:
                 problems.append(str(exc).splitlines()[0] if str(exc) else f"{path}: {type(exc).__name__}")
         elif not path.exists():
-            problems.append(f"{path}: no such file or directory")
+            fatal(f"{path}: no such file or directory")
         else:
-            problems.append(f"{path}: not a text input (expected a directory, .pdf, .txt or {', '.join(RECORD_SUFFIXES)})")
+            fatal(f"{path}: not a text input (expected a directory, .pdf, .txt or {', '.join(RECORD_SUFFIXES)})")
     return docs, problems
