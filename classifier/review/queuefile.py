@@ -14,7 +14,7 @@ import io
 from pathlib import Path
 
 from ..schema import TASK_NAMES, tasks
-from .store import Decision, atomic_write_text
+from .store import Decision, atomic_write_bytes, atomic_write_text
 
 REVIEWER_COLUMNS = (*TASK_NAMES, "reviewer", "note")
 EVIDENCE_PER_TASK = 3
@@ -151,27 +151,7 @@ def write_xlsx(path: Path, rows: list[dict]) -> None:
     ws.auto_filter.ref = f"A1:{get_column_letter(len(QUEUE_COLUMNS))}{last}"
     buf = io.BytesIO()
     wb.save(buf)
-    _atomic_write_bytes(path, buf.getvalue())
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write_bytes(path, buf.getvalue())
 
 
 # ---- import ------------------------------------------------------------------------------------------
