@@ -21,11 +21,11 @@ from .rows import error_row, ok_row, prediction_part
 _TIME_WORDS = re.compile(r"time limit|took longer|timed? ?out", re.I)
 _MODELS: dict = {}
 _MODEL_LOCK = threading.Lock()
-# One document at a time per process. Dask runs tasks in threads of one process, and the shared
-# spaCy pipeline is not thread-safe: ``split_sentences`` switches the lemmatizer off for its call
-# (``nlp.select_pipes``), so a concurrent featurisation in another thread gets no lemmas and a
-# wrong prediction. CPU-bound Python gains nothing from threads anyway (the GIL): on Dask, run one
-# thread per worker process and several processes (see docs/batch.md).
+# One document at a time per process. Dask runs tasks in threads of one process, and spaCy does not
+# promise a thread-safe pipeline (an earlier ``split_sentences`` switched the shared pipeline's
+# lemmatizer off around its call, which gave a concurrent featurisation no lemmas and a wrong label;
+# it no longer does, and the lock keeps that class of bug out). CPU-bound Python gains nothing from
+# threads anyway (the GIL): on Dask, run one thread per worker process and several processes.
 _WORK_LOCK = threading.Lock()
 EXTRACTED_COUNTER = "extracted"
 
