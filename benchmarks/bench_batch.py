@@ -29,6 +29,8 @@ import threading
 import time
 from pathlib import Path
 
+from bare_pdfium import bare_pass  # beside this script
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PEER_CHARTING_SHARED", REPO.parent / "shared"))
 
@@ -50,22 +52,6 @@ def cores_available(seconds: float = 2.0) -> float:
         started = time.perf_counter()
         list(pool.map(_spin, [seconds, seconds]))
         return 2 * seconds / (time.perf_counter() - started)
-
-
-def bare_pdfium(pdfs: list[Path]) -> tuple[int, float]:
-    import pypdfium2 as pdfium
-
-    started, pages = time.perf_counter(), 0
-    for path in pdfs:
-        pdf = pdfium.PdfDocument(path)
-        for page in pdf:
-            textpage = page.get_textpage()
-            textpage.get_text_range()
-            textpage.close()
-            page.close()
-            pages += 1
-        pdf.close()
-    return pages, time.perf_counter() - started
 
 
 class PeakRSS(threading.Thread):
@@ -221,7 +207,7 @@ def main() -> int:
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp / "cache"))
     try:
         print(f"machine: {os.cpu_count()} CPU cores; load average {os.getloadavg()[0]:.1f}")
-        pages, bare = bare_pdfium(pdfs)
+        pages, bare, _ = bare_pass(pdfs)
         print(f"1. bare pypdfium2 text pass: {len(pdfs)} PDFs, {pages} pages in {bare:.2f} s = "
               f"{pages / bare:.0f} pages/s", flush=True)
         if "2" in opts.steps or "3" in opts.steps:

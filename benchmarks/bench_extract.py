@@ -23,26 +23,9 @@ sys.path.insert(0, str(REPO))
 from classifier.extract import ExtractionError, load_document  # noqa: E402
 from classifier.extract import quality  # noqa: E402
 
+from bare_pdfium import bare_pass  # noqa: E402  (beside this script)
+
 SHARED = Path(os.environ.get("PEER_CHARTING_SHARED", REPO.parent / "shared"))
-
-
-def bare_pass(paths) -> tuple[int, float]:
-    import pypdfium2 as pdfium
-
-    t = time.perf_counter()
-    c = time.process_time()
-    n = 0
-    for p in paths:
-        pdf = pdfium.PdfDocument(str(p))
-        for i in range(len(pdf)):
-            page = pdf[i]
-            tp = page.get_textpage()
-            tp.get_text_range()
-            tp.close()
-            page.close()
-            n += 1
-        pdf.close()
-    return n, time.perf_counter() - t, time.process_time() - c
 
 
 def run_engine(engine, rows, pdf_dir, verbose=False):

@@ -60,7 +60,7 @@ def main(argv=None) -> int:
 
     from ..model.card import label_counts
     from ..model.defaults import DEFAULT_PARAMS
-    from ..model.labels import LabelsError, read_labels
+    from ..model.labels import LabelsError, labelled_ids, read_labels
     from ..model.texts import load_texts
     from . import analysis
     from .cv import ABLATIONS, run_cv, summarise
@@ -69,16 +69,16 @@ def main(argv=None) -> int:
 
     warnings.filterwarnings("ignore", category=UserWarning)
     try:
-        labels = read_labels(args.labels).reset_index()
+        labels = read_labels(args.labels)
     except LabelsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     docs, problems = load_texts(args.texts)
     for p in problems:
         print(f"warning: {p}", file=sys.stderr)
-    tasks = [t for t in ("role", "phases", "boundary_spanner") if t in labels.columns]
-    labelled_ids = set(labels.loc[labels[tasks].notna().any(axis=1), "id"])
-    docs = [d for d in docs if d.id in labelled_ids]
+    wanted = labelled_ids(labels)
+    docs = [d for d in docs if d.id in wanted]
+    labels = labels.reset_index()
     if args.limit:
         docs = docs[: args.limit]
     if len(docs) < 10:

@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..features.lexicons import LexiconError, load_lexicons
     from .card import make_card
     from .charting import ChartingModel
-    from .labels import LabelsError, read_labels
+    from .labels import LabelsError, labelled_ids, read_labels
     from .persist import ModelError, save_model
     from .texts import load_texts
     from .defaults import DEFAULT_PARAMS
@@ -46,10 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     docs, problems = load_texts(args.texts)
     for p in problems:
         print(f"warning: {p}", file=sys.stderr)
-    task_cols = [t for t in ("role", "phases", "boundary_spanner") if t in labels.columns]
-    has_label = labels[task_cols].notna().any(axis=1)
-    labelled_ids = set(labels.index[has_label])
-    labelled = [d for d in docs if d.id in labelled_ids]
+    wanted = labelled_ids(labels)
+    labelled = [d for d in docs if d.id in wanted]
     if not labelled:
         print(f"error: none of the {len(docs)} texts has a label in {args.labels} (ids must match)", file=sys.stderr)
         return 2

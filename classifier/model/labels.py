@@ -41,3 +41,9 @@ def read_labels(path) -> pd.DataFrame:
     frame["id"] = frame["id"].str.strip()
     frame = frame[frame["id"] != ""]
     return frame.drop_duplicates("id", keep="last").set_index("id")
+
+
+def labelled_ids(labels: pd.DataFrame) -> set[str]:
+    """Ids (``read_labels`` index) of the studies labelled for at least one task."""
+    cols = [t for t in tasks() if t in labels.columns]
+    return set(labels.index[labels[cols].notna().any(axis=1)])
