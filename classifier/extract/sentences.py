@@ -26,18 +26,27 @@ _BAD_START = re.compile(r"[a-z0-9\)\]\},;:%]")
 
 @lru_cache(maxsize=1)
 def get_nlp():
-    """The shared spaCy pipeline: blank English, abbreviation-aware sentencizer, lookup lemmatizer."""
+    """The shared spaCy pipeline: blank English, abbreviation-aware sentencizer, lookup lemmas."""
     import spacy
     from spacy.symbols import ORTH
 
+    from .lemmas import register
+
+    register()
     nlp = spacy.blank("en")
     for abbr in ABBREVIATIONS:
         if " " not in abbr:
             nlp.tokenizer.add_special_case(abbr, [{ORTH: abbr}])
     nlp.add_pipe("sentencizer")
-    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-    nlp.initialize()  # loads lookup tables from spacy-lookups-data (installed, never downloaded)
+    nlp.add_pipe("lookup_lemmas")
+    nlp.initialize()  # loads the lookup table from spacy-lookups-data (installed, never downloaded)
     return nlp
+
+
+def lemmatize(text: str):
+    """``text`` tokenized and lemmatized (no sentence boundaries): what the rule matchers need."""
+    nlp = get_nlp()
+    return nlp.get_pipe("lookup_lemmas")(nlp.make_doc(text))
 
 
 def split_sentences(text: str) -> list[Sentence]:

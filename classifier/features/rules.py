@@ -1,6 +1,6 @@
 """Rule matches: lexicon terms and token patterns over lemmas (spaCy ``PhraseMatcher``/``Matcher``).
 
-Text is lower-cased before it goes through the shared pipeline (``get_nlp()``), so the lookup lemmatizer
+Text is lower-cased before it is tokenized and lemmatized (``extract.sentences.lemmatize``), so the lookup lemmatizer
 sees "bridging" rather than "Bridging"; offsets stay valid because lower-casing keeps the length (when
 it does not, for a few exotic characters, the original text is used).
 """
@@ -46,13 +46,14 @@ class RuleMatcher:
     def _build(self):
         from spacy.matcher import Matcher, PhraseMatcher
 
-        from ..extract.sentences import get_nlp
+        from ..extract.sentences import get_nlp, lemmatize
 
         self.nlp = get_nlp()
+        self._lemmatize = lemmatize
         self.phrase = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         self.matcher = Matcher(self.nlp.vocab)
         for lx in self.lexicons:
-            docs = list(self.nlp.pipe([t.lower() for t in lx.terms]))
+            docs = [lemmatize(t.lower()) for t in lx.terms]
             if docs:
                 self.phrase.add(lx.name, docs)
             if lx.patterns:
@@ -74,7 +75,7 @@ class RuleMatcher:
     def _match_one(self, text: str) -> list[Match]:
         prepared = [text.lower() if len(text.lower()) == len(text) else text]
         out = []
-        for doc in self.nlp.pipe(prepared, batch_size=64):
+        for doc in map(self._lemmatize, prepared):  # tokens and lemmas; sentence boundaries not needed
             found: dict[str, list[tuple[int, int]]] = {}
             pattern_hits = list(self.matcher(doc)) if len(self.matcher) else []  # (spaCy warns when empty)
             for key, start, end in list(self.phrase(doc)) + pattern_hits:
