@@ -62,6 +62,11 @@ class LokyBackend:
     def close(self, abort: bool = False) -> None:
         """``abort``: the run was interrupted; stop the workers now rather than let them finish."""
         executor = getattr(self, "_executor", None)
+        if not abort and executor is not None:
+            # Every result is in. Stopping the idle workers now takes a few milliseconds; leaving
+            # them to loky's exit handler made a finished batch wait about 0.6 s before exiting.
+            executor.shutdown(wait=True, kill_workers=True)
+            return
         if abort and executor is not None:
             import threading
 
