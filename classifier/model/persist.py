@@ -34,6 +34,7 @@ TRUSTED_TYPES = frozenset({
     "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.model_selection._split.StratifiedKFold",
     "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._function_transformer.FunctionTransformer",  # ColumnTransformer's "passthrough"
     "sklearn.utils._bunch.Bunch",
     "builtins.slice",
     "numpy.dtype",
@@ -45,6 +46,29 @@ TRUSTED_TYPES = frozenset({
     "scipy.sparse._csr.csr_matrix",
     "scipy.sparse._csc.csc_matrix",
 })
+
+
+def _skops_io():
+    """``skops.io``, imported without its import-time walk over every scikit-learn estimator.
+
+    On import, skops builds its default trusted list from ``sklearn.utils.all_estimators()``, which
+    imports every scikit-learn module (about 0.6 s, paid again by each batch worker). This module never
+    relies on that default: every type beyond builtins and numpy must be on ``TRUSTED_TYPES``. Skipping
+    the walk empties skops' default list of scikit-learn types, so loading only gets stricter.
+    """
+    import sys
+
+    if "skops.io" in sys.modules:
+        return sys.modules["skops.io"]
+    import sklearn.utils
+
+    walk = sklearn.utils.all_estimators
+    sklearn.utils.all_estimators = lambda *args, **kwargs: []
+    try:
+        import skops.io
+    finally:
+        sklearn.utils.all_estimators = walk
+    return skops.io
 
 
 class ModelError(Exception):
@@ -62,7 +86,7 @@ def _model_file(path: Path) -> Path:
 
 def check_trusted(file: Path) -> list[str]:
     """The file's non-default types, after checking every one is trusted; raises ModelError otherwise."""
-    import skops.io as sio
+    sio = _skops_io()
 
     try:
         types = sio.get_untrusted_types(file=str(file))
@@ -77,7 +101,7 @@ def check_trusted(file: Path) -> list[str]:
 
 def load_model(path: str | Path | None = None):
     """The fitted ``ChartingModel`` in ``path`` (a model directory or .skops file; None = shipped model)."""
-    import skops.io as sio
+    sio = _skops_io()
 
     from .charting import ChartingModel
 
@@ -98,7 +122,7 @@ def load_model(path: str | Path | None = None):
 
 def save_model(model, directory: str | Path, card: dict | None = None) -> Path:
     """Write ``model.skops`` + model card into ``directory`` (created; files replaced atomically)."""
-    import skops.io as sio
+    sio = _skops_io()
 
     from .card import render_markdown
 
