@@ -44,7 +44,8 @@ def evaluated(tmp_path_factory, corpus_dir):
 
 def test_metrics_json_has_the_specified_shape(evaluated):
     metrics = json.loads((evaluated / "metrics.json").read_text())
-    assert set(metrics) == {"role", "phases", "boundary_spanner"}
+    assert set(metrics) == {"role", "phases", "boundary_spanner", "external"}
+    metrics.pop("external")
     values = {"role": {"pre_determined", "peer_support", "co_creation"},
               "phases": {"commissioning", "design", "delivery", "assessment"}, "boundary_spanner": {"true", "false"}}
 
@@ -78,3 +79,80 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, corpus_dir):
                         "--texts", str(corpus_dir / "studies.jsonl"), "--out", str(tmp_path / "o")],
                        capture_output=True, text=True, cwd=REPO, timeout=120)
     assert r.returncode == 2 and "none.csv" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.fixture(scope="module")
+def evaluated_all(tmp_path_factory, corpus_dir):
+    """Every labelled study (both label sources), the cheapest CV: the cross-source check needs both."""
+    out = tmp_path_factory.mktemp("eval_all")
+    r = subprocess.run([sys.executable, "-m", "classifier", "evaluate", "--labels", str(REPO / "annotations" / "labels.csv"),
+                        "--texts", str(corpus_dir / "studies.jsonl"), str(corpus_dir / "charted_studies.jsonl"),
+                        "--out", str(out), "--repeats", "1", "--folds", "2", "--quick"],
+                       capture_output=True, text=True, cwd=REPO, timeout=900)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def _labelled_counts(corpus_dir):
+    """Per task: {"charted_abstract": n, "other": n} labelled studies whose text is in the corpus."""
+    ids = set()
+    for name in ("studies.jsonl", "charted_studies.jsonl"):
+        with open(corpus_dir / name, encoding="utf-8") as fh:
+            ids |= {json.loads(line)["id"] for line in fh if line.strip()}
+    labels = pd.read_csv(REPO / "annotations" / "labels.csv", dtype=str, keep_default_na=False)
+    labels = labels[labels["id"].isin(ids)]
+    out = {}
+    for task in ("role", "phases", "boundary_spanner"):
+        has = labels[task].str.strip() != ""
+        charted = labels[f"{task}_source"] == "charted_abstract"
+        out[task] = {"charted_abstract": int((has & charted).sum()), "other": int((has & ~charted).sum()),
+                     "sources": sorted(set(labels.loc[has & ~charted, f"{task}_source"]))}
+    return out
+
+
+def test_cross_source_check_structure_and_counts(evaluated_all, corpus_dir):
+    metrics = json.loads((evaluated_all / "metrics.json").read_text())
+    for task in ("role", "phases", "boundary_spanner"):   # the per-task entries keep their format
+        assert {"model", "baselines", "by_source"} <= set(metrics[task])
+    ext = metrics["external"]
+    assert ext["source"] == "charted_abstract"
+    assert set(ext["directions"]) == {"to_charted_abstract", "from_charted_abstract"}
+    counts = _labelled_counts(corpus_dir)
+    n_charted = max(c["charted_abstract"] for c in counts.values())
+    n_other = len({i for i in pd.read_csv(REPO / "annotations" / "labels.csv", dtype=str, keep_default_na=False)
+                   .query("role_source != 'charted_abstract'").id})
+    to, back = ext["directions"]["to_charted_abstract"], ext["directions"]["from_charted_abstract"]
+    assert to["n_test_studies"] == back["n_train_studies"] == n_charted
+    assert 0 < to["n_train_studies"] == back["n_test_studies"] <= n_other
+    for task, c in counts.items():
+        for direction, n, sources in ((to, c["charted_abstract"], ["charted_abstract"]),
+                                      (back, c["other"], c["sources"])):
+            entry = direction["tasks"][task]
+            assert set(entry["baselines"]) == {"majority", "rules"}
+            for m in (entry["model"], *entry["baselines"].values()):
+                assert m["n"] == n                      # every study the held-out source labelled, once
+                for key in ("macro_f1", "accuracy", "brier"):
+                    assert 0 <= m[key] <= 1
+                for pc in m["per_class"].values():
+                    assert all(0 <= pc[k] <= 1 for k in ("precision", "recall", "f1"))
+                assert sum(pc["support"] for pc in m["per_class"].values()) >= n
+            assert sorted(entry["by_source"]) == sources
+            assert sum(b["n"] for b in entry["by_source"].values()) == n
+    # the majority baseline predicts one value for everyone: trained on review labels (mostly boundary
+    # spanners) it calls every abstract-charted study `true`, so it finds no `false` one
+    maj = to["tasks"]["boundary_spanner"]["baselines"]["majority"]["per_class"]
+    assert maj["true"]["recall"] == 1.0 and maj["false"]["recall"] == 0.0
+    # the model is better than that on the held-out source
+    for task in ("role", "phases", "boundary_spanner"):
+        t = to["tasks"][task]
+        assert t["model"]["macro_f1"] > t["baselines"]["majority"]["macro_f1"]
+    html = (evaluated_all / "report.html").read_text()
+    assert "cross-source check" in html and "to_charted_abstract" in html and "from_charted_abstract" in html
+
+
+def test_cross_source_check_skips_a_direction_without_studies(evaluated):
+    """--limit 90 keeps only review-named studies: nothing abstract-charted to train or test on."""
+    ext = json.loads((evaluated / "metrics.json").read_text())["external"]
+    assert ext["directions"]["to_charted_abstract"]["skipped"] == "no test studies"
+    assert ext["directions"]["from_charted_abstract"]["skipped"] == "no training studies"
+    assert "Not computed: no test studies" in (evaluated / "report.html").read_text()

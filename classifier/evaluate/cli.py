@@ -1,7 +1,8 @@
 """``python -m classifier evaluate --labels CSV --texts PATH [PATH ...] --out DIR``
 
 Repeated stratified cross-validation of the model, its ablations and baselines on the same folds.
-Writes ``DIR/metrics.json`` (design.md shape, plus extras per task), ``DIR/details.json`` (confusion
+Writes ``DIR/metrics.json`` (design.md shape, plus extras per task, plus ``external``: the cross-source
+check, trained on one label source and tested on the other), ``DIR/details.json`` (confusion
 matrices, reliability, learning curve, full-text gap, examples) and ``DIR/report.html``.
 Exit 0 on success, 2 when nothing could run.
 """
@@ -63,7 +64,7 @@ def main(argv=None) -> int:
     from ..model.labels import LabelsError, labelled_ids, read_labels
     from ..model.texts import load_texts
     from . import analysis
-    from .cv import ABLATIONS, run_cv, summarise
+    from .cv import ABLATIONS, cross_source, run_cv, summarise
     from .data import body_variants
     from .report import render
 
@@ -107,17 +108,26 @@ def main(argv=None) -> int:
     for p in res.learning_curve:
         for t in summary:
             summary[t].setdefault("learning_curve", []).append({"n_train": p["n_train"], "macro_f1": p[t]})
+    print("cross-source check (train on one label source, test on the other) ...", file=sys.stderr)
+    external = cross_source(docs, labels, params=params)
     counts = label_counts(labels, res.ids)
     details = {"scheme": res.scheme, "repeats": max(1, args.repeats), "params": params, "seconds": res.seconds,
                "confusion": conf, "reliability": analysis.reliability(res), "learning_curve": res.learning_curve,
                "full_text_gap": gap, "examples": analysis.examples(res),
                "label_sources": {t: {s: sum(v.values()) for s, v in per.items()} for t, per in counts.items()},
                "label_counts": counts}
+    tasks_summary = dict(summary)
+    summary["external"] = external
     _write(out / "metrics.json", json.dumps(summary, indent=2) + "\n")
     _write(out / "details.json", json.dumps(details, indent=2, default=str) + "\n")
     _write(out / "report.html", render(summary, details))
-    for t, e in summary.items():
+    for t, e in tasks_summary.items():
         print(f"{t:>17}: macro-F1 {e['model']['macro_f1']:.3f} (majority {e['baselines']['majority']['macro_f1']:.3f}, "
               f"rules {e['baselines']['rules']['macro_f1']:.3f}), kappa {e['model']['kappa']:.3f}")
+    for d, e in external["directions"].items():
+        for t, m in e.get("tasks", {}).items():
+            print(f"{d:>22} {t:>17}: macro-F1 {m['model']['macro_f1']:.3f} (majority "
+                  f"{m['baselines']['majority']['macro_f1']:.3f}, rules {m['baselines']['rules']['macro_f1']:.3f}), "
+                  f"n={m['model']['n']}")
     print(f"wrote {out / 'metrics.json'}, {out / 'details.json'}, {out / 'report.html'}")
     return 0

@@ -226,6 +226,78 @@ def summarise(res: CVResult) -> dict:
     return out
 
 
+def _blank_other_sources(labels: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The labels with every task cell whose ``<task>_source`` is not ``source`` set to unknown."""
+    out = labels.copy()
+    for t in TASKS:
+        col = f"{t}_source"
+        if t in out.columns:
+            keep = out[col].astype(str) == source if col in out.columns else pd.Series(False, index=out.index)
+            out[t] = out[t].where(keep, None)
+    return out
+
+
+def cross_source(documents, labels: pd.DataFrame, *, params=None, source: str = "charted_abstract") -> dict:
+    """Train on the studies labelled by one source, test on the studies labelled by the others, both ways.
+
+    ``to_<source>``: trained on every study with no ``source`` label (review-stated and review-inferred
+    labels), tested on the studies labelled by ``source`` (the abstract-charted ones: what a review team
+    charting new literature produces). ``from_<source>``: trained on the ``source`` labels only, tested on
+    the other studies (``by_source`` splits them). One fit per direction; the majority baseline (from the
+    same training set) and the fixed rules are scored on the same test studies. Metrics per task as in
+    ``task_metrics``; a direction with no training or test studies has ``skipped`` instead of ``tasks``.
+    """
+    params = dict(DEFAULT_PARAMS if params is None else params)
+    ids = [d.id for d in documents]
+    truth, sources = _truth(labels, ids)
+    in_source = pd.Series(False, index=ids)
+    for t in TASKS:
+        in_source |= (sources[t] == source) & truth[t].notna()
+    labelled = pd.Series(False, index=ids)
+    for t in TASKS:
+        labelled |= truth[t].notna()
+    by_id = {d.id: d for d in documents}
+    group = [i for i in ids if in_source[i]]
+    others = [i for i in ids if labelled[i] and not in_source[i]]
+    others_sources = sorted({s for t in TASKS for s in sources[t][others][truth[t][others].notna()]})
+    directions = {
+        f"to_{source}": (others, group, labels, f"labels from the other sources ({', '.join(others_sources)})",
+                         f"{source} labels"),
+        f"from_{source}": (group, others, _blank_other_sources(labels, source), f"{source} labels only",
+                           f"labels from the other sources ({', '.join(others_sources)})"),
+    }
+    rules = None
+    out = {"source": source, "directions": {}}
+    for name, (train_ids, test_ids, train_labels, train_desc, test_desc) in directions.items():
+        entry = {"train": train_desc, "test": test_desc, "n_train_studies": len(train_ids),
+                 "n_test_studies": len(test_ids)}
+        out["directions"][name] = entry
+        if not train_ids or not test_ids:
+            entry["skipped"] = "no training studies" if not train_ids else "no test studies"
+            continue
+        test_docs = [by_id[i] for i in test_ids]
+        model = ChartingModel(**params).fit([by_id[i] for i in train_ids], train_labels)
+        train_truth = truth if name.startswith("to_") else \
+            {t: truth[t].where(sources[t] == source, None) for t in TASKS}
+        preds = {"model": _decisions(model, model.predict_proba_table(test_docs), test_ids),
+                 "majority": _majority(train_truth, train_ids, test_ids)}
+        if rules is None:
+            rules = _rules_frame(ChartingModel(**params).rules_predict(documents))
+        preds["rules"] = rules.loc[test_ids]
+        entry["tasks"] = {}
+        for t in TASKS:
+            test_truth = truth[t][test_ids]
+            if name.startswith("to_"):  # only the labels the held-out source gave
+                test_truth = test_truth.where(sources[t][test_ids] == source, None)
+            task_entry = {"model": task_metrics(t, test_truth, preds["model"]),
+                          "baselines": {b: task_metrics(t, test_truth, preds[b]) for b in ("majority", "rules")}}
+            src = sources[t][test_ids]
+            task_entry["by_source"] = {s: task_metrics(t, test_truth, preds["model"], src == s)
+                                       for s in sorted(set(src[test_truth.notna()]))}
+            entry["tasks"][t] = task_entry
+    return out
+
+
 def cv_summary(documents, labels, params, repeats=2, n_splits=5, seed=0) -> dict:
     """Short CV for the model card: the full model and the majority baseline only."""
     res = run_cv(documents, labels, params=params, ablations={}, repeats=repeats, n_splits=n_splits, seed=seed,
