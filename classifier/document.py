@@ -12,6 +12,9 @@ SECTION_NAMES = (
     "discussion", "conclusion", "references", "other",
 )
 
+# Sections that never feed features or evidence (unless a text has nothing else: see content_sections)
+NON_CONTENT = ("references", "other")
+
 
 @dataclass
 class Sentence:
@@ -55,6 +58,14 @@ class Document:
     def body_sections(self) -> list[Section]:
         """Every section except references (which never feed features or evidence)."""
         return [s for s in self.sections if s.name != "references"]
+
+    def content_sections(self) -> list[Section]:
+        """The sections that feed features and evidence: all but references and back matter
+        (``other``). A text in which no heading was found at all (a pasted ``.txt``) is one ``other``
+        section: then that section is the text."""
+        usable = [s for s in self.sections if s.text and s.text.strip()]
+        sections = [s for s in usable if s.name not in NON_CONTENT]
+        return sections or [s for s in usable if s.name == "other"]
 
     def to_dict(self) -> dict:
         return {

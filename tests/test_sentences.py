@@ -30,8 +30,19 @@ def test_split(text, expected):
     assert texts(text) == expected
 
 
-def test_add_sentences_fills_every_section():
-    doc = Document("x", sections=[Section("abstract", "", "One. Two."), Section("references", "", "")])
+def test_add_sentences_fills_the_content_sections():
+    doc = Document("x", sections=[Section("abstract", "", "One. Two."), Section("references", "", "Ref one. Ref two."),
+                                  Section("other", "Funding", "Grant one. Grant two.")])
     add_sentences(doc)
     assert [s.text for s in doc.sections[0].sentences] == ["One.", "Two."]
-    assert doc.sections[1].sentences == []
+    # references and back matter never feed features or evidence: not split unless asked
+    assert doc.sections[1].sentences == [] and doc.sections[2].sentences == []
+    add_sentences(doc, all_sections=True)
+    assert [s.text for s in doc.sections[1].sentences] == ["Ref one.", "Ref two."]
+    assert [s.text for s in doc.sections[2].sentences] == ["Grant one.", "Grant two."]
+
+
+def test_add_sentences_splits_a_headingless_text():
+    doc = Document("x", sections=[Section("other", "", "All of it. No headings.")])
+    add_sentences(doc)
+    assert [s.text for s in doc.sections[0].sentences] == ["All of it.", "No headings."]

@@ -29,7 +29,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         doc = load_document(args.file, engine=args.engine, max_pages=args.max_pages, timeout=args.timeout,
-                            sentences=args.sentences)
+                            sentences=False)
+        if args.sentences:
+            from .sentences import add_sentences
+
+            add_sentences(doc, all_sections=True)  # listed for every section, references included
     except ExtractionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -96,8 +96,11 @@ def _split_paragraphs(text: str, a: int, b: int):
         yield start, b
 
 
-def add_sentences(document: Document) -> Document:
-    """Fill ``section.sentences`` for every section of ``document`` (in place); returns it."""
-    for section in document.sections:
+def add_sentences(document: Document, all_sections: bool = False) -> Document:
+    """Fill ``section.sentences`` (in place) for the sections that feed features and evidence
+    (``Document.content_sections()``: not the reference list or back matter, a third of a typical
+    article), or for every section with ``all_sections``; returns ``document``."""
+    sections = document.sections if all_sections else document.content_sections()
+    for section in sections:
         section.sentences = split_sentences(section.text)
     return document

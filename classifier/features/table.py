@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..document import Document, Sentence
+from ..document import NON_CONTENT, Document, Sentence
 from .rules import Match, RuleMatcher
 
 FRONT_SECTIONS = ("title", "abstract")
-BODY_EXCLUDED = ("references", "other")
+BODY_EXCLUDED = NON_CONTENT
 FALLBACK_FRONT_CHARS = 2000
 _CACHE_SIZE = 600   # documents; enough for repeated refits on a corpus, bounded for long batches
 
@@ -83,12 +83,8 @@ def _sentences_of(section) -> list[Sentence]:
 
 
 def content_sections(document: Document) -> list:
-    """The sections that feed features and evidence: all but references and back matter (``other``).
-    A text in which no heading was found at all (a pasted ``.txt``) is one ``other`` section: then
-    that section is the text."""
-    usable = [s for s in document.sections if s.text and s.text.strip()]
-    sections = [s for s in usable if s.name not in BODY_EXCLUDED]
-    return sections or [s for s in usable if s.name == "other"]
+    """The sections that feed features and evidence (``Document.content_sections``)."""
+    return document.content_sections()
 
 
 def _document_key(document: Document, matcher: RuleMatcher) -> str:
