@@ -45,7 +45,7 @@ def rule_decision_columns() -> list[str]:
 
 def add_rule_decisions(frame):
     """Adds ``rulesays_phase_<phase>`` (1.0 where the fixed rules assign the phase) to a feature table."""
-    decided = [rule_phases(frame.iloc[i]) for i in range(len(frame))]
+    decided = [rule_phases(row) for row in frame.to_dict("records")]  # dict rows: ~20x faster than .iloc
     for v in PHASES:
         frame[f"rulesays_phase_{v}"] = [float(v in d) for d in decided]
     return frame
