@@ -1,10 +1,11 @@
-"""``lookup_lemmas``: spaCy's lookup lemmatizer (the ``lemma_lookup`` table of spacy-lookups-data), one
-array operation per document instead of one Python call per token.
+"""``lookup_lemmas``: spaCy's lookup lemmatizer (the ``lemma_lookup`` table of spacy-lookups-data) applied
+to the lower-cased word, one array operation per document instead of one Python call per token.
 
 spaCy's own ``Lemmatizer(mode="lookup")`` sets ``token.lemma_`` token by token, which made lemmas the
-slowest step of featurising a full text. This component gives the same lemmas (``table.get(text, text)``,
-the first one where the table lists several) by looking each distinct word up once (and remembering it)
-and writing all lemmas with ``Doc.from_array``.
+slowest step of featurising a full text; and its table is case-sensitive ("Bridging" is not found), so
+the text had to be lower-cased and tokenized a second time. This component looks up each distinct
+lower-cased word once (``table.get(word, word)``, the first lemma where the table lists several; then
+remembered) and writes all lemmas with ``Doc.from_array``: "Bridging", "bridging" -> "bridge".
 """
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ class LookupLemmas:
         self.table = lookups.get_table("lemma_lookup")
         self._memo.clear()
 
-    def _lemma(self, orth: int) -> int:
-        text = self.vocab.strings[orth]
+    def _lemma(self, lower: int) -> int:
+        text = self.vocab.strings[lower]
         lemma = self.table.get(text, text)
         if not isinstance(lemma, str):
             lemma = lemma[0] if lemma else text
@@ -35,20 +36,20 @@ class LookupLemmas:
 
     def __call__(self, doc):
         import numpy as np
-        from spacy.attrs import LEMMA, ORTH
+        from spacy.attrs import LEMMA, LOWER
 
         if self.table is None:
             self.initialize()
         if not len(doc):
             return doc
-        orths = doc.to_array(ORTH)
-        unique, inverse = np.unique(orths, return_inverse=True)
+        lowers = doc.to_array(LOWER)
+        unique, inverse = np.unique(lowers, return_inverse=True)
         memo = self._memo
         lemmas = np.empty(len(unique), dtype=np.uint64)
-        for k, orth in enumerate(unique.tolist()):
-            lemma = memo.get(orth)
+        for k, lower in enumerate(unique.tolist()):
+            lemma = memo.get(lower)
             if lemma is None:
-                lemma = memo[orth] = self._lemma(orth)
+                lemma = memo[lower] = self._lemma(lower)
             lemmas[k] = lemma
         doc.from_array([LEMMA], lemmas[inverse].reshape(-1, 1))
         return doc

@@ -8,6 +8,8 @@ Nothing is downloaded: lemmas come from the installed ``spacy-lookups-data`` tab
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 from ..document import Document, Sentence
@@ -43,20 +45,63 @@ def get_nlp():
     return nlp
 
 
+class _RecentDocs:
+    """The spaCy Docs of the most recently analysed texts (bounded by their total length), so that
+    the rule matchers reuse the tokens and lemmas of the sentence splitter instead of tokenizing the
+    same section again."""
+
+    def __init__(self, max_chars: int = 1_000_000):
+        self.max_chars = max_chars
+        self.chars = 0
+        self.docs: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, text: str):
+        with self.lock:
+            doc = self.docs.get(text)
+            if doc is not None:
+                self.docs.move_to_end(text)
+            return doc
+
+    def put(self, text: str, doc) -> None:
+        if len(text) > self.max_chars:
+            return
+        with self.lock:
+            if text in self.docs:
+                return
+            self.docs[text] = doc
+            self.chars += len(text)
+            while self.chars > self.max_chars:
+                old, _ = self.docs.popitem(last=False)
+                self.chars -= len(old)
+
+
+_recent = _RecentDocs()
+
+
+def analyse(text: str):
+    """``text`` as a spaCy Doc with sentence boundaries and lemmas (of the lower-cased words).
+    Components are called directly (not ``select_pipes``, which mutates the shared pipeline), so
+    threads may share ``get_nlp()``. The Doc is kept among the recent ones for ``lemmatize``."""
+    doc = _recent.get(text)
+    if doc is None:
+        nlp = get_nlp()
+        doc = nlp.get_pipe("lookup_lemmas")(nlp.get_pipe("sentencizer")(nlp.make_doc(text)))
+        _recent.put(text, doc)
+    return doc
+
+
 def lemmatize(text: str):
-    """``text`` tokenized and lemmatized (no sentence boundaries): what the rule matchers need."""
-    nlp = get_nlp()
-    return nlp.get_pipe("lookup_lemmas")(nlp.make_doc(text))
+    """``text`` tokenized and lemmatized: what the rule matchers need (the sentence splitter's Doc
+    when it has just analysed the same text)."""
+    return analyse(text)
 
 
 def split_sentences(text: str) -> list[Sentence]:
     """Sentences of ``text`` with offsets such that ``text[s.start:s.end] == s.text``."""
     if not text or not text.strip():
         return []
-    nlp = get_nlp()
-    # tokenizer + sentencizer only; calling the components directly (not select_pipes, which
-    # mutates the shared pipeline) keeps this safe when threads share get_nlp()
-    doc = nlp.get_pipe("sentencizer")(nlp.make_doc(text))
+    doc = analyse(text)
     spans: list[list[int]] = []
     for sent in doc.sents:
         start, end = sent.start_char, sent.end_char

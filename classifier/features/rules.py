@@ -1,8 +1,7 @@
 """Rule matches: lexicon terms and token patterns over lemmas (spaCy ``PhraseMatcher``/``Matcher``).
 
-Text is lower-cased before it is tokenized and lemmatized (``extract.sentences.lemmatize``), so the lookup lemmatizer
-sees "bridging" rather than "Bridging"; offsets stay valid because lower-casing keeps the length (when
-it does not, for a few exotic characters, the original text is used).
+Text is tokenized once, by the sentence splitter (``extract.sentences.lemmatize`` returns its Doc), and
+lemmas come from the lower-cased words, so "Bridging" and "bridging" both match "bridge".
 """
 from __future__ import annotations
 
@@ -19,16 +18,18 @@ class Match:
 
 
 def _lemma_pattern(pattern: list[dict]) -> list[dict]:
-    """Lower-case the string values of a token pattern (the text is lower-cased too)."""
+    """Make a token pattern case-insensitive, as the lemmas are: string values lower-cased, and ORTH/TEXT
+    (the exact word) compared with the word's lower-case form."""
     out = []
     for token in pattern:
         new = {}
         for key, value in token.items():
-            if isinstance(value, str) and key.upper() in ("LEMMA", "LOWER", "NORM", "ORTH", "TEXT"):
+            key = key.upper()
+            if isinstance(value, str) and key in ("LEMMA", "LOWER", "NORM", "ORTH", "TEXT"):
                 value = value.lower()
             elif isinstance(value, dict):
                 value = {k: ([str(x).lower() for x in v] if isinstance(v, list) else v) for k, v in value.items()}
-            new[key.upper() if key.upper() != "OP" else "OP"] = value
+            new["LOWER" if key in ("ORTH", "TEXT") else key] = value
         out.append(new)
     return out
 
@@ -53,7 +54,7 @@ class RuleMatcher:
         self.phrase = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         self.matcher = Matcher(self.nlp.vocab)
         for lx in self.lexicons:
-            docs = [lemmatize(t.lower()) for t in lx.terms]
+            docs = [lemmatize(t) for t in lx.terms]
             if docs:
                 self.phrase.add(lx.name, docs)
             if lx.patterns:
@@ -73,26 +74,23 @@ class RuleMatcher:
         return out
 
     def _match_one(self, text: str) -> list[Match]:
-        prepared = [text.lower() if len(text.lower()) == len(text) else text]
-        out = []
-        for doc in map(self._lemmatize, prepared):  # tokens and lemmas; sentence boundaries not needed
-            found: dict[str, list[tuple[int, int]]] = {}
-            pattern_hits = list(self.matcher(doc)) if len(self.matcher) else []  # (spaCy warns when empty)
-            for key, start, end in list(self.phrase(doc)) + pattern_hits:
-                found.setdefault(self.nlp.vocab.strings[key], []).append((start, end))
-            matches = []
-            for name, spans in found.items():
-                # keep the longest non-overlapping spans per lexicon
-                spans.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
-                taken: list[tuple[int, int]] = []
-                for s, e in spans:
-                    if all(e <= a or s >= b for a, b in taken):
-                        taken.append((s, e))
-                for s, e in sorted(taken):
-                    span = doc[s:e]
-                    matches.append(Match(name, span.start_char, span.end_char))
-            out.extend(sorted(matches, key=lambda m: (m.start, m.lexicon)))
-        return out
+        doc = self._lemmatize(text)  # the sentence splitter's tokens; lemmas of the lower-cased words
+        found: dict[str, list[tuple[int, int]]] = {}
+        pattern_hits = list(self.matcher(doc)) if len(self.matcher) else []  # (spaCy warns when empty)
+        for key, start, end in list(self.phrase(doc)) + pattern_hits:
+            found.setdefault(self.nlp.vocab.strings[key], []).append((start, end))
+        matches = []
+        for name, spans in found.items():
+            # keep the longest non-overlapping spans per lexicon
+            spans.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
+            taken: list[tuple[int, int]] = []
+            for s, e in spans:
+                if all(e <= a or s >= b for a, b in taken):
+                    taken.append((s, e))
+            for s, e in sorted(taken):
+                span = doc[s:e]
+                matches.append(Match(name, span.start_char, span.end_char))
+        return sorted(matches, key=lambda m: (m.start, m.lexicon))
 
 
 CHUNK_CHARS = 200_000  # spaCy refuses texts over nlp.max_length (1,000,000); long sections go in pieces
