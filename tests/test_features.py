@@ -154,3 +154,28 @@ def test_near_lexicons_count_sentences_holding_both(tmp_path):
 def test_boundary_lexicon_reads_the_codebook_senses(text, expected):
     [matches] = RuleMatcher(load_lexicons()).match_many([text])
     assert any(x.lexicon == "boundary_spanning" for x in matches) == expected, matches
+
+
+def test_shared_analysis_splits_each_text_once_and_changes_nothing():
+    from classifier.features import tfidf
+
+    texts = ["Peer workers bridged services.", "Navigators linked clients to care.", "Peer workers bridged services."]
+    a = tfidf.CompactTfidfVectorizer(ngram_range=(1, 2)).fit(texts)
+    b = tfidf.CompactTfidfVectorizer(ngram_range=(1, 2)).fit(texts[:2])
+    plain = [a.transform(texts).toarray(), b.transform(texts).toarray()]
+    calls = []
+    original = tfidf.TfidfVectorizer.build_analyzer
+
+    def counting(self):
+        analyze = original(self)
+        return lambda doc: calls.append(doc) or analyze(doc)
+
+    tfidf.TfidfVectorizer.build_analyzer = counting
+    try:
+        with tfidf.shared_analysis():
+            shared = [a.transform(texts).toarray(), b.transform(texts).toarray()]
+    finally:
+        tfidf.TfidfVectorizer.build_analyzer = original
+    assert sorted(calls) == sorted(set(texts))  # each distinct text analysed once for both vectorizers
+    for x, y in zip(plain, shared):
+        assert (x == y).all()

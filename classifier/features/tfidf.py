@@ -4,14 +4,52 @@
 as two numpy arrays instead of a dict of tens of thousands of entries, and drops ``stop_words_`` (every
 pruned term; scikit-learn documents it as safe to delete). That keeps a model file small and its load
 well under a second.
+
+Within ``shared_analysis()``, vectorizers with the same text settings (one per task) split each text into
+n-grams once between them: scoring a full text's sentences for evidence transforms the same sentences
+once per task.
 """
 from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+_shared = threading.local()
+_ANALYSIS_PARAMS = ("analyzer", "ngram_range", "stop_words", "lowercase", "token_pattern", "strip_accents",
+                    "preprocessor", "tokenizer", "encoding", "decode_error", "input")
+
+
+@contextmanager
+def shared_analysis():
+    """Remember each text's n-grams, per analysis setting, until the block ends."""
+    outer = getattr(_shared, "memo", None)
+    _shared.memo = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _shared.memo = outer
+
 
 class CompactTfidfVectorizer(TfidfVectorizer):
+    def build_analyzer(self):
+        analyze = super().build_analyzer()
+        memo = getattr(_shared, "memo", None)
+        if memo is None or not isinstance(self.analyzer, str):
+            return analyze
+        key = repr(tuple(getattr(self, name, None) for name in _ANALYSIS_PARAMS))
+        seen = memo.setdefault(key, {})
+
+        def shared(doc):
+            grams = seen.get(doc)
+            if grams is None:
+                grams = seen[doc] = analyze(doc)
+            return grams
+
+        return shared
+
     def fit(self, raw_documents, y=None):
         super().fit(raw_documents, y)
         self.__dict__.pop("stop_words_", None)

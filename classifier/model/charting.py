@@ -15,6 +15,7 @@ from ..document import Document
 from ..features.lexicons import Lexicon, load_lexicons
 from ..features.rules import RuleMatcher
 from ..features.table import featurize, rule_columns
+from ..features.tfidf import shared_analysis
 from ..schema import tasks
 from . import evidence as ev
 from .estimators import fit_calibrated, make_pipeline, oof_threshold, predict_proba
@@ -53,7 +54,8 @@ class ChartingModel:
     training studies where the rule is silent), ``couple_phases`` (a study predicted ``co_creation`` also
     gets ``design`` or ``commissioning``), ``scoped_rules`` (tasks whose models read only the features of
     the lexicons naming the task in ``tasks:``), ``bs_sources`` (label sources boundary_spanner is trained
-    on; None: all), ``bs_threshold`` (``"f1_true"``/``"macro_f1"``: the boundary_spanner threshold is
+    on; None: all), ``bs_source_weights`` (``{source: weight}``: sample weights of the boundary_spanner
+    labels by their ``boundary_spanner_source``; a source not named weighs 1; None: all equal), ``bs_threshold`` (``"f1_true"``/``"macro_f1"``: the boundary_spanner threshold is
     chosen on out-of-fold probabilities of the training data), ``phase_balance`` (the same for the phases; None: as ``decision_balance``), ``rules_only_tasks``
     (estimator names, e.g. ``("boundary_spanner",)``, modelled from the lexicon features only),
     ``lexicons`` (list of lexicon dicts; default the packaged ``data/lexicons``), ``decision_balance``
@@ -67,7 +69,7 @@ class ChartingModel:
                  class_weight="balanced", calibration="sigmoid", use_inferred=True, min_positives=6,
                  evidence_k=3, lexicons=None, decision_balance=1.0, bs_balance=1.0, phase_balance=None, rules_only_tasks=(),
                  rule_fallback=0, bs_sources=None, bs_threshold=None, scoped_rules=(),
-                 couple_phases=True, phase_rule_gate=False, random_state=0):
+                 couple_phases=True, phase_rule_gate=False, bs_source_weights=None, random_state=0):
         self.C = C
         self.rule_weight = rule_weight
         self.use_tfidf = use_tfidf
@@ -89,12 +91,14 @@ class ChartingModel:
         self.scoped_rules = scoped_rules
         self.couple_phases = couple_phases
         self.phase_rule_gate = phase_rule_gate
+        self.bs_source_weights = bs_source_weights
         self.random_state = random_state
 
     # -- scikit-learn style parameter access -------------------------------------------------------
     PARAMS = ("C", "rule_weight", "use_tfidf", "use_rules", "char_ngrams", "class_weight", "calibration",
               "use_inferred", "min_positives", "evidence_k", "lexicons", "decision_balance", "bs_balance", "phase_balance", "rules_only_tasks",
-              "rule_fallback", "bs_sources", "bs_threshold", "scoped_rules", "couple_phases", "phase_rule_gate", "random_state")
+              "rule_fallback", "bs_sources", "bs_threshold", "scoped_rules", "couple_phases", "phase_rule_gate", "bs_source_weights",
+              "random_state")
 
     def get_params(self, deep=False) -> dict:
         return {p: getattr(self, p) for p in self.PARAMS}
@@ -165,7 +169,7 @@ class ChartingModel:
         self.n_train_ = {}
         self.priors_ = {}
 
-        def fit_target(name, y, *, rare, fallback=False):
+        def fit_target(name, y, *, rare, fallback=False, weights=None):
             mask = y.notna().to_numpy()
             if mask.sum() == 0:  # nothing to learn from: the codebook's distribution, as a constant prior
                 prior = CODEBOOK_PRIORS[name]
@@ -183,12 +187,15 @@ class ChartingModel:
                 return
             use_tfidf = self._uses_tfidf(name, rare)
             pipe = self._pipeline(name, rare)
-            est = fit_calibrated(pipe, X, yy, calibration=self.calibration, random_state=self.random_state)
+            w = None if weights is None else weights[mask]
+            est = fit_calibrated(pipe, X, yy, calibration=self.calibration, random_state=self.random_state,
+                                 sample_weight=w)
             self.estimators_[name] = est
             self.kinds_[name] = type(est).__name__ + ("" if use_tfidf else " (rules only)")
             self.n_train_[name] = int(mask.sum())
-            values, counts = np.unique(yy, return_counts=True)
-            self.priors_[name] = {str(v): float(c) / len(yy) for v, c in zip(values, counts)}
+            ww = np.ones(len(yy)) if w is None else np.asarray(w, dtype=float)
+            values = np.unique(yy)  # class frequencies as the model saw them (weighted when weights are given)
+            self.priors_[name] = {str(v): float(ww[yy == v].sum() / ww.sum()) for v in values}
 
         fit_target("role", targets["role"], rare=False)
         phases = targets["phases"]
@@ -205,7 +212,8 @@ class ChartingModel:
                 quiet = known & (table[f"rulesays_phase_{value}"].to_numpy() < 0.5)
                 base = float((y[known] == "true").mean())
                 self.gates_[f"phase_{value}"] = (float((y[quiet] == "true").sum()) + 2 * base) / (int(quiet.sum()) + 2)
-        fit_target("boundary_spanner", targets["boundary_spanner"], rare=False)
+        fit_target("boundary_spanner", targets["boundary_spanner"], rare=False,
+                   weights=self._source_weights(labels, ids, "boundary_spanner", getattr(self, "bs_source_weights", None)))
         self.thresholds_ = {}
         if getattr(self, "bs_threshold", None) and self.kinds_["boundary_spanner"].startswith(("Calibrated", "Pipeline")):
             y = targets["boundary_spanner"]
@@ -219,6 +227,17 @@ class ChartingModel:
             raise ValueError("no labelled documents: check the labels file and that the text ids match its ids")
         self.classes_ = {k: [str(c) for c in est.classes_] for k, est in self.estimators_.items()}
         return self
+
+    @staticmethod
+    def _source_weights(labels: pd.DataFrame, ids, task, weights) -> np.ndarray | None:
+        """Per-document weights from the ``<task>_source`` column (None when no weights are asked for)."""
+        if not weights:
+            return None
+        frame = labels.set_index("id") if "id" in labels.columns else labels
+        frame = frame[~frame.index.duplicated(keep="last")]
+        col = f"{task}_source"
+        src = frame[col].reindex(ids).fillna("").astype(str) if col in frame.columns else pd.Series("", index=ids)
+        return np.array([float(dict(weights).get(s, 1.0)) for s in src], dtype=float)
 
     def _uses_tfidf(self, name, rare=False) -> bool:
         rules_only = rare or name in tuple(self.rules_only_tasks or ())
@@ -322,10 +341,9 @@ class ChartingModel:
         self._check()
         documents = list(documents)
         feats = featurize(documents, self._get_matcher())
-        with threadpool_limits(limits=1):
-            probs = self._proba(add_rule_decisions(feats.frame))
         names = self._get_matcher().names
-        with threadpool_limits(limits=1):
+        with threadpool_limits(limits=1), shared_analysis():  # one n-gram split per text for all tasks
+            probs = self._proba(add_rule_decisions(feats.frame))
             scores, spans = self._sentence_scores(feats.sentences, names)
         out = []
         for i, doc in enumerate(documents):
