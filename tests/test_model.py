@@ -303,6 +303,26 @@ def test_boundary_labels_can_be_limited_to_one_source(corpus_docs, labels):
     assert abstract.n_train_["boundary_spanner"] == n_abstract < every.n_train_["boundary_spanner"]
 
 
+def test_boundary_labels_can_be_weighted_by_source(corpus_docs, labels):
+    lab = labels[labels["id"].isin(corpus_docs) & (labels["boundary_spanner"] != "")]
+    docs = [corpus_docs[i] for i in lab["id"]]
+    params = dict(rules_only_tasks=("boundary_spanner",), scoped_rules=("boundary_spanner",))
+    equal = ChartingModel(**params).fit(docs, lab)
+    light = ChartingModel(**params, bs_source_weights={"review_stated": 0.25}).fit(docs, lab)
+    review = (lab["boundary_spanner_source"] == "review_stated").to_numpy()
+    true = (lab["boundary_spanner"] == "true").to_numpy()
+    w = [0.25 if r else 1.0 for r in review]
+    expected = sum(wi for wi, t in zip(w, true) if t) / sum(w)
+    # the class frequencies the decision divides by are the weighted ones the model saw
+    assert light.priors_["boundary_spanner"]["true"] == pytest.approx(expected)
+    assert equal.priors_["boundary_spanner"]["true"] == pytest.approx(true.mean())
+    assert expected < true.mean()          # the review's labels are mostly `true`
+    # lighter review labels (mostly `true`) lower P(true) where there is no boundary word
+    pe = equal.predict_proba_table(docs)["p_boundary_spanner"].to_numpy()
+    pl = light.predict_proba_table(docs)["p_boundary_spanner"].to_numpy()
+    assert pl.min() < pe.min() and light.get_params()["bs_source_weights"] == {"review_stated": 0.25}
+
+
 def test_phase_rule_gate_caps_a_phase_the_fixed_rule_does_not_see(small):
     docs, lab = small
     free = ChartingModel().fit(docs, lab)

@@ -41,14 +41,17 @@ def make_pipeline(rule_cols: list[str], *, use_tfidf=True, use_rules=True, char_
     return Pipeline([("features", features), ("clf", clf)])
 
 
-def fit_calibrated(pipeline: Pipeline, X, y, *, calibration="sigmoid", max_folds=3, random_state=0, ensemble=False):
+def fit_calibrated(pipeline: Pipeline, X, y, *, calibration="sigmoid", max_folds=3, random_state=0, ensemble=False,
+                   sample_weight=None):
     """Fit ``pipeline`` on (X, y), calibrated by cross-validation when every class has >= 2 examples.
 
     ``ensemble=False`` (default): one pipeline fitted on all the data, with a sigmoid fitted on its
     cross-validated scores (one set of weights, which the evidence reads; a smaller, faster model).
+    ``sample_weight``: per-example weights for the logistic model and the calibration (None: equal).
     Returns a fitted estimator with ``predict_proba`` and ``classes_``.
     """
     y = np.asarray(y)
+    fit_kw = {} if sample_weight is None else {"clf__sample_weight": np.asarray(sample_weight, dtype=float)}
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2 or (counts.min() < 2 and counts.min() / len(y) < 0.05):
         # one value only, or a single counter-example among many (delivery): a constant prior
@@ -57,11 +60,18 @@ def fit_calibrated(pipeline: Pipeline, X, y, *, calibration="sigmoid", max_folds
     if calibration in (None, "none") or folds < 2:
         # too few examples of some class to calibrate (early active-learning rounds): plain weights
         try:
-            return strip_fitted(pipeline.fit(X, y))
+            return strip_fitted(pipeline.fit(X, y, **fit_kw))
         except ValueError:  # e.g. an empty vocabulary on a handful of short texts
             return DummyClassifier(strategy="prior").fit(np.zeros((len(y), 1)), y)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
-    return strip_fitted(CalibratedClassifierCV(pipeline, method=calibration, cv=cv, ensemble=ensemble).fit(X, y))
+    calibrated = CalibratedClassifierCV(pipeline, method=calibration, cv=cv, ensemble=ensemble)
+    if sample_weight is None:
+        return strip_fitted(calibrated.fit(X, y))
+    import warnings
+
+    with warnings.catch_warnings():  # the weights reach the pipeline's classifier through fit_kw, not sample_weight
+        warnings.filterwarnings("ignore", message="Since Pipeline does not appear to accept sample_weight")
+        return strip_fitted(calibrated.fit(X, y, sample_weight=fit_kw["clf__sample_weight"], **fit_kw))
 
 
 def strip_fitted(estimator):
