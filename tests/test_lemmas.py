@@ -48,3 +48,27 @@ def test_terms_match_in_any_case_and_across_a_missing_space():
     text = "Results.BRIDGING the gap, Peer Navigators worked Across Systems."
     found = {(m.lexicon, text[m.start:m.end]) for m in matcher.match_many([text])[0]}
     assert found == {("bs", "BRIDGING"), ("bs", "Peer Navigators"), ("bs", "Across Systems")}
+
+
+def test_anchored_token_patterns_find_what_the_full_matcher_finds(abstracts):
+    from classifier.features.lexicons import load_lexicons
+
+    matcher = RuleMatcher(load_lexicons())
+    matcher._build()
+    assert matcher.anchors is not None  # the packaged patterns all start with a fixed word
+    found = 0
+    for text in abstracts + ["Peer workers translated the jargon of clinicians between both worlds, "
+                             "a connection with local community services, working across the health system."]:
+        doc = lemmatize(text)
+        full = sorted(matcher.matcher(doc), key=lambda h: (h[1], h[2], h[0]))
+        assert matcher._pattern_hits(doc) == full
+        found += len(full)
+    assert found >= 2
+
+
+def test_a_pattern_without_a_fixed_first_word_runs_the_full_matcher():
+    lex = Lexicon(name="x", terms=["peer"], patterns=[[{"LEMMA": "peer", "OP": "?"}, {"LEMMA": "worker"}]])
+    matcher = RuleMatcher([lex])
+    found = matcher.match_many(["The worker and the peer worker."])[0]
+    assert matcher.anchors is None
+    assert [(m.start, m.end) for m in found] == [(4, 10), (19, 30)]  # "worker", "peer worker"

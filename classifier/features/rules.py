@@ -53,13 +53,30 @@ class RuleMatcher:
         self._lemmatize = lemmatize
         self.phrase = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         self.matcher = Matcher(self.nlp.vocab)
+        patterns = []
         for lx in self.lexicons:
             docs = [lemmatize(t) for t in lx.terms]
             if docs:
                 self.phrase.add(lx.name, docs)
             if lx.patterns:
-                self.matcher.add(lx.name, [_lemma_pattern(p) for p in lx.patterns])
+                patterns += [_lemma_pattern(p) for p in lx.patterns]
+                self.matcher.add(lx.name, patterns[-len(lx.patterns):])
+        self.anchors = _Anchors.of(patterns, self.nlp.vocab.strings)
         self._built = True
+
+    def _pattern_hits(self, doc) -> list[tuple[int, int, int]]:
+        """Token-pattern matches ``(key, start, end)``. The Matcher costs far more than the phrase
+        matcher (a Python object per token), so when every pattern starts with a fixed word it runs
+        only on short windows that start at such a word."""
+        if not len(self.matcher):
+            return []  # (spaCy warns when an empty Matcher is called)
+        if self.anchors is None:
+            return list(self.matcher(doc))
+        hits = set()
+        for start in self.anchors.starts(doc):
+            window = doc[start:min(len(doc), start + self.anchors.width)]
+            hits.update((key, start + a, start + b) for key, a, b in self.matcher(window))
+        return sorted(hits, key=lambda h: (h[1], h[2], h[0]))
 
     def match_many(self, texts: list[str]) -> list[list[Match]]:
         """Matches for each text (longest match wins where one lexicon's matches overlap)."""
@@ -76,8 +93,7 @@ class RuleMatcher:
     def _match_one(self, text: str) -> list[Match]:
         doc = self._lemmatize(text)  # the sentence splitter's tokens; lemmas of the lower-cased words
         found: dict[str, list[tuple[int, int]]] = {}
-        pattern_hits = list(self.matcher(doc)) if len(self.matcher) else []  # (spaCy warns when empty)
-        for key, start, end in list(self.phrase(doc)) + pattern_hits:
+        for key, start, end in list(self.phrase(doc)) + self._pattern_hits(doc):
             found.setdefault(self.nlp.vocab.strings[key], []).append((start, end))
         matches = []
         for name, spans in found.items():
@@ -91,6 +107,47 @@ class RuleMatcher:
                 span = doc[s:e]
                 matches.append(Match(name, span.start_char, span.end_char))
         return sorted(matches, key=lambda m: (m.start, m.lexicon))
+
+
+class _Anchors:
+    """Where a token pattern can start: every pattern's first token is a required word (a LEMMA or LOWER
+    value, or a set of them) and no token repeats (``*``/``+``), so a match spans at most ``width``
+    tokens from a token holding one of those words."""
+
+    def __init__(self, lemmas: set, lowers: set, width: int):
+        self.lemmas, self.lowers, self.width = lemmas, lowers, width
+
+    @classmethod
+    def of(cls, patterns: list[list[dict]], strings) -> "_Anchors | None":
+        lemmas, lowers = set(), set()
+        for pattern in patterns:
+            if not pattern or any(t.get("OP") in ("*", "+") for t in pattern):
+                return None
+            first = pattern[0]
+            keys = set(first) - {"OP"}
+            if first.get("OP") not in (None, "1") or len(keys) != 1:
+                return None
+            (key,) = keys
+            value = first[key]
+            values = [value] if isinstance(value, str) else (value.get("IN") if isinstance(value, dict) and set(value) == {"IN"} else None)
+            if key not in ("LEMMA", "LOWER") or not values:
+                return None
+            (lemmas if key == "LEMMA" else lowers).update(strings.add(str(v)) for v in values)
+        return cls(lemmas, lowers, max(len(p) for p in patterns)) if patterns else None
+
+    def starts(self, doc) -> list[int]:
+        import numpy as np
+        from spacy.attrs import LEMMA, LOWER
+
+        if not len(doc):
+            return []
+        values = doc.to_array([LEMMA, LOWER])
+        hit = np.zeros(len(doc), dtype=bool)
+        if self.lemmas:
+            hit |= np.isin(values[:, 0], np.array(sorted(self.lemmas), dtype=np.uint64))
+        if self.lowers:
+            hit |= np.isin(values[:, 1], np.array(sorted(self.lowers), dtype=np.uint64))
+        return np.flatnonzero(hit).tolist()
 
 
 CHUNK_CHARS = 200_000  # spaCy refuses texts over nlp.max_length (1,000,000); long sections go in pieces
