@@ -42,26 +42,38 @@ class Line:
 
     def finish(self) -> "Line":
         spans = self.spans
-        self.x0 = min(s.x0 for s in spans)
-        self.x1 = max(s.x1 for s in spans)
-        self.top = min(s.top for s in spans)
-        self.bottom = max(s.bottom for s in spans)
-        parts: list[str] = []
-        prev = None
-        for s in spans:
-            if prev is not None:
-                gap = s.x0 - prev.x1
-                if s.space_before or gap > 0.2 * max(s.size, prev.size, 1.0):
-                    if not parts[-1].endswith((" ", PDFIUM_HYPHEN)):
-                        parts.append(" ")
+        first = spans[0]
+        x0, top, x1, bottom = first.x0, first.top, first.x1, first.bottom
+        parts: list[str] = [first.text]
+        prev = first
+        style = (first.size, first.font, first.bold)
+        mixed = False
+        rotated = first.rotated
+        for s in spans[1:]:
+            if s.x0 < x0:
+                x0 = s.x0
+            if s.x1 > x1:
+                x1 = s.x1
+            if s.top < top:
+                top = s.top
+            if s.bottom > bottom:
+                bottom = s.bottom
+            if s.space_before or s.x0 - prev.x1 > 0.2 * max(s.size, prev.size, 1.0):
+                if not parts[-1].endswith((" ", PDFIUM_HYPHEN)):
+                    parts.append(" ")
             parts.append(s.text)
             prev = s
+            mixed = mixed or (s.size, s.font, s.bold) != style
+            rotated = rotated and s.rotated
+        self.x0, self.top, self.x1, self.bottom = x0, top, x1, bottom
         self.text = clean("".join(parts)).strip()
-        weights = Counter()
-        for s in spans:
-            weights[(s.size, s.font, s.bold)] += len(s.text)
-        (self.size, self.font, self.bold), _ = weights.most_common(1)[0]
-        self.rotated = all(s.rotated for s in spans)
+        if mixed:  # the style of most of the line's characters
+            weights = Counter()
+            for s in spans:
+                weights[(s.size, s.font, s.bold)] += len(s.text)
+            style = weights.most_common(1)[0][0]
+        self.size, self.font, self.bold = style
+        self.rotated = rotated
         return self
 
     @property
