@@ -546,7 +546,7 @@ def _small_prose_back(lines: list[Line]) -> None:
         left = min(ln.x0 for ln in run)
         flush = sum(1 for ln in run if right - ln.x1 < 3 and ln.x0 - left < 3 * ln.size)
         chars = "".join(ln.text for ln in run).replace(" ", "")
-        letters = sum(1 for c in chars if c.isalpha())
+        letters = sum(map(str.isalpha, chars))
         if flush >= 3 and flush >= 0.6 * len(run) and letters >= 0.75 * max(1, len(chars)):
             for ln in run:
                 ln.kind = "body"
