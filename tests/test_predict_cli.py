@@ -237,3 +237,14 @@ def test_dask_threads_give_the_same_rows_as_joblib_with_the_real_model(tmp_path,
     loky, dask = read_csv(tmp_path / "loky.csv"), read_csv(tmp_path / "dask.csv")
     assert len(loky) == len(pdfs) + len(studies) and all(r["status"] == "ok" for r in loky)
     assert dask == loky
+
+
+def test_a_finished_batch_prints_only_its_summary(tmp_path, env):
+    note = tmp_path / "note.txt"
+    note.write_text("Peer workers linked clients to services and advocated for them in meetings.\n", "utf-8")
+    result = predict(str(note), "--out", str(tmp_path / "out.csv"), env=env)
+    assert result.returncode == 0, result.stderr
+    # progress, then the summary, and nothing else (no warnings from the worker pool as it stops)
+    lines = result.stderr.strip().splitlines()
+    assert SUMMARY.search(lines[-1]), result.stderr
+    assert all(line.startswith("labelling: ") for line in lines[:-1]), result.stderr

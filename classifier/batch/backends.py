@@ -63,9 +63,10 @@ class LokyBackend:
         """``abort``: the run was interrupted; stop the workers now rather than let them finish."""
         executor = getattr(self, "_executor", None)
         if not abort and executor is not None:
-            # Every result is in. Stopping the idle workers now takes a few milliseconds; leaving
-            # them to loky's exit handler made a finished batch wait about 0.6 s before exiting.
-            executor.shutdown(wait=True, kill_workers=True)
+            # Every result is in: let the idle workers exit now (quick, as they keep the model out of
+            # the garbage collector: worker.get_model). Killing them instead can make loky's resource
+            # tracker warn about a leaked lock.
+            executor.shutdown(wait=True)
             return
         if abort and executor is not None:
             import threading
