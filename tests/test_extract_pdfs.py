@@ -63,7 +63,7 @@ def test_body_text_against_publisher_xml(docs, pdf_dir, name):
     assert recall >= XML_MIN_RECALL and precision >= XML_MIN_PRECISION, (name, recall, precision)
 
 
-def test_fifteen_files_have_xml_ground_truth():
+def test_fifteen_files_have_xml_ground_truth(shared):
     assert sum(1 for f in FILES if (PDFS / f).with_suffix(".xml").exists()) == 15
 
 
