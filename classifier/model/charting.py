@@ -6,10 +6,11 @@ a saved model holds only plain data and scikit-learn estimators.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 from sklearn.dummy import DummyClassifier
-from threadpoolctl import threadpool_limits
 
 from ..document import Document
 from ..features.lexicons import Lexicon, load_lexicons
@@ -38,6 +39,22 @@ CODEBOOK_PRIORS = {
 
 class NotFittedError(RuntimeError):
     pass
+
+
+_CONTROLLER: list = []
+
+
+@contextmanager
+def _one_thread():
+    """BLAS/OpenMP limited to one thread: more only cost time on matrices this small (and on a shared
+    machine, a lot). threadpoolctl finds the loaded libraries once per process (it reads the process's
+    memory map, ~3 ms, which ``threadpool_limits`` did on every call)."""
+    from threadpoolctl import ThreadpoolController
+
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    with _CONTROLLER[0].limit(limits=1):
+        yield
 
 
 class ChartingModel:
@@ -151,7 +168,7 @@ class ChartingModel:
 
     def fit(self, documents: list[Document], labels: pd.DataFrame) -> "ChartingModel":
         # BLAS/OpenMP threads only cost time on matrices this small (and on a shared machine, a lot)
-        with threadpool_limits(limits=1):
+        with _one_thread():
             return self._fit(documents, labels)
 
     def _fit(self, documents: list[Document], labels: pd.DataFrame) -> "ChartingModel":
@@ -274,7 +291,7 @@ class ChartingModel:
         """Probabilities only (no evidence): columns p_role_*, p_phase_*, p_boundary_spanner."""
         self._check()
         table = add_rule_decisions(featurize(documents, self._get_matcher()).frame)
-        with threadpool_limits(limits=1):
+        with _one_thread():
             return self._proba(table)
 
     def _proba(self, table: pd.DataFrame) -> pd.DataFrame:
@@ -342,7 +359,7 @@ class ChartingModel:
         documents = list(documents)
         feats = featurize(documents, self._get_matcher())
         names = self._get_matcher().names
-        with threadpool_limits(limits=1), shared_analysis():  # one n-gram split per text for all tasks
+        with _one_thread(), shared_analysis():  # one n-gram split per text for all tasks
             probs = self._proba(add_rule_decisions(feats.frame))
             scores, spans = self._sentence_scores(feats.sentences, names)
         out = []
