@@ -127,6 +127,13 @@ def test_mixed_batch_reports_every_bad_input_and_labels_every_good_one(tmp_path,
     sheet = load_workbook(tmp_path / "p.xlsx").active
     assert sheet.max_row == len(expected_ids) + 1 and sheet.freeze_panes == "A2"
     assert f"{len(bad) + 3} failed" in result.stderr
+    # how often each labelled text mentions peers: the note about peer workers does, the two
+    # off-topic articles do not, and the summary says so; error rows have no count
+    assert int(by_id["own_note"]["peer_terms"]) >= 3
+    assert by_id[Path(GOOD_PDFS[0]).stem]["peer_terms"] == by_id[Path(GOOD_PDFS[1]).stem]["peer_terms"] == "0"
+    assert all(by_id[study]["peer_terms"] == "" for study in bad)
+    assert "note: 2 labelled document(s) never mention peers" in result.stderr
+    assert [c.value for c in sheet[1]][2] == "peer terms" and sheet.cell(row=2, column=3).value == 0
 
 
 def test_kill_9_then_the_same_command_completes_without_reextracting(tmp_path, env, pdf_dir):

@@ -191,7 +191,12 @@ def _summary_line(s, out, restarts: int) -> str:
                  f"{s.prediction_cache_hits} predictions from the cache")
     if restarts:
         parts.append(f"{restarts} worker restart(s)")
-    return "; ".join(parts)
+    line = "; ".join(parts)
+    if s.off_topic:
+        line += (f"\nnote: {s.off_topic} labelled document(s) never mention peers, peer workers or lived "
+                 f"experience (peer_terms = 0 in {out}): probably not studies of peer workers; check them "
+                 f"before trusting their labels")
+    return line
 
 
 def _terminate(signum, frame):

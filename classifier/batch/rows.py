@@ -8,7 +8,7 @@ LABEL_FIELDS = tuple(c for c in PREDICTION_COLUMNS if c not in ("id", "source", 
 
 def base_row(item) -> dict:
     row = {"id": item.id, "source": item.source, "status": "ok", "error": "", "title": "", "doi": "",
-           "pages": ""}
+           "pages": "", "peer_terms": ""}
     if item.record is not None:
         row["title"] = item.record.title
         row["doi"] = item.record.doi
@@ -24,10 +24,16 @@ def error_row(item, message: str) -> dict:
     return row
 
 
-def prediction_part(pred: dict) -> dict:
-    """What the model decided (labels, probabilities, evidence): the cacheable part of a row."""
+def prediction_part(pred: dict, document=None) -> dict:
+    """What the model decided (labels, probabilities, evidence), with the document's ``peer_terms``
+    count: the cacheable part of a row."""
     keep = set(LABEL_FIELDS) | {"evidence", "status", "error"}
-    return {k: v for k, v in pred.items() if k in keep}
+    part = {k: v for k, v in pred.items() if k in keep}
+    if document is not None and part.get("status", "ok") == "ok":
+        from ..features.topic import peer_terms
+
+        part["peer_terms"] = peer_terms(document)
+    return part
 
 
 def ok_row(item, document, part: dict) -> dict:
@@ -42,6 +48,6 @@ def ok_row(item, document, part: dict) -> dict:
         if reason.startswith(f"{item.id}: "):
             reason = reason[len(item.id) + 2:]
         name = item.path.rsplit("/", 1)[-1] if item.path else item.source
-        kept = {k: row[k] for k in ("title", "doi", "pages")}
+        kept = {k: row[k] for k in ("title", "doi", "pages")}  # (peer_terms: none without labels)
         return error_row(item, f"{name}: {reason}") | kept
     return row

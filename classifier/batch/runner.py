@@ -51,6 +51,7 @@ class Summary:
     document_cache_hits: int = 0  # files whose text came from the cache
     prediction_cache_hits: int = 0
     pages: int = 0
+    off_topic: int = 0            # labelled documents that never mention peers (peer_terms == 0)
     worker_restarts: int = 0
     seconds: float = 0.0
     duplicates: list = field(default_factory=list)   # ids seen more than once
@@ -65,6 +66,8 @@ class Summary:
             self._seen.add(row.get("id"))
         if row.get("status") == "ok":
             self.ok += 1
+            if row.get("peer_terms") == 0:
+                self.off_topic += 1
         else:
             self.failed += 1
         self.extracted += bool(stats.get("extracted"))

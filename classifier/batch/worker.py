@@ -175,7 +175,7 @@ def _hard_limit(settings: WorkerSettings) -> float | None:
 
 
 def _finish(task: Task, doc, pred: dict, cache: DiskCache | None) -> dict:
-    part = prediction_part(pred)
+    part = prediction_part(pred, doc)
     row = ok_row(task.item, doc, part)
     if cache is not None and task.pred_key and row["status"] == "ok":
         cache.put("predictions", task.pred_key,

@@ -11,7 +11,9 @@ PREDICTION_COLUMNS = (
     "phases", "p_phase_commissioning", "p_phase_design", "p_phase_delivery", "p_phase_assessment",
     "boundary_spanner", "p_boundary_spanner",
 )
-EXTRA_COLUMNS = ("title", "doi", "pages")
+# peer_terms: how often the text mentions peers or lived experience (features/topic.py); 0 = probably
+# not a study of peer workers
+EXTRA_COLUMNS = ("title", "doi", "pages", "peer_terms")
 CSV_COLUMNS = PREDICTION_COLUMNS + EXTRA_COLUMNS
 EVIDENCE_TASKS = ("role", "phases", "boundary_spanner")
 

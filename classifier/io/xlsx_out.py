@@ -17,7 +17,8 @@ from .columns import EVIDENCE_TASKS, cell_text, evidence_text
 
 # (column, header, width)
 LAYOUT = (
-    ("id", "id", 24), ("title", "title", 50), ("status", "status", 8), ("error", "error", 40),
+    ("id", "id", 24), ("title", "title", 50), ("peer_terms", "peer terms", 8), ("status", "status", 8),
+    ("error", "error", 40),
     ("role", "role", 15), ("role_confidence", "role confidence", 11),
     ("phases", "phases", 24), ("boundary_spanner", "boundary spanner", 11),
     ("p_boundary_spanner", "p boundary spanner", 11),
@@ -29,6 +30,7 @@ LAYOUT = (
     ("p_phase_delivery", "p phase delivery", 11), ("p_phase_assessment", "p phase assessment", 11),
     ("doi", "doi", 22), ("pages", "pages", 7), ("source", "source", 40),
 )
+COUNTS = ("pages", "peer_terms")  # whole numbers
 MAX_CELL = 32767  # Excel's limit on characters in a cell
 # characters XML 1.0 (so an .xlsx cell) cannot hold
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -72,13 +74,13 @@ class XlsxWriter:
                 cells.append(self._cell(value, wrap=True))
                 continue
             value = row.get(column)
-            if column.startswith("p_") or column.endswith("_confidence") or column == "pages":
+            if column.startswith("p_") or column.endswith("_confidence") or column in COUNTS:
                 try:
-                    value = None if value in (None, "") else float(value) if column != "pages" else int(value)
+                    value = None if value in (None, "") else float(value) if column not in COUNTS else int(value)
                 except (TypeError, ValueError):
                     value = None
                 cell = self._cell(value)
-                if column != "pages":
+                if column not in COUNTS:
                     cell.number_format = "0.00"
                 cells.append(cell)
                 continue
