@@ -72,3 +72,13 @@ def test_a_pattern_without_a_fixed_first_word_runs_the_full_matcher():
     found = matcher.match_many(["The worker and the peer worker."])[0]
     assert matcher.anchors is None
     assert [(m.start, m.end) for m in found] == [(4, 10), (19, 30)]  # "worker", "peer worker"
+
+
+def test_forget_recent_drops_the_kept_docs():
+    from classifier.extract.sentences import forget_recent
+
+    text = "Navigators accompanied clients to appointments. They linked them to housing."
+    kept = lemmatize(text)
+    forget_recent()
+    again = lemmatize(text)
+    assert again is not kept and [t.lemma_ for t in again] == [t.lemma_ for t in kept]

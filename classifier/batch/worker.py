@@ -195,7 +195,12 @@ def label_chunk(tasks: list[Task], settings: WorkerSettings) -> list[dict]:
     except FatalError as exc:
         return [{"index": tasks[0].index if tasks else -1, "fatal": str(exc)}]
     with _WORK_LOCK:
-        return _label_chunk(tasks, settings, model)
+        try:
+            return _label_chunk(tasks, settings, model)
+        finally:
+            from ..extract.sentences import forget_recent
+
+            forget_recent()  # the chunk's tokens were only needed while it was labelled
 
 
 def _label_chunk(tasks: list[Task], settings: WorkerSettings, model) -> list[dict]:

@@ -76,7 +76,18 @@ class _RecentDocs:
                 self.chars -= len(old)
 
 
+    def clear(self) -> None:
+        with self.lock:
+            self.docs.clear()
+            self.chars = 0
+
+
 _recent = _RecentDocs()
+
+
+def forget_recent() -> None:
+    """Drop the kept Docs (a batch worker calls this once a chunk of documents is labelled)."""
+    _recent.clear()
 
 
 def analyse(text: str):
