@@ -246,3 +246,14 @@ def test_in_a_terminal_a_single_keypress_decides(predictions, labels):
     assert proc.returncode == 0
     doc = shown(seen.decode("utf-8", "replace"))[0]
     assert read_table(labels).index[doc]["role"] == predicted(predictions)[doc]["role"]
+
+
+def test_a_study_that_never_mentions_peers_is_flagged(predictions, labels, tmp_path):
+    preds = list(map(json.loads, predictions.read_text("utf-8").splitlines()))[:2]
+    preds[0]["peer_terms"], preds[1]["peer_terms"] = 0, 4
+    path = tmp_path / "pred.jsonl"
+    path.write_text("".join(json.dumps(p) + "\n" for p in preds), encoding="utf-8")
+    result = run(path, labels, "s\ns\nq\n")
+    blocks = re.split(r"(?=\[\d+/\d+\] )", result.stdout)
+    flagged = {shown(b)[0]: "never mentions peers" in b for b in blocks if shown(b)}
+    assert flagged == {preds[0]["id"]: True, preds[1]["id"]: False}, result.stdout

@@ -410,3 +410,23 @@ def test_a_rewritten_predictions_file_is_picked_up(sample):
     assert 'data-id="added_later"' in client.get("/queue").get_data(as_text=True)
     sample["predictions"].write_text("")  # a writer half-way through: keep showing the last good file
     assert 'data-id="added_later"' in client.get("/queue").get_data(as_text=True)
+
+
+def test_a_document_that_never_mentions_peers_is_flagged(tmp_path):
+    def row(study, terms):
+        out = {"id": study, "status": "ok", "role": "peer_support", "role_confidence": 0.6,
+               "p_role_pre_determined": 0.2, "p_role_peer_support": 0.6, "p_role_co_creation": 0.2}
+        if terms is not None:
+            out["peer_terms"] = terms
+        return out
+
+    rows = [row("frogs", 0), row("peers", 7), row("older_file", None)]  # older files have no count
+    (tmp_path / "p.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    client = create_app(ServeConfig(predictions=tmp_path / "p.jsonl", annotations=tmp_path / "l.csv")).test_client()
+    html = client.get("/queue").get_data(as_text=True)
+    assert html.count("probably off topic") == 1
+    frogs = html[html.index('data-id="frogs"'):]
+    assert frogs.index("probably off topic") < frogs.index("</tr>")
+    assert 'id="off-topic"' in client.get("/doc/frogs").get_data(as_text=True)
+    assert 'id="off-topic"' not in client.get("/doc/peers").get_data(as_text=True)
+    assert 'id="off-topic"' not in client.get("/doc/older_file").get_data(as_text=True)

@@ -25,6 +25,15 @@ def _number(value) -> float | None:
     return None if math.isnan(number) else number
 
 
+OFF_TOPIC_NOTE = ("never mentions peers, peer workers or lived experience (peer_terms = 0): probably not "
+                  "a study of peer workers")
+
+
+def off_topic(pred: dict) -> bool:
+    """The text never mentions peers (``peer_terms`` is 0; unknown counts are not off topic)."""
+    return pred.get("status") == "ok" and pred.get("peer_terms") == 0
+
+
 def clean_prediction(obj: dict) -> dict:
     """Normalise one prediction dict: canonical label cells, float probabilities, evidence lists."""
     pred = dict(obj)
@@ -41,6 +50,8 @@ def clean_prediction(obj: dict) -> dict:
     for key, value in list(pred.items()):
         if key.startswith("p_") or key.endswith("_confidence"):
             pred[key] = _number(value)
+    terms = _number(pred.get("peer_terms"))  # mentions of peers (predict.py); None when not given
+    pred["peer_terms"] = int(terms) if terms is not None else None
     evidence = pred.get("evidence")
     if not isinstance(evidence, dict):
         evidence = {}
