@@ -6,7 +6,7 @@ import pytest
 import spacy
 from spacy.tokens import Doc
 
-from classifier.extract.sentences import get_nlp, lemmatize, split_sentences
+from classifier.extract.sentences import analyse, get_nlp, split_sentences
 from classifier.features.lexicons import Lexicon
 from classifier.features.rules import RuleMatcher
 
@@ -33,14 +33,14 @@ def test_same_lemmas_as_spacys_lookup_lemmatizer_on_lower_cased_words(abstracts)
 
 
 def test_capitalised_words_get_the_lemma_of_the_lower_cased_word():
-    doc = lemmatize("Bridging services. Navigators linked Clients.")
+    doc = analyse("Bridging services. Navigators linked Clients.")
     assert [t.lemma_ for t in doc][:5] == ["bridge", "service", ".", "navigator", "link"]
 
 
 def test_matchers_reuse_the_sentence_splitters_tokens():
     text = "Peer workers bridged the gap between clients and services. They advocated for them."
     split_sentences(text)
-    assert lemmatize(text) is lemmatize(text)  # the same Doc, not tokenized again
+    assert analyse(text) is analyse(text)  # the same Doc, not tokenized again
 
 
 def test_terms_match_in_any_case_and_across_a_missing_space():
@@ -59,7 +59,7 @@ def test_anchored_token_patterns_find_what_the_full_matcher_finds(abstracts):
     found = 0
     for text in abstracts + ["Peer workers translated the jargon of clinicians between both worlds, "
                              "a connection with local community services, working across the health system."]:
-        doc = lemmatize(text)
+        doc = analyse(text)
         full = sorted(matcher.matcher(doc), key=lambda h: (h[1], h[2], h[0]))
         assert matcher._pattern_hits(doc) == full
         found += len(full)
@@ -78,7 +78,7 @@ def test_forget_recent_drops_the_kept_docs():
     from classifier.extract.sentences import forget_recent
 
     text = "Navigators accompanied clients to appointments. They linked them to housing."
-    kept = lemmatize(text)
+    kept = analyse(text)
     forget_recent()
-    again = lemmatize(text)
+    again = analyse(text)
     assert again is not kept and [t.lemma_ for t in again] == [t.lemma_ for t in kept]

@@ -75,7 +75,6 @@ class _RecentDocs:
                 old, _ = self.docs.popitem(last=False)
                 self.chars -= len(old)
 
-
     def clear(self) -> None:
         with self.lock:
             self.docs.clear()
@@ -91,21 +90,16 @@ def forget_recent() -> None:
 
 
 def analyse(text: str):
-    """``text`` as a spaCy Doc with sentence boundaries and lemmas (of the lower-cased words).
-    Components are called directly (not ``select_pipes``, which mutates the shared pipeline), so
-    threads may share ``get_nlp()``. The Doc is kept among the recent ones for ``lemmatize``."""
+    """``text`` as a spaCy Doc with sentence boundaries and lemmas (of the lower-cased words): what
+    both the sentence splitter and the rule matchers need, so a text analysed for one is reused by the
+    other (the Doc is kept among the recent ones). Components are called directly (not
+    ``select_pipes``, which mutates the shared pipeline), so threads may share ``get_nlp()``."""
     doc = _recent.get(text)
     if doc is None:
         nlp = get_nlp()
         doc = nlp.get_pipe("lookup_lemmas")(nlp.get_pipe("sentencizer")(nlp.make_doc(text)))
         _recent.put(text, doc)
     return doc
-
-
-def lemmatize(text: str):
-    """``text`` tokenized and lemmatized: what the rule matchers need (the sentence splitter's Doc
-    when it has just analysed the same text)."""
-    return analyse(text)
 
 
 def split_sentences(text: str) -> list[Sentence]:

@@ -1,6 +1,6 @@
 """Rule matches: lexicon terms and token patterns over lemmas (spaCy ``PhraseMatcher``/``Matcher``).
 
-Text is tokenized once, by the sentence splitter (``extract.sentences.lemmatize`` returns its Doc), and
+Text is tokenized once, by the sentence splitter (``extract.sentences.analyse`` returns its Doc), and
 lemmas come from the lower-cased words, so "Bridging" and "bridging" both match "bridge".
 """
 from __future__ import annotations
@@ -47,15 +47,15 @@ class RuleMatcher:
     def _build(self):
         from spacy.matcher import Matcher, PhraseMatcher
 
-        from ..extract.sentences import get_nlp, lemmatize
+        from ..extract.sentences import analyse, get_nlp
 
         self.nlp = get_nlp()
-        self._lemmatize = lemmatize
+        self._analyse = analyse
         self.phrase = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         self.matcher = Matcher(self.nlp.vocab)
         patterns = []
         for lx in self.lexicons:
-            docs = [lemmatize(t) for t in lx.terms]
+            docs = [analyse(t) for t in lx.terms]
             if docs:
                 self.phrase.add(lx.name, docs)
             if lx.patterns:
@@ -91,7 +91,7 @@ class RuleMatcher:
         return out
 
     def _match_one(self, text: str) -> list[Match]:
-        doc = self._lemmatize(text)  # the sentence splitter's tokens; lemmas of the lower-cased words
+        doc = self._analyse(text)  # the sentence splitter's tokens; lemmas of the lower-cased words
         found: dict[str, list[tuple[int, int]]] = {}
         for key, start, end in list(self.phrase(doc)) + self._pattern_hits(doc):
             found.setdefault(self.nlp.vocab.strings[key], []).append((start, end))
