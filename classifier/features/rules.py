@@ -59,8 +59,9 @@ class RuleMatcher:
             if docs:
                 self.phrase.add(lx.name, docs)
             if lx.patterns:
-                patterns += [_lemma_pattern(p) for p in lx.patterns]
-                self.matcher.add(lx.name, patterns[-len(lx.patterns):])
+                mine = [_lemma_pattern(p) for p in lx.patterns]
+                self.matcher.add(lx.name, mine)
+                patterns += mine
         self.anchors = _Anchors.of(patterns, self.nlp.vocab.strings)
         self._built = True
 
@@ -111,8 +112,8 @@ class RuleMatcher:
 
 class _Anchors:
     """Where a token pattern can start: every pattern's first token is a required word (a LEMMA or LOWER
-    value, or a set of them) and no token repeats (``*``/``+``), so a match spans at most ``width``
-    tokens from a token holding one of those words."""
+    value, or a set of them) and no token repeats (``*``, ``+``, ``{n,m}``), so a match spans at most
+    ``width`` tokens from a token holding one of those words."""
 
     def __init__(self, lemmas: set, lowers: set, width: int):
         self.lemmas, self.lowers, self.width = lemmas, lowers, width
@@ -121,8 +122,8 @@ class _Anchors:
     def of(cls, patterns: list[list[dict]], strings) -> "_Anchors | None":
         lemmas, lowers = set(), set()
         for pattern in patterns:
-            if not pattern or any(t.get("OP") in ("*", "+") for t in pattern):
-                return None
+            if not pattern or any(t.get("OP") not in (None, "1", "?", "!") for t in pattern):
+                return None  # a token that may repeat ("*", "+", "{2,3}"): no fixed width
             first = pattern[0]
             keys = set(first) - {"OP"}
             if first.get("OP") not in (None, "1") or len(keys) != 1:
