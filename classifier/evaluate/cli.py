@@ -61,8 +61,8 @@ def main(argv=None) -> int:
 
     from ..model.card import label_counts
     from ..model.defaults import DEFAULT_PARAMS
-    from ..model.labels import LabelsError, labelled_ids, read_labels
-    from ..model.texts import load_texts
+    from ..model.labels import LabelsError, read_labels
+    from ..model.texts import load_labelled_texts
     from . import analysis
     from .cv import ABLATIONS, cross_source, run_cv, summarise
     from .data import body_variants
@@ -74,11 +74,9 @@ def main(argv=None) -> int:
     except LabelsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    docs, problems = load_texts(args.texts)
+    docs, _, problems = load_labelled_texts(args.texts, labels)
     for p in problems:
         print(f"warning: {p}", file=sys.stderr)
-    wanted = labelled_ids(labels)
-    docs = [d for d in docs if d.id in wanted]
     labels = labels.reset_index()
     if args.limit:
         docs = docs[: args.limit]

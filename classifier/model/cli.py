@@ -32,9 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     from ..features.lexicons import LexiconError, load_lexicons
     from .card import make_card
     from .charting import ChartingModel
-    from .labels import LabelsError, labelled_ids, read_labels
+    from .labels import LabelsError, read_labels
     from .persist import ModelError, save_model
-    from .texts import load_texts
+    from .texts import load_labelled_texts
     from .defaults import DEFAULT_PARAMS
 
     try:
@@ -43,13 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     except (LabelsError, LexiconError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    docs, problems = load_texts(args.texts)
+    labelled, n_read, problems = load_labelled_texts(args.texts, labels)
     for p in problems:
         print(f"warning: {p}", file=sys.stderr)
-    wanted = labelled_ids(labels)
-    labelled = [d for d in docs if d.id in wanted]
     if not labelled:
-        print(f"error: none of the {len(docs)} texts has a label in {args.labels} (ids must match)", file=sys.stderr)
+        print(f"error: none of the {n_read} texts has a label in {args.labels} (ids must match)", file=sys.stderr)
         return 2
     params = dict(DEFAULT_PARAMS)
     params.update(lexicons=lexicons, use_inferred=not args.no_inferred)
@@ -59,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         params["rule_weight"] = args.rule_weight
     if args.char_ngrams:
         params["char_ngrams"] = True
-    print(f"training on {len(labelled)} labelled documents ({len(docs)} texts read)", file=sys.stderr)
+    print(f"training on {len(labelled)} labelled documents ({n_read} texts read)", file=sys.stderr)
     t0 = time.perf_counter()
     try:
         model = ChartingModel(**params).fit(labelled, labels.reset_index())
