@@ -22,7 +22,7 @@ import pytest
 from classifier.review.cli import main as review
 from classifier.review.store import Decision, LabelStore, read_table
 from classifier.review.strategies import DEFAULT_STRATEGY, rank
-from classifier.schema import TASK_NAMES
+from classifier.schema import task_names
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -57,7 +57,7 @@ def blank_labels(corpus, tmp_path, ids) -> Path:
     """A copy of the corpus labels with every task of ``ids`` emptied (so a queue can fill them)."""
     table = read_table(corpus.labels_csv)
     for i in ids:
-        for t in TASK_NAMES:
+        for t in task_names():
             table.index[i][t] = ""
     path = tmp_path / "annotations" / "labels.csv"
     path.parent.mkdir(exist_ok=True)
@@ -90,7 +90,7 @@ def test_export_csv_is_ranked_with_evidence_and_empty_reviewer_columns(corpus, t
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads it as UTF-8
     header, rows = read_queue(out)
     assert len(rows) == 10
-    for col in ("id", "title", "predicted_role", "role_confidence", "role_evidence", *TASK_NAMES, "reviewer", "note"):
+    for col in ("id", "title", "predicted_role", "role_confidence", "role_evidence", *task_names(), "reviewer", "note"):
         assert col in header
     expected = [corpus.preds[i]["id"] for i, _ in rank(DEFAULT_STRATEGY, corpus.preds, top=10)]
     assert [r["id"] for r in rows] == expected
@@ -98,7 +98,7 @@ def test_export_csv_is_ranked_with_evidence_and_empty_reviewer_columns(corpus, t
     assert priorities == sorted(priorities, reverse=True)
     by_id = {p["id"]: p for p in corpus.preds}
     for r in rows:
-        assert all(r[c] == "" for c in (*TASK_NAMES, "reviewer", "note"))
+        assert all(r[c] == "" for c in (*task_names(), "reviewer", "note"))
         assert r["predicted_role"] == by_id[r["id"]]["role"]
         assert abs(float(r["role_confidence"]) - by_id[r["id"]]["role_confidence"]) < 0.006
     evidence = [r["role_evidence"] for r in rows if r["role_evidence"]]
@@ -132,7 +132,7 @@ def test_export_strategies_differ_and_random_is_seeded(corpus, tmp_path):
 
 def test_export_leaves_out_fully_labelled_studies(corpus, tmp_path):
     labels = LabelStore(corpus.labels_csv).labels()
-    full = {i for i, lab in labels.items() if all(lab[t] for t in TASK_NAMES)}
+    full = {i for i, lab in labels.items() if all(lab[t] for t in task_names())}
     in_pool = [p["id"] for p in corpus.preds if p["id"] in full]
     assert in_pool, "the held-out part should hold fully labelled studies"
     out = tmp_path / "q.csv"

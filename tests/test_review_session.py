@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from classifier.review.store import LabelStore, read_table
-from classifier.schema import TASK_NAMES
+from classifier.schema import task_names
 
 REPO = Path(__file__).resolve().parents[1]
 SHOWN = re.compile(r"\[(\d+)/(\d+)\] (\S+)")
@@ -92,7 +92,7 @@ def test_undo_restores_the_file_and_the_document_comes_back(predictions, labels)
     seq = shown(out.stdout)
     assert seq[2] == seq[0] != seq[1]  # undo (typed at the next document) brings it back
     row = read_table(labels).index[seq[0]]
-    assert all(row[t] == "" for t in TASK_NAMES)
+    assert all(row[t] == "" for t in task_names())
     assert [r["outcome"] for r in LabelStore(labels).log()][-3:] == ["cleared"] * 3
     assert shown(run(predictions, labels, "q\n").stdout)[0] == seq[0]
 

@@ -10,7 +10,7 @@ import json
 import math
 from pathlib import Path
 
-from ..schema import TASK_NAMES, tasks
+from ..schema import task_names, tasks
 
 
 class PredictionsError(Exception):
@@ -56,7 +56,7 @@ def clean_prediction(obj: dict) -> dict:
     if not isinstance(evidence, dict):
         evidence = {}
     clean = {}
-    for name in TASK_NAMES:
+    for name in task_names():
         rows = evidence.get(name) or []
         good = []
         for row in rows if isinstance(rows, list) else []:

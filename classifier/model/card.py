@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as _dt
 import platform
 
+from ..schema import task_names
+
 
 def library_versions() -> dict:
     import numpy, pandas, scipy, sklearn, skops, spacy
@@ -20,7 +22,7 @@ def label_counts(labels, ids) -> dict:
         frame = frame.set_index("id")
     frame = frame[frame.index.isin(set(ids))]
     out = {}
-    for task in ("role", "phases", "boundary_spanner"):
+    for task in task_names():
         if task not in frame.columns:
             continue
         src = frame.get(f"{task}_source")

@@ -17,7 +17,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from ..schema import TASK_NAMES, tasks
+from ..schema import task_names, tasks
 from .strategies import DEFAULT_BALANCE, DEFAULT_STRATEGY, STRATEGIES
 
 
@@ -122,7 +122,7 @@ def _unlabelled(preds, store):
     except LabelStoreError as exc:
         err(str(exc))
         return None
-    full = {i for i, lab in labels.items() if all(lab[t] is not None for t in TASK_NAMES)}
+    full = {i for i, lab in labels.items() if all(lab[t] is not None for t in task_names())}
     return [p for p in preds if p["id"] not in full]
 
 
@@ -150,7 +150,7 @@ def _rules(args, preds):
     if missing:
         warn(f"{missing} predictions have no text in --texts; the rules count as agreeing for them")
     rules = dict(zip((p["id"] for p in have), model.rules_predict([docs[p["id"]] for p in have])))
-    return [rules.get(p["id"], {t: p.get(t) for t in TASK_NAMES}) for p in preds]
+    return [rules.get(p["id"], {t: p.get(t) for t in task_names()}) for p in preds]
 
 
 def export(args) -> int:
@@ -196,7 +196,7 @@ def export(args) -> int:
         err(f"{out}: cannot write ({exc.strerror or exc})")
         return 1
     print(f"wrote {len(ranked)} documents to {out} (strategy {args.strategy}, most informative first); "
-          f"fill in the columns {', '.join(TASK_NAMES)}, reviewer, note, then run "
+          f"fill in the columns {', '.join(task_names())}, reviewer, note, then run "
           f"'python -m classifier review --import {out} --annotations annotations/labels.csv'")
     return 0
 

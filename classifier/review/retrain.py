@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..schema import TASK_NAMES
+from ..schema import task_names
 from .store import LabelStore
 from .texts import load_documents
 
@@ -20,7 +20,7 @@ class RetrainError(Exception):
 def training_set(labels_path, texts, warn=None):
     """``(documents, labels)``: the labelled studies that have a text, labels indexed by id."""
     frame = LabelStore(labels_path).load()  # every column: the model reads <task>_source too
-    labels = frame[frame[list(TASK_NAMES)].notna().any(axis=1)]
+    labels = frame[frame[list(task_names())].notna().any(axis=1)]
     docs = load_documents(texts, ids=set(labels.index), warn=warn)
     keep = [i for i in labels.index if i in docs]
     if not keep:
@@ -72,7 +72,7 @@ def retrain(labels_path, texts, out_dir, params: dict | None = None, warn=None, 
         "reviewed_decisions": sum(1 for r in log if r["outcome"] in ("applied", "overwritten", "cleared")),
         "reviewers": sorted({r["reviewer"] for r in log if r["reviewer"]}),
         "labels_reviewed": sum(1 for _, row in labels.iterrows()
-                               if any(str(row.get(f"{t}_source", "")) == "reviewed" for t in TASK_NAMES)),
+                               if any(str(row.get(f"{t}_source", "")) == "reviewed" for t in task_names())),
         "decision_log": str(LabelStore(labels_path).log_path),
     }
     save_model(model, out_dir, card)

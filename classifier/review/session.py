@@ -18,8 +18,8 @@ import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
-from ..schema import TASK_NAMES, tasks
-from .queuefile import evidence_text, predicted_summary
+from ..schema import task_names, tasks
+from .queuefile import _fmt, evidence_text, predicted_summary
 from .store import Decision, LabelStore, LabelStoreError, atomic_write_text
 from .strategies import DEFAULT_BALANCE, DEFAULT_STRATEGY, rank
 
@@ -116,7 +116,7 @@ class Session:
             if r["reviewer"] == self.reviewer and r["source"] in (SOURCE, f"{SOURCE} undo"):
                 last[r["study"]] = r["source"]
         done = set(mine["done"]) | {study for study, source in last.items() if source == SOURCE}
-        labelled = {i for i, lab in self.store.labels().items() if all(lab[t] is not None for t in TASK_NAMES)}
+        labelled = {i for i, lab in self.store.labels().items() if all(lab[t] is not None for t in task_names())}
         preds = list(self.predictions.values())
         ids = [p["id"] for p in preds]
         rules = [self.rules.get(i, {}) for i in ids] if self.rules else None
@@ -175,15 +175,18 @@ class Session:
         self.say("  " + (" ".join(str(p.get("title", "") or "(no title)").split())))
         if off_topic(p):
             self.say(f"  note: {OFF_TOPIC_NOTE}")
-        self.say(f"  role:             {s['predicted_role'] or '-'} ({s['role_confidence']})   "
-                 f"[{s['role_probabilities']}]")
-        self.say(f"  phases:           {s['predicted_phases'] or '-'}   [{s['phase_probabilities']}]")
-        self.say(f"  boundary_spanner: {s['predicted_boundary_spanner'] or '-'} "
-                 f"({s['boundary_spanner_confidence']})")
+        width = max(len(t) for t in task_names()) + 1
+        for task in task_names():
+            line = f"  {task + ':':<{width}} {s[f'predicted_{task}'] or '-'}"
+            if f"{task}_confidence" in s:
+                line += f" ({_fmt(s[f'{task}_confidence'])})"
+            if f"{task}_probabilities" in s:
+                line += f"   [{s[f'{task}_probabilities']}]"
+            self.say(line)
         known = {t: v for t, v in current.items() if v is not None}
         if known:
             self.say("  already in the labels file: " + ", ".join(f"{t}={v}" for t, v in known.items()))
-        for task in TASK_NAMES:
+        for task in task_names():
             ev = evidence_text(p, task)
             if ev:
                 self.say(f"  evidence for {task}:")
@@ -194,7 +197,7 @@ class Session:
     def predicted_values(self, study: str) -> dict[str, str | None]:
         p = self.predictions[study]
         out = {}
-        for task in TASK_NAMES:
+        for task in task_names():
             try:
                 out[task] = tasks()[task].parse(p.get(task))
             except ValueError:
@@ -205,7 +208,7 @@ class Session:
         """Ask for each task; Enter keeps the prediction, '-' leaves the task unknown. None = cancelled."""
         predicted = self.predicted_values(study)
         values = {}
-        for task in TASK_NAMES:
+        for task in task_names():
             allowed = ", ".join(tasks()[task].values)
             while True:
                 answer = self.ask(f"  {task} [{predicted[task] or '-'}] ({allowed}; Enter keeps, - = unknown): ")
@@ -225,7 +228,7 @@ class Session:
         return values
 
     def decide(self, study: str, values: dict[str, str | None], note: str = "") -> None:
-        before = self.store.labels().get(study, {t: None for t in TASK_NAMES})
+        before = self.store.labels().get(study, {t: None for t in task_names()})
         decisions = [Decision(study, t, v, self.reviewer, SOURCE, note) for t, v in values.items() if v is not None]
         result = self.store.record(decisions)
         applied = {d.task: before.get(d.task) for d in result.applied}

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from ..schema import TASK_NAMES, tasks
+from ..schema import task_names, tasks
 
 LOG_COLUMNS = ("time", "reviewer", "study", "task", "old", "new", "source", "note", "outcome")
 CONFLICT_COLUMNS = ("time", "reviewer", "study", "task", "current", "proposed", "source", "note", "status")
@@ -185,7 +185,7 @@ class Table:
 
     @classmethod
     def empty(cls) -> "Table":
-        return cls(["id", *TASK_NAMES], [])
+        return cls(["id", *task_names()], [])
 
     def ensure_column(self, name: str) -> None:
         if name not in self.columns:
@@ -252,7 +252,7 @@ def read_table(path: Path) -> Table:
         seen.add(row["id"])
         rows.append(row)
     table = Table(header, rows, bom)
-    for name in TASK_NAMES:
+    for name in task_names():
         table.ensure_column(name)
     return table
 
@@ -299,7 +299,7 @@ class LabelStore:
 
         table = read_table(self.path)
         data = {c: pd.Series([row.get(c, "") or "" for row in table.rows], dtype=object) for c in table.columns}
-        for name in TASK_NAMES:
+        for name in task_names():
             data[name] = pd.Series([self._parse_cell(name, row.get(name)) for row in table.rows], dtype=object)
         frame = pd.DataFrame(data, columns=table.columns)
         return frame.set_index("id")
@@ -315,7 +315,7 @@ class LabelStore:
     def labels(self) -> dict[str, dict[str, str | None]]:
         """``{study_id: {task: canonical value or None}}`` (no pandas needed)."""
         table = read_table(self.path)
-        return {row["id"]: {t: self._parse_cell(t, row.get(t)) for t in TASK_NAMES} for row in table.rows}
+        return {row["id"]: {t: self._parse_cell(t, row.get(t)) for t in task_names()} for row in table.rows}
 
     def log(self) -> list[dict]:
         """Every logged decision, oldest first (a torn last line, if any, is skipped)."""

@@ -23,7 +23,7 @@ from flask import Flask, abort, jsonify, redirect, render_template, request, sen
 
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
 from ..review.store import Decision, LabelStore, LabelStoreError, read_table
-from ..schema import TASK_NAMES, tasks
+from ..schema import task_names, tasks
 from . import model_page
 from .highlight import SectionSource, build_view
 from .predictions import PredictionsError, load_predictions
@@ -188,7 +188,7 @@ def create_app(config: ServeConfig) -> Flask:
     # ---- shared context ------------------------------------------------------------------------
     @app.context_processor
     def globals_():
-        return {"TASKS": tasks(), "TASK_NAMES": TASK_NAMES, "pct": _pct, "label_text": label_text,
+        return {"TASKS": tasks(), "task_names": task_names(), "pct": _pct, "label_text": label_text,
                 "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE}
 
     def read_labels():
@@ -217,7 +217,7 @@ def create_app(config: ServeConfig) -> Flask:
         strategy = args.get("strategy") or config.strategy
         if strategy not in strategies():
             strategy = DEFAULT_STRATEGY
-        task = args.get("task") if args.get("task") in TASK_NAMES else None
+        task = args.get("task") if args.get("task") in task_names() else None
         label = args.get("label") or None
         show = args.get("show") if args.get("show") in ("all", "todo", "reviewed") else "all"
         labels, log_rows, problem = read_labels()
@@ -256,7 +256,7 @@ def create_app(config: ServeConfig) -> Flask:
     def queue_page():
         args = queue_args()
         q = queue_state(args)
-        label_options = [(t, v) for t in TASK_NAMES for v in tasks()[t].values
+        label_options = [(t, v) for t in task_names() for v in tasks()[t].values
                          if q["task"] in (None, t)]
         pages = max(1, -(-len(q["rows"]) // PAGE_SIZE))
         try:
@@ -298,13 +298,13 @@ def create_app(config: ServeConfig) -> Flask:
         view = build_view(pred, sections, origin, note)
         title = pred["title"] or next((" ".join(str(s.get("text") or "").split()) for s in sections or []
                                        if s.get("name") == "title" and s.get("text")), "") or pred["id"]
-        current = q["labels"].get(study_id, {t: None for t in TASK_NAMES})
+        current = q["labels"].get(study_id, {t: None for t in task_names()})
         try:
             pending = [c for c in store.conflicts() if c.study_id == study_id]
         except (LabelStoreError, OSError):
             pending = []
         history = [row for row in q["log_rows"] if row.get("study") == study_id][-12:]
-        form = extra.pop("form", None) or {t: current.get(t) for t in TASK_NAMES}
+        form = extra.pop("form", None) or {t: current.get(t) for t in task_names()}
         return dict(pred=pred, view=view, title=title, current=current, form=form, pending=pending, history=history,
                     prev_id=prev_id, next_id=next_id, args=args, qs=urlencode(args), problem=q["problem"],
                     progress=q["progress"], reviewer=request.cookies.get("reviewer") or reviewer_default,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..review import strategies as _strategies
-from ..schema import TASK_NAMES, tasks
+from ..schema import task_names, tasks
 
 DEFAULT_STRATEGY = _strategies.DEFAULT_STRATEGY  # one default for review and serve
 # ``disagreement`` also needs the rules-only predictions (see rules.py): only with --texts.
@@ -51,7 +51,7 @@ class QueueRow:
 def reviewed_ids(labels: dict[str, dict], log_rows: list[dict]) -> set[str]:
     """Studies with a logged decision (any reviewer, terminal or web) or every task labelled."""
     done = {row.get("study") for row in log_rows if row.get("study")}
-    done |= {sid for sid, row in labels.items() if all(row.get(t) for t in TASK_NAMES)}
+    done |= {sid for sid, row in labels.items() if all(row.get(t) for t in task_names())}
     return done
 
 
@@ -61,7 +61,7 @@ def matches(pred: dict, task: str | None, label: str | None) -> bool:
         return True
     if ":" in label:
         task, label = label.split(":", 1)
-    names = [task] if task else list(TASK_NAMES)
+    names = [task] if task else list(task_names())
     for name in names:
         value = pred.get(name)
         if value is None:
