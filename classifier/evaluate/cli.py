@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+from ..atomic import write_atomic
 
 
 def build_parser():
@@ -31,14 +31,6 @@ def build_parser():
     return ap
 
 
-def _write(path: Path, text: str):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
 def _render_only(out: Path) -> int:
     from .report import render
 
@@ -48,7 +40,7 @@ def _render_only(out: Path) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {out}: cannot read metrics.json/details.json ({exc})".splitlines()[0], file=sys.stderr)
         return 2
-    _write(out / "report.html", render(summary, details))
+    write_atomic(out / "report.html", render(summary, details))
     print(f"wrote {out / 'report.html'}")
     return 0
 
@@ -116,9 +108,9 @@ def main(argv=None) -> int:
                "label_counts": counts}
     tasks_summary = dict(summary)
     summary["external"] = external
-    _write(out / "metrics.json", json.dumps(summary, indent=2) + "\n")
-    _write(out / "details.json", json.dumps(details, indent=2, default=str) + "\n")
-    _write(out / "report.html", render(summary, details))
+    write_atomic(out / "metrics.json", json.dumps(summary, indent=2) + "\n")
+    write_atomic(out / "details.json", json.dumps(details, indent=2, default=str) + "\n")
+    write_atomic(out / "report.html", render(summary, details))
     for t, e in tasks_summary.items():
         print(f"{t:>17}: macro-F1 {e['model']['macro_f1']:.3f} (majority {e['baselines']['majority']['macro_f1']:.3f}, "
               f"rules {e['baselines']['rules']['macro_f1']:.3f}), kappa {e['model']['kappa']:.3f}")

@@ -8,10 +8,10 @@ rows finished so far). Every text cell is stored as text, never as a formula.
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
+
+from ..atomic import replacing
 
 from .columns import cell_text, evidence_text
 
@@ -104,14 +104,10 @@ class XlsxWriter:
         if self._wb is None:
             return
         self._ws.auto_filter.ref = f"A1:{self._last_col}{self._rows + 1}"
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
-        os.close(fd)
         try:
-            self._wb.save(tmp)
-            os.replace(tmp, self.path)
+            with replacing(self.path, suffix=".part") as tmp:
+                self._wb.save(tmp)
         finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
             self._wb = None
 
     def __enter__(self):

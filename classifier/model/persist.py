@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
+
+from ..atomic import write_atomic
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = REPO / "models" / "peer-charting"
@@ -138,14 +139,9 @@ def save_model(model, directory: str | Path, card: dict | None = None) -> Path:
                 CARD_JSON: (json.dumps(card, indent=2, sort_keys=False, default=str) + "\n").encode("utf-8"),
                 CARD_MD: render_markdown(card).encode("utf-8")}
     for name, data in payloads.items():
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, directory / name)
+            write_atomic(directory / name, data)
         except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
             raise ModelError(f"{directory / name}: cannot write ({exc.strerror or exc})") from None
     check_trusted(directory / MODEL_FILE)  # what we wrote must load
     return directory

@@ -14,7 +14,8 @@ import io
 from pathlib import Path
 
 from ..schema import task_names, tasks
-from .store import Decision, atomic_write_bytes, atomic_write_text
+from ..atomic import write_atomic
+from .store import Decision
 
 REVIEWER_COLUMNS = (*task_names(), "reviewer", "note")
 EVIDENCE_PER_TASK = 3
@@ -139,7 +140,7 @@ def write_queue(path, rows: list[dict]) -> None:
     writer.writerow(QUEUE_COLUMNS)
     writer.writerows([_csv_cell(c, row.get(c)) for c in QUEUE_COLUMNS] for row in rows)
     # UTF-8 with a byte-order mark: Excel then reads accents and dashes correctly.
-    atomic_write_text(path, "\ufeff" + buf.getvalue())
+    write_atomic(path, "\ufeff" + buf.getvalue())
 
 
 def write_xlsx(path: Path, rows: list[dict]) -> None:
@@ -183,7 +184,7 @@ def write_xlsx(path: Path, rows: list[dict]) -> None:
     ws.auto_filter.ref = f"A1:{get_column_letter(len(QUEUE_COLUMNS))}{last}"
     buf = io.BytesIO()
     wb.save(buf)
-    atomic_write_bytes(path, buf.getvalue())
+    write_atomic(path, buf.getvalue())
 
 
 # ---- import ------------------------------------------------------------------------------------------

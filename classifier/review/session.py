@@ -17,10 +17,11 @@ import json
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from ..atomic import write_atomic
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
 from ..schema import task_names, tasks
 from .queuefile import _fmt, evidence_text, predicted_summary
-from .store import Decision, LabelStore, LabelStoreError, atomic_write_text
+from .store import Decision, LabelStore, LabelStoreError
 from .strategies import DEFAULT_BALANCE, DEFAULT_STRATEGY, rank
 
 SOURCE = "session"
@@ -105,7 +106,7 @@ class Session:
         with self.store.lock():
             state = self._load_state()
             state[self.reviewer] = mine
-            atomic_write_text(self.state_path, json.dumps(state, indent=1, sort_keys=True) + "\n")
+            write_atomic(self.state_path, json.dumps(state, indent=1, sort_keys=True) + "\n")
 
     # ---- queue ---------------------------------------------------------------------------------
     def build_queue(self) -> list[str]:

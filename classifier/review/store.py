@@ -19,13 +19,13 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from ..atomic import fsync_dir, write_atomic
 from ..schema import task_names, tasks
 
 LOG_COLUMNS = ("time", "reviewer", "study", "task", "old", "new", "source", "note", "outcome")
@@ -99,51 +99,6 @@ def validate(decision: Decision) -> Decision:
     value = task.parse(decision.value)  # raises ValueError naming the value
     return Decision(str(decision.study_id).strip(), decision.task, value, str(decision.reviewer or "").strip(),
                     str(decision.source or "").strip(), str(decision.note or ""), bool(decision.force))
-
-
-def fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
-    """Write ``text`` to a temp file beside ``path``, fsync, and ``os.replace`` it onto ``path``."""
-    atomic_write_bytes(path, text.encode(encoding))
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temp file beside ``path``, fsync, and ``os.replace`` it onto ``path``
-    (keeping the file's permissions); a crash at any point leaves the old file or the new one."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if path.exists():
-            try:
-                os.chmod(tmp, path.stat().st_mode & 0o777)
-            except OSError:
-                pass
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    fsync_dir(path.parent)
 
 
 def append_rows(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
@@ -400,7 +355,7 @@ class LabelStore:
                                  "old": old or "", "new": new or "", "source": d.source, "note": d.note,
                                  "outcome": outcome})
             if changed:
-                atomic_write_text(self.path, table.to_text())
+                write_atomic(self.path, table.to_text())
             self._update_conflicts(conflict_rows, resolved)
             append_rows(self.log_path, LOG_COLUMNS, log_rows)
         finally:
@@ -430,7 +385,7 @@ class LabelStore:
         writer = csv.DictWriter(buf, fieldnames=CONFLICT_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-        atomic_write_text(self.conflicts_path, buf.getvalue())
+        write_atomic(self.conflicts_path, buf.getvalue())
 
     def resolve(self, study_id: str, task: str, value: str | None, reviewer: str, note: str = "",
                 source: str = "resolve") -> RecordResult:
