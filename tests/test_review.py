@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 from classifier.review.cli import main as review
-from classifier.review.store import Decision, LabelStore, read_table
+from classifier.io.labels import read_table
+from classifier.review.store import Decision, LabelStore
 from classifier.review.strategies import DEFAULT_STRATEGY, rank
 from classifier.schema import task_names
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from classifier.review.store import LabelStore, read_table
+from classifier.io.labels import read_table
+from classifier.review.store import LabelStore
 from classifier.schema import task_names
 
 REPO = Path(__file__).resolve().parents[1]

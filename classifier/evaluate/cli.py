@@ -53,7 +53,7 @@ def main(argv=None) -> int:
 
     from ..model.card import label_counts
     from ..model.defaults import DEFAULT_PARAMS
-    from ..model.labels import LabelsError, read_labels
+    from ..io.labels import LabelsError, read_labels
     from ..model.texts import load_labelled_texts
     from . import analysis
     from .cv import ABLATIONS, cross_source, run_cv, summarise

@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..features.lexicons import LexiconError, load_lexicons
     from .card import make_card
     from .charting import ChartingModel
-    from .labels import LabelsError, read_labels
+    from ..io.labels import LabelsError, read_labels
     from .persist import ModelError, save_model
     from .texts import load_labelled_texts
     from .defaults import DEFAULT_PARAMS

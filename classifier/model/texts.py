@@ -87,7 +87,7 @@ def load_texts(paths, ids=None, strict: bool = False) -> tuple[list[Document], l
 def load_labelled_texts(paths, labels) -> tuple[list[Document], int, list[str]]:
     """For ``train`` and ``evaluate``: the documents of the studies ``labels`` (``read_labels``) labels
     for at least one task, how many texts were read in all, and the problems met (one line each)."""
-    from .labels import labelled_ids
+    from ..io.labels import labelled_ids
 
     docs, problems = load_texts(paths)
     wanted = labelled_ids(labels)

@@ -113,13 +113,13 @@ def _predictions(args):
 
 
 def _unlabelled(preds, store):
-    from .store import LabelStoreError
+    from ..io.labels import LabelsError
 
     if store is None:
         return preds
     try:
         labels = store.labels()
-    except LabelStoreError as exc:
+    except LabelsError as exc:
         err(str(exc))
         return None
     full = {i for i, lab in labels.items() if all(lab[t] is not None for t in task_names())}
@@ -203,7 +203,7 @@ def export(args) -> int:
 
 def import_(args) -> int:
     from .queuefile import QueueError, read_decisions
-    from .store import LabelStoreError
+    from ..io.labels import LabelsError
 
     store = _store(args)
     if store is None:
@@ -220,7 +220,7 @@ def import_(args) -> int:
         return 0
     try:
         result = store.record(decisions)
-    except (LabelStoreError, ValueError) as exc:
+    except (LabelsError, ValueError) as exc:
         err(str(exc))
         return 1
     studies = {d.study_id for d in result.applied}
@@ -235,7 +235,7 @@ def import_(args) -> int:
 
 
 def conflicts(args) -> int:
-    from .store import LabelStoreError
+    from ..io.labels import LabelsError
 
     store = _store(args)
     if store is None:
@@ -255,7 +255,7 @@ def conflicts(args) -> int:
                 result = store.resolve(study, task, value, who)
                 print(f"{study} {task}: set to {tasks()[task].parse(value)!r}"
                       f"{' (unchanged)' if result.unchanged else ''}; {len(pending)} conflicts resolved")
-        except (LabelStoreError, ValueError) as exc:
+        except (LabelsError, ValueError) as exc:
             err(str(exc))
             return 1
         return 0
@@ -278,7 +278,7 @@ def conflicts(args) -> int:
 def retrain(args) -> int:
     from ..model import ModelError
     from .retrain import RetrainError, retrain as run
-    from .store import LabelStoreError
+    from ..io.labels import LabelsError
     from .texts import TextsError
 
     store = _store(args)
@@ -292,7 +292,7 @@ def retrain(args) -> int:
         return 2
     try:
         card = run(store.path, args.texts, args.out, warn=warn, model_path=args.model)
-    except (RetrainError, TextsError, LabelStoreError, ModelError, ValueError) as exc:
+    except (RetrainError, TextsError, LabelsError, ModelError, ValueError) as exc:
         err(str(exc))
         return 1
     print(f"wrote {args.out}: trained on {card['n_documents']} studies "
@@ -303,7 +303,7 @@ def retrain(args) -> int:
 
 def session(args) -> int:
     from .session import BackgroundRetrainer, Session
-    from .store import LabelStoreError
+    from ..io.labels import LabelsError
 
     if not args.predictions:
         err("give --export QUEUE, --import QUEUE, or --predictions PRED.jsonl --annotations CSV for a "
@@ -329,6 +329,6 @@ def session(args) -> int:
         return Session(store, preds, reviewer, strategy=args.strategy, seed=args.seed, rules=rules,
                        balance=args.balance,
                        retrainer=retrainer, retrain_every=args.retrain_every).run()
-    except LabelStoreError as exc:
+    except LabelsError as exc:
         err(str(exc))
         return 1

@@ -188,7 +188,7 @@ def write_xlsx(path: Path, rows: list[dict]) -> None:
 
 
 # ---- import ------------------------------------------------------------------------------------------
-def read_table(path) -> tuple[list[str], list[list]]:
+def read_queue_table(path) -> tuple[list[str], list[list]]:
     """Header and body rows of a CSV/TSV or .xlsx queue file (QueueError if unreadable)."""
     path = Path(path)
     if not path.is_file():
@@ -243,7 +243,7 @@ def read_decisions(path, reviewer: str | None = None, max_messages: int = 20) ->
     Rows are numbered as a spreadsheet shows them (the header is row 1).
     """
     path = Path(path)
-    header, body = read_table(path)
+    header, body = read_queue_table(path)
     names = [h.strip().lstrip("\ufeff").lower() for h in header]
     errors = []
     if "id" not in names:

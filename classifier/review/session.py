@@ -21,7 +21,8 @@ from ..atomic import write_atomic
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
 from ..schema import task_names, tasks
 from .queuefile import _fmt, evidence_text, predicted_summary
-from .store import Decision, LabelStore, LabelStoreError
+from ..io.labels import LabelsError
+from .store import Decision, LabelStore
 from .strategies import DEFAULT_BALANCE, DEFAULT_STRATEGY, rank
 
 SOURCE = "session"
@@ -251,8 +252,8 @@ class Session:
         try:
             self.decide(study, values, note)
             return True
-        except (LabelStoreError, OSError) as exc:
-            message = str(exc) if isinstance(exc, LabelStoreError) else f"{self.store.path}: {exc.strerror or exc}"
+        except (LabelsError, OSError) as exc:
+            message = str(exc) if isinstance(exc, LabelsError) else f"{self.store.path}: {exc.strerror or exc}"
             self.say(f"  ! not saved: {message}")
             self.say("    the study stays in front of you; try again (or q to stop)")
             return False
@@ -349,13 +350,13 @@ class Session:
                 elif key in ("s", "skip", "n", "next"):
                     try:
                         self.skip(study)
-                    except (LabelStoreError, OSError) as exc:
+                    except (LabelsError, OSError) as exc:
                         self.say(f"  ! skip not noted ({exc}); the study moves back anyway")
                     queue.append(queue.pop(0))
                 elif key in ("u", "undo"):
                     try:
                         back = self.undo()
-                    except (LabelStoreError, OSError) as exc:
+                    except (LabelsError, OSError) as exc:
                         self.say(f"  ! not undone: {exc}; try again")
                         back = None
                     if back is not None:

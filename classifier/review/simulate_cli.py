@@ -45,7 +45,8 @@ def err(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from .simulate import SimulationConfig, plot, simulate
-    from .store import LabelStore, LabelStoreError
+    from ..io.labels import LabelsError
+    from .store import LabelStore
     from .texts import TextsError, load_documents
 
     labels_path = Path(args.labels)
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         frame = LabelStore(labels_path).load()
-    except LabelStoreError as exc:
+    except LabelsError as exc:
         err(str(exc))
         return 2
     labels = frame[frame[list(task_names())].notna().any(axis=1)]

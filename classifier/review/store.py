@@ -26,6 +26,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from ..atomic import fsync_dir, write_atomic
+from ..io.labels import LabelsError, labels_frame, parse_cell, read_table, task_cells
 from ..schema import task_names, tasks
 
 LOG_COLUMNS = ("time", "reviewer", "study", "task", "old", "new", "source", "note", "outcome")
@@ -43,8 +44,8 @@ REVIEWED = "reviewed"
 APPLIED, UNCHANGED, OVERWRITTEN, CONFLICT, CLEARED = "applied", "unchanged", "overwritten", "conflict", "cleared"
 
 
-class LabelStoreError(Exception):
-    """The labels file cannot be used (one-line message naming the file)."""
+class LabelStoreError(LabelsError):
+    """The labels file cannot be used or written (one-line message naming the file)."""
 
 
 @dataclass
@@ -129,89 +130,6 @@ def append_rows(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
         fsync_dir(path.parent)
 
 
-class Table:
-    """The labels file in memory: ordered columns, rows as dicts, ``id`` -> row."""
-
-    def __init__(self, columns: list[str], rows: list[dict], bom: bool = False):
-        self.columns = columns
-        self.rows = rows
-        self.bom = bom
-        self.index = {row["id"]: row for row in rows}
-
-    @classmethod
-    def empty(cls) -> "Table":
-        return cls(["id", *task_names()], [])
-
-    def ensure_column(self, name: str) -> None:
-        if name not in self.columns:
-            self.columns.append(name)
-            for row in self.rows:
-                row.setdefault(name, "")
-
-    def row(self, study_id: str) -> dict:
-        row = self.index.get(study_id)
-        if row is None:
-            row = {c: "" for c in self.columns}
-            row["id"] = study_id
-            self.rows.append(row)
-            self.index[study_id] = row
-        return row
-
-    def to_text(self) -> str:
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=self.columns, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        for row in self.rows:
-            writer.writerow({c: row.get(c, "") or "" for c in self.columns})
-        return ("\ufeff" if self.bom else "") + buf.getvalue()
-
-
-def read_table(path: Path) -> Table:
-    if not path.exists():
-        return Table.empty()
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise LabelStoreError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise LabelStoreError(f"{path}: not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8'") from None
-    bom = text.startswith("\ufeff")
-    text = text.lstrip("\ufeff")
-    if not text.strip():
-        return Table.empty()
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-        body = list(reader)
-    except csv.Error as exc:
-        raise LabelStoreError(f"{path}: not a readable CSV ({exc})") from None
-    if "id" not in header:
-        raise LabelStoreError(f"{path}: no 'id' column (columns: {', '.join(header)})")
-    if len(set(header)) != len(header):
-        dup = sorted({h for h in header if header.count(h) > 1})
-        raise LabelStoreError(f"{path}: column {dup[0]!r} appears twice")
-    rows, seen = [], set()
-    for number, cells in enumerate(body, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
-            raise LabelStoreError(f"{path} row {number}: more cells than columns")
-        row = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header)}
-        row["id"] = row["id"].strip()
-        if not row["id"]:
-            raise LabelStoreError(f"{path} row {number}: empty id")
-        if row["id"] in seen:
-            raise LabelStoreError(f"{path} row {number}: id {row['id']!r} appears twice")
-        seen.add(row["id"])
-        rows.append(row)
-    table = Table(header, rows, bom)
-    for name in task_names():
-        table.ensure_column(name)
-    return table
-
-
 class LabelStore:
     """``annotations/labels.csv`` with its lock, log and conflicts files beside it."""
 
@@ -248,29 +166,19 @@ class LabelStore:
         return lock
 
     # ---- reading -------------------------------------------------------------------------------
-    def load(self):
-        """The labels as a DataFrame: index ``id``, every column as text, task cells None when unknown."""
-        import pandas as pd
-
+    def load(self, bad: str = "keep"):
+        """The labels as a DataFrame: index ``id``, every column as text, task cells None when unknown;
+        a cell the schema refuses follows ``bad`` (``io.labels``; by default kept as typed)."""
         table = read_table(self.path)
-        data = {c: pd.Series([row.get(c, "") or "" for row in table.rows], dtype=object) for c in table.columns}
-        for name in task_names():
-            data[name] = pd.Series([self._parse_cell(name, row.get(name)) for row in table.rows], dtype=object)
-        frame = pd.DataFrame(data, columns=table.columns)
-        return frame.set_index("id")
+        return labels_frame(table, task_cells(table, bad, str(self.path))[0])
 
-    @staticmethod
-    def _parse_cell(task: str, cell) -> str | None:
-        """A task cell in canonical form; None when empty; a value the schema refuses is kept as typed."""
-        try:
-            return tasks()[task].parse(cell)
-        except ValueError:
-            return str(cell).strip() or None
-
-    def labels(self) -> dict[str, dict[str, str | None]]:
+    def labels(self, bad: str = "keep") -> dict[str, dict[str, str | None]]:
         """``{study_id: {task: canonical value or None}}`` (no pandas needed)."""
-        table = read_table(self.path)
-        return {row["id"]: {t: self._parse_cell(t, row.get(t)) for t in task_names()} for row in table.rows}
+        return task_cells(read_table(self.path), bad, str(self.path))[0]
+
+    def labels_and_problems(self) -> tuple[dict[str, dict[str, str | None]], list[str]]:
+        """Like ``labels()``, but a cell the schema refuses is read as unknown and reported (one line each)."""
+        return task_cells(read_table(self.path), "unknown", str(self.path))
 
     def log(self) -> list[dict]:
         """Every logged decision, oldest first (a torn last line, if any, is skipped)."""
@@ -325,7 +233,7 @@ class LabelStore:
             resolved: set[tuple[str, str]] = set()
             for d in checked:
                 existing = table.index.get(d.study_id)
-                old = self._parse_cell(d.task, (existing or {}).get(d.task, ""))
+                old = parse_cell(d.task, (existing or {}).get(d.task, ""), "keep")
                 new = d.value
                 if old == new:
                     outcome = UNCHANGED

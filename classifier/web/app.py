@@ -22,7 +22,8 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, abort, jsonify, redirect, render_template, request, send_from_directory, url_for
 
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
-from ..review.store import Decision, LabelStore, LabelStoreError, read_table
+from ..io.labels import LabelsError
+from ..review.store import Decision, LabelStore
 from ..schema import task_names, tasks
 from . import model_page
 from .highlight import SectionSource, build_view
@@ -194,9 +195,9 @@ def create_app(config: ServeConfig) -> Flask:
     def read_labels():
         """(labels, log rows, message): a broken labels file is said on the page, not raised."""
         try:
-            labels, problems = lenient_labels(store)
+            labels, problems = store.labels_and_problems()
             log_rows = store.log()
-        except (LabelStoreError, OSError) as exc:
+        except (LabelsError, OSError) as exc:
             return {}, [], str(exc)
         message = ""
         if problems:
@@ -266,7 +267,7 @@ def create_app(config: ServeConfig) -> Flask:
         shown = q["rows"][(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
         try:
             conflicts = store.conflicts()
-        except (LabelStoreError, OSError):
+        except (LabelsError, OSError):
             conflicts = []
         return render_template("queue.html", q=q, args=args, qs=urlencode(args), strategies=strategies(),
                                conflicts=conflicts,
@@ -301,7 +302,7 @@ def create_app(config: ServeConfig) -> Flask:
         current = q["labels"].get(study_id, {t: None for t in task_names()})
         try:
             pending = [c for c in store.conflicts() if c.study_id == study_id]
-        except (LabelStoreError, OSError):
+        except (LabelsError, OSError):
             pending = []
         history = [row for row in q["log_rows"] if row.get("study") == study_id][-12:]
         form = extra.pop("form", None) or {t: current.get(t) for t in task_names()}
@@ -343,7 +344,7 @@ def create_app(config: ServeConfig) -> Flask:
             return render_template("document.html", **doc_context(study_id, args, form=form_values, error=message)), 400
         try:
             result = store.record(decisions)
-        except (LabelStoreError, ValueError, OSError) as exc:
+        except (LabelsError, ValueError, OSError) as exc:
             message = f"Not saved: {exc}"
             return render_template("document.html", **doc_context(study_id, args, form=form_values, error=message)), 503
         target = dict(args, applied=len(result.applied), unchanged=len(result.unchanged),
@@ -388,23 +389,6 @@ def create_app(config: ServeConfig) -> Flask:
         return send_from_directory(Path(config.report).resolve(), name)
 
     return app
-
-
-def lenient_labels(store: LabelStore) -> tuple[dict, list[str]]:
-    """``{id: {task: value or None}}`` like ``store.labels()``, but a cell the schema does not know
-    is read as unknown and reported (one line each) instead of failing the whole page."""
-    table = read_table(store.path)
-    labels, problems = {}, []
-    for number, row in enumerate(table.rows, start=2):
-        cells = {}
-        for name, task in tasks().items():
-            try:
-                cells[name] = task.parse(row.get(name))
-            except ValueError as exc:
-                cells[name] = None
-                problems.append(f"{store.path.name} row {number} ({row['id']}): {exc}")
-        labels[row["id"]] = cells
-    return labels, problems
 
 
 def _pct(value) -> str:
