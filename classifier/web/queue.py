@@ -1,7 +1,7 @@
 """The queue page's order, progress and filters.
 
 Ordering uses the review package's strategies (``classifier.review.strategies``), the same ones
-``review --export`` uses, so the page and the exported queue agree. With a task filter, the
+``review export`` uses, so the page and the exported queue agree. With a task filter, the
 ``uncertainty`` order uses that task's uncertainty alone. Documents already reviewed go after those
 still to review, each group in strategy order.
 """
