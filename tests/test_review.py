@@ -81,7 +81,7 @@ def write_queue(path: Path, header: list[str], rows: list[dict]) -> None:
 
 def export(corpus, tmp_path, name="queue.csv", top=10, *extra) -> Path:
     out = tmp_path / name
-    assert review(["--predictions", str(corpus.pred_file), "--export", str(out), "--top", str(top), *extra]) == 0
+    assert review(["export", str(out), "--predictions", str(corpus.pred_file), "--top", str(top), *extra]) == 0
     return out
 
 
@@ -154,7 +154,7 @@ def test_import_merges_filled_rows_and_logs_each_decision(corpus, tmp_path, caps
                    note="checked full text")
     rows[2].update(role="peer_support", reviewer="")
     write_queue(out, header, rows)
-    assert review(["--import", str(out), "--annotations", str(labels_path), "--reviewer", "bo"]) == 0
+    assert review(["import", str(out), "--annotations", str(labels_path), "--reviewer", "bo"]) == 0
     after = read_table(labels_path)
     a, c = after.index[rows[0]["id"]], after.index[rows[2]["id"]]
     assert (a["role"], a["phases"], a["boundary_spanner"]) == ("co_creation", "design;delivery", "true")
@@ -263,9 +263,9 @@ def test_conflicting_label_is_kept_reported_and_resolvable(corpus, tmp_path, cap
     [conflict] = store.conflicts()
     assert (conflict.study_id, conflict.current, conflict.proposed, conflict.reviewer) == (
         stated, "pre_determined", "co_creation", "ana")
-    assert review(["--conflicts", "--annotations", str(labels_path)]) == 0
+    assert review(["resolve", "--annotations", str(labels_path)]) == 0
     assert "1 conflicts waiting" in capsys.readouterr().out
-    assert review(["--resolve", stated, "role", "keep", "--annotations", str(labels_path), "--reviewer", "lead"]) == 0
+    assert review(["resolve", stated, "role", "keep", "--annotations", str(labels_path), "--reviewer", "lead"]) == 0
     assert store.conflicts() == []
     assert read_table(labels_path).index[stated]["role"] == "pre_determined"
     # a second reviewer proposes again; this time the lead accepts the proposal
@@ -390,7 +390,7 @@ def test_retrain_writes_a_loadable_model_with_its_card(corpus, tmp_path, capsys)
     out = tmp_path / "models" / "reviewed"
     args = ["--retrain", "--annotations", str(labels_path), "--out", str(out)]
     assert review(args) == 2  # no --texts
-    assert "--retrain needs --texts" in capsys.readouterr().err
+    assert "retrain needs --texts" in capsys.readouterr().err
     assert review(args + [*(x for t in corpus.texts for x in ("--texts", str(t)))]) == 0
     assert "reviewed decisions" in capsys.readouterr().out
     model = load_model(out)
@@ -402,3 +402,30 @@ def test_retrain_writes_a_loadable_model_with_its_card(corpus, tmp_path, capsys)
 
     pred = model.predict([load_documents(corpus.texts, ids={corpus.test[1]})[corpus.test[1]]])[0]
     assert pred["status"] == "ok" and pred["role"] in ("pre_determined", "peer_support", "co_creation")
+
+
+def test_the_older_flag_forms_are_aliases_of_the_subcommands(monkeypatch):
+    from classifier.review import cli
+
+    pairs = [
+        (["--predictions", "p.jsonl", "--export", "q.xlsx", "--top", "5"],
+         ["export", "q.xlsx", "--predictions", "p.jsonl", "--top", "5"]),
+        (["--import", "q.xlsx", "--annotations", "l.csv"], ["import", "q.xlsx", "--annotations", "l.csv"]),
+        (["--conflicts", "--annotations", "l.csv"], ["resolve", "--annotations", "l.csv"]),
+        (["--resolve", "x", "role", "keep", "--annotations", "l.csv"],
+         ["resolve", "x", "role", "keep", "--annotations", "l.csv"]),
+        (["--retrain", "--annotations", "l.csv", "--texts", "t", "--out", "m"],
+         ["retrain", "--annotations", "l.csv", "--texts", "t", "--out", "m"]),
+        (["--predictions", "p.jsonl", "--annotations", "l.csv"],
+         ["session", "--predictions", "p.jsonl", "--annotations", "l.csv"]),
+    ]
+    for old, new in pairs:
+        seen = []
+        for name in ("export", "import_", "resolve", "retrain", "session"):
+            monkeypatch.setattr(cli, name, lambda args, name=name: seen.append((name, args)) or 0)
+        assert cli.main(old) == 0 and cli.main(new) == 0
+        (a_name, a), (b_name, b) = seen
+        assert a_name == b_name
+        for key in ("queue", "predictions", "annotations", "top", "decision", "texts", "out"):
+            if hasattr(b, key):  # what the subcommand takes, the older form gives the same
+                assert getattr(a, key) == getattr(b, key), (old, key)

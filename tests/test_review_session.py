@@ -137,7 +137,8 @@ def test_kill_9_mid_session_loses_no_confirmed_decision(predictions, labels):
 
 def test_retraining_runs_in_the_background(corpus_dir, tmp_path):
     from classifier.model.build_labels import build
-    from classifier.review.session import BackgroundRetrainer, Session
+    from classifier.review.retrain import BackgroundRetrainer
+    from classifier.review.session import Session
 
     labels_csv = tmp_path / "labels.csv"
     build(corpus_dir)[0].to_csv(labels_csv, index=False, encoding="utf-8", lineterminator="\n")
@@ -155,22 +156,13 @@ def test_retraining_runs_in_the_background(corpus_dir, tmp_path):
     out = io.StringIO()
     session = Session(store, preds, "ana", retrainer=retrainer, retrain_every=1,
                       stdin=io.StringIO("c\npeer_support\n-\n-\n\ns\n"), stdout=out)
-    future_box = {}
-    original_start = retrainer.start
-
-    def start(ids):
-        started = original_start(ids)
-        future_box["future"] = retrainer.future
-        return started
-
-    retrainer.start = start
-    session.retrainer = retrainer
-    # run() closes the executor at the end; keep the future to check the retrained predictions
-    retrainer.close = lambda: None
+    # run() ends a retraining still running when the session ends; let it finish to check its predictions
+    retrainer.stop = lambda: None
     assert session.run() == 0
     assert "retraining in the background" in out.getvalue()
-    fresh = future_box["future"].result(timeout=240)
-    retrainer.executor.shutdown()
+    assert retrainer.wait(240).state == "done", retrainer.status().message
+    fresh, error = retrainer.poll()
+    assert error == "" and retrainer.poll() is None  # handed over once
     decided = shown(out.getvalue())[0]
     assert set(fresh) == set(pool) - {decided}  # the rest of the queue, predicted by the new model
     assert store.labels()[decided]["role"] == "peer_support"

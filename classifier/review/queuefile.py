@@ -247,7 +247,7 @@ def read_decisions(path, reviewer: str | None = None, max_messages: int = 20) ->
     names = [h.strip().lstrip("\ufeff").lower() for h in header]
     errors = []
     if "id" not in names:
-        raise QueueError([f"{path.name}: no 'id' column (is this a queue exported by 'review --export'?)"])
+        raise QueueError([f"{path.name}: no 'id' column (is this a queue exported by 'review export'?)"])
     present = [t for t in task_names() if t in names]
     if not present:
         raise QueueError([f"{path.name}: no reviewer columns ({', '.join(task_names())}); nothing to import"])

@@ -15,60 +15,19 @@ from __future__ import annotations
 
 import json
 import sys
-from concurrent.futures import Future, ProcessPoolExecutor
 
 from ..atomic import write_atomic
+from ..io.labels import LabelsError
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
 from ..schema import task_names, tasks
 from .queuefile import _fmt, evidence_text, predicted_summary
-from ..io.labels import LabelsError
+from .retrain import BackgroundRetrainer
 from .store import Decision, LabelStore
 from .strategies import DEFAULT_BALANCE, DEFAULT_STRATEGY, rank
 
 SOURCE = "session"
 HELP = ("keys:  a = accept the predicted labels   c = correct them   s = skip   "
         "u = undo the last one   q = quit   ? = this help")
-
-
-class BackgroundRetrainer:
-    """Retrain in a worker process; ``poll()`` returns fresh predictions once they are ready."""
-
-    def __init__(self, labels_path, texts, params: dict | None = None):
-        self.labels_path = str(labels_path)
-        self.texts = [str(t) for t in texts]
-        self.params = params  # None: the shipped model's parameters
-        self.executor: ProcessPoolExecutor | None = None
-        self.future: Future | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.future is not None and not self.future.done()
-
-    def start(self, ids: list[str]) -> bool:
-        if self.running:
-            return False
-        from .retrain import retrain_predict
-
-        if self.executor is None:
-            import multiprocessing
-
-            self.executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        self.future = self.executor.submit(retrain_predict, self.labels_path, self.texts, list(ids), self.params)
-        return True
-
-    def poll(self):
-        """``(predictions, error)`` when a retraining has finished since the last poll, else None."""
-        if self.future is None or not self.future.done():
-            return None
-        future, self.future = self.future, None
-        try:
-            return future.result(), ""
-        except Exception as exc:  # reported to the reviewer in one line; the session goes on
-            return None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-    def close(self):
-        if self.executor is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
 
 
 class Session:
@@ -297,7 +256,7 @@ class Session:
         if polled is not None:
             preds, error = polled
             if error:
-                self.say(f"  (retraining failed: {error}; the queue keeps the old predictions)")
+                self.say(f"  ({error[0].lower() + error[1:]}; the queue keeps the old predictions)")
             elif preds:
                 for study, pred in preds.items():
                     old = self.predictions.get(study, {})
@@ -312,7 +271,7 @@ class Session:
                 queue = sorted(queue, key=lambda i: order.get(i, len(order)))
                 self.say(f"  (model retrained; {len(preds)} predictions refreshed, queue re-ordered)")
         if self.retrain_every and self.decided_since_retrain >= self.retrain_every and not self.retrainer.running:
-            if self.retrainer.start(queue):
+            if self.retrainer.start_predictions(queue):
                 self.decided_since_retrain = 0
                 self.say("  (retraining in the background; carry on)")
         return queue
@@ -367,7 +326,7 @@ class Session:
             self.say("")
         finally:
             if self.retrainer is not None:
-                self.retrainer.close()
+                self.retrainer.stop()
         self.say(f"Stopped. {self.saved} decisions saved this session to {self.store.path}; "
                  f"run the same command to resume.")
         return 0

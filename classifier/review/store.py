@@ -72,7 +72,7 @@ class Conflict:
 
     def describe(self) -> str:
         return (f"{self.study_id} {self.task}: file has {self.current!r}, {self.reviewer or 'a reviewer'} "
-                f"proposed {self.proposed!r} (kept the file's value; resolve with --resolve or in the web page)")
+                f"proposed {self.proposed!r} (kept the file's value; resolve with 'review resolve' or in the web page)")
 
 
 @dataclass
