@@ -18,6 +18,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from ..locations import default_model_path, missing_model_message
 from .cache import DiskCache, code_fingerprint, file_digest, text_digest, tree_fingerprint
 from .limits import HARD_TIMEOUT_EXIT
 from .rows import error_row, ok_row
@@ -30,16 +31,6 @@ EXTRACT_CODE = ("extract", "document.py", "data")
 # faster on the 23 shared PDFs, and 64 records instead of 16 labelled 2,000 records in 6 s instead of 9.
 FILE_WEIGHT = 16
 MODEL_CODE = ("features", "model", "data", "schema.py")
-
-
-def default_model_path() -> str:
-    """Mirrors ``classifier.model.persist.default_model_path`` without importing scikit-learn."""
-    env = os.environ.get("PEER_CHARTING_MODEL")
-    if env:
-        return env
-    from pathlib import Path
-
-    return str(Path(__file__).resolve().parents[2] / "models" / "peer-charting")
 
 
 @dataclass
@@ -99,7 +90,8 @@ class BatchRunner:
             if s.model_loader == "classifier.model:load_model":
                 path = s.model_path or default_model_path()
                 if not os.path.exists(path):
-                    raise FatalError(f"no model at {path} (train one with train.py, or pass --model DIR)")
+                    raise FatalError(f"no model at {path} (train one with train.py, or pass --model DIR)"
+                                     if s.model_path else missing_model_message(path))
                 self._model_fp = tree_fingerprint(path) + code_fingerprint(*MODEL_CODE)
             else:
                 self._model_fp = text_digest(s.model_loader, s.model_path)

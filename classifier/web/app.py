@@ -28,6 +28,7 @@ from flask import (Blueprint, Flask, abort, current_app, jsonify, redirect, rend
 
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
 from ..io.labels import LabelsError
+from ..locations import default_model_path
 from ..review.retrain import BackgroundRetrainer
 from ..review.store import Decision, LabelStore
 from ..schema import task_names, tasks
@@ -78,11 +79,7 @@ def default_reviewer() -> str:
 
 
 def shipped_model_dir() -> Path | None:
-    """The model ``predict.py`` uses without --model (``$PEER_CHARTING_MODEL`` or models/peer-charting)."""
-    try:
-        from ..model.persist import default_model_path
-    except ImportError:
-        return None
+    """The model ``predict.py`` uses without --model (``classifier.locations``), if it is there."""
     path = default_model_path()
     return path if path.exists() else None
 
