@@ -212,3 +212,13 @@ def test_progress_is_plain_lines_when_not_a_terminal():
     quiet = io.StringIO()
     Progress(3, quiet=True, stream=quiet).update()
     assert quiet.getvalue() == ""
+
+
+def test_without_the_dask_extra_the_dask_backend_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from classifier.batch.backends import BackendError, DaskBackend
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if 'pip install .' without [dask]
+    with pytest.raises(BackendError, match=r"pip install 'peer-charting\[dask\]'"):
+        DaskBackend("tcp://127.0.0.1:8786")
