@@ -50,3 +50,26 @@ def test_structure_is_checked_the_same_way_for_every_caller(tmp_path):
     none.write_text("id,comment\nx,hello\n", encoding="utf-8")
     with pytest.raises(LabelsError, match="no task column"):
         read_labels(none)
+
+
+def test_labelled_studies_without_a_text_are_named_with_the_reason(tmp_path):
+    import json
+
+    from classifier.model.texts import load_labelled_texts
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text("id,role\nhas_text,peer_support\nno_record,co_creation\nempty_record,pre_determined\n"
+                      "unlabelled,\n", encoding="utf-8")
+    records = tmp_path / "texts.jsonl"
+    records.write_text("\n".join(json.dumps(r) for r in (
+        {"id": "has_text", "title": "Peer workers in a crisis team", "abstract": "Peer workers supported people."},
+        {"id": "empty_record", "title": "", "abstract": ""},
+        {"id": "unlabelled", "title": "Another study", "abstract": "Text."})) + "\n", encoding="utf-8")
+    loaded = load_labelled_texts([records], read_labels(labels))
+    assert [d.id for d in loaded.documents] == ["has_text"] and loaded.n_read == 2
+    assert set(loaded.without_text) == {"no_record", "empty_record"}
+    assert loaded.without_text["no_record"] == "no record or file with this id in the --texts inputs"
+    assert "no title and no abstract" in loaded.without_text["empty_record"]
+    said = []
+    loaded.report(said.append)
+    assert said[0] == "2 labelled studies have no text and are left out:" and len(said) == 3

@@ -66,9 +66,11 @@ def main(argv=None) -> int:
     except LabelsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    docs, _, problems = load_labelled_texts(args.texts, labels)
-    for p in problems:
+    loaded = load_labelled_texts(args.texts, labels)
+    docs = loaded.documents
+    for p in loaded.problems:
         print(f"warning: {p}", file=sys.stderr)
+    loaded.report(lambda line: print(f"note: {line}", file=sys.stderr))
     labels = labels.reset_index()
     if args.limit:
         docs = docs[: args.limit]
@@ -83,7 +85,9 @@ def main(argv=None) -> int:
         return 2
     params = dict(DEFAULT_PARAMS)
     ablations = {"uncalibrated": ABLATIONS["uncalibrated"]} if args.quick else ABLATIONS
-    print(f"evaluating on {len(docs)} labelled studies ...", file=sys.stderr)
+    print(f"evaluating on {len(docs)} labelled studies that have a text"
+          f"{f' (of {len(docs) + len(loaded.without_text)} labelled)' if loaded.without_text else ''} ...",
+          file=sys.stderr)
     res = run_cv(docs, labels, params=params, ablations=ablations, repeats=max(1, args.repeats),
                  n_splits=args.folds, seed=args.seed, body_docs=body_variants(args.texts, docs),
                  learning_fractions=() if args.quick else (0.2, 0.4, 0.6, 0.8, 1.0),
