@@ -72,6 +72,13 @@ def test_report_is_one_self_contained_file(evaluated):
     assert html.startswith("<!DOCTYPE html>") and "data:image/png;base64," in html
     assert "<script src=" not in html and 'src="http' not in html
     assert "Cohen" in html and "0.88" in html
+    # for review teams: no development targets, no parameter dump; Methods read from the fitted model
+    assert "Target" not in html and "issue" not in html.lower() and "rule_weight" not in html
+    details = json.loads((evaluated / "details.json").read_text())
+    described = details["model_description"]
+    assert set(described) == {"role", "phases", "boundary_spanner"}
+    for sentence in described.values():
+        assert sentence in html
 
 
 def test_bad_inputs_exit_2_with_one_line(tmp_path, corpus_dir):

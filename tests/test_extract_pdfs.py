@@ -143,3 +143,21 @@ def test_pdfplumber_engine_gives_the_same_sections(pdf_dir):
     assert [s.heading for s in a.sections if s.name != "other"] == [s.heading for s in b.sections if s.name != "other"]
     r, p = quality.recall_precision(quality.body_text(b), quality.body_text(a))
     assert r > 0.95 and p > 0.95
+
+
+@pytest.mark.parametrize("name, doi", [
+    ("bmjopen_goactive_pilot.pdf", "10.1136/bmjopen-2016-012335"),          # wrapped over two lines
+    ("lancet_respir_stopadvisor_rct.pdf", "10.1016/S2213-2600(14)70195-X"),  # brackets kept
+    ("plosone_fanged_frog.pdf", "10.1371/journal.pone.0115884"),            # not a supplement's DOI
+    ("bmc_trials_ears_smoking_recruitment.pdf", "10.1186/1745-6215-16-1"),  # only in "Cite this article"
+    ("hindawi_stillbirth_delays.pdf", "10.1155/2016/1703809"),
+])
+def test_the_doi_a_pdf_prints_is_read(pdf_dir, name, doi):
+    assert load_document(pdf_dir / name, sentences=False).meta["doi"] == doi
+
+
+def test_find_doi_prefers_a_labelled_doi_and_ignores_references():
+    from classifier.extract.doi import find_doi
+
+    assert find_doi(["Cited work 10.1000/abc", "https://doi.org/10.5555/own.2020.1."]) == "10.5555/own.2020.1"
+    assert find_doi(["no doi here"], ["1. Smith J. doi:10.1000/other", "unrelated"]) == ""

@@ -68,6 +68,7 @@ def test_jsonl_one_object_per_line_with_evidence(tmp_path):
     assert len(lines) == 2
     first = json.loads(lines[0])
     assert first["evidence"]["phases"][1]["text"] == "They delivered groups."
+    assert first["boundary_spanner"] is True and '"boundary_spanner": true' in lines[0]  # a JSON boolean
     assert json.loads(lines[1])["status"] == "error"
 
 

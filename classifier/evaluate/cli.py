@@ -104,8 +104,14 @@ def main(argv=None) -> int:
             summary[t].setdefault("learning_curve", []).append({"n_train": p["n_train"], "macro_f1": p[t]})
     print("cross-source check (train on one label source, test on the other) ...", file=sys.stderr)
     external = cross_source(docs, labels, params=params)
+    print("fitting the model on every labelled study, to say what it uses ...", file=sys.stderr)
+    from ..model import ChartingModel
+    from ..model.describe import describe_model
+
+    described = describe_model(ChartingModel(**params).fit(docs, labels))
     counts = label_counts(labels, res.ids)
-    details = {"scheme": res.scheme, "repeats": max(1, args.repeats), "params": params, "seconds": res.seconds,
+    details = {"scheme": res.scheme, "repeats": max(1, args.repeats), "model_description": described,
+               "seconds": res.seconds,
                "confusion": conf, "reliability": analysis.reliability(res), "learning_curve": res.learning_curve,
                "full_text_gap": gap, "examples": analysis.examples(res),
                "label_sources": {t: {s: sum(v.values()) for s, v in per.items()} for t, per in counts.items()},
