@@ -250,3 +250,35 @@ def test_a_study_that_never_mentions_peers_is_flagged(predictions, labels, tmp_p
     blocks = re.split(r"(?=\[\d+/\d+\] )", result.stdout)
     flagged = {shown(b)[0]: "never mentions peers" in b for b in blocks if shown(b)}
     assert flagged == {preds[0]["id"]: True, preds[1]["id"]: False}, result.stdout
+
+
+def test_the_terminal_and_the_web_page_count_the_same_studies_to_review(tmp_path):
+    """A decision imported from a queue, one made on the web, one undone in the terminal, a fully
+    labelled study and a cell the schema refuses: both front ends agree on what is left."""
+    from classifier.review.store import Decision
+    from classifier.review.session import Session
+    from classifier.web.queue import build_queue
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text("id,role,phases,boundary_spanner\nfull,peer_support,delivery,true\nbad,chief,delivery,true\n",
+                      encoding="utf-8")
+    ids = ["full", "bad", "imported", "on_web", "undone", "fresh1", "fresh2"]
+    preds = [{"id": i, "title": i, "status": "ok", "role": "peer_support", "p_role_pre_determined": 0.2,
+              "p_role_peer_support": 0.6, "p_role_co_creation": 0.2} for i in ids]
+    failed = {"id": "broken", "title": "", "status": "error", "error": "broken.pdf: not a PDF"}
+    (tmp_path / "pred.jsonl").write_text("".join(json.dumps(p) + "\n" for p in [*preds, failed]))
+    from classifier.io.predictions import load_predictions, read_reviewable
+
+    terminal_preds, skipped = read_reviewable(tmp_path / "pred.jsonl")  # what 'review session' reads
+    assert [p["id"] for p in terminal_preds] == ids and "broken" in skipped[0]
+    web_preds = load_predictions(tmp_path / "pred.jsonl").items       # what the page reads
+    store = LabelStore(labels)
+    store.record([Decision("imported", "role", "co_creation", "ana", "queue.xlsx row 2")])
+    store.record([Decision("on_web", "phases", "design", "bo", "web")])
+    store.record([Decision("undone", "role", "pre_determined", "cy", "session")])
+    store.record([Decision("undone", "role", None, "cy", "session undo", force=True)])
+    web_rows, progress = build_queue(web_preds, *store.labels_and_problems()[:1], store.log())
+    terminal = Session(store, terminal_preds, "dee", stdin=io.StringIO(""), stdout=io.StringIO()).build_queue()
+    assert progress["todo"] == len(terminal) == 4 and progress["failed"] == 1
+    assert sorted(terminal) == sorted(r.pred["id"] for r in web_rows if not r.reviewed and r.pred["status"] == "ok")
+    assert sorted(terminal) == ["bad", "fresh1", "fresh2", "undone"]

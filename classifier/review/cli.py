@@ -172,13 +172,13 @@ def _store(args):
 
 
 def _predictions(args):
-    from .predictions import PredictionsError, read_predictions
+    from ..io.predictions import PredictionsError, read_reviewable
 
     if not args.predictions:
         err("--predictions PRED.jsonl is required (written by predict.py --jsonl)")
         return None
     try:
-        preds, warnings = read_predictions(args.predictions)
+        preds, warnings = read_reviewable(args.predictions)
     except PredictionsError as exc:
         err(str(exc))
         return None

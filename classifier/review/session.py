@@ -22,7 +22,7 @@ from ..io.predictions import OFF_TOPIC_NOTE, off_topic
 from ..schema import task_names, tasks
 from .queuefile import _fmt, evidence_text, predicted_summary
 from .retrain import BackgroundRetrainer
-from .store import Decision, LabelStore
+from .store import Decision, LabelStore, reviewed_ids
 from .strategies import DEFAULT_BALANCE, DEFAULT_STRATEGY, rank
 
 SOURCE = "session"
@@ -71,19 +71,15 @@ class Session:
     # ---- queue ---------------------------------------------------------------------------------
     def build_queue(self) -> list[str]:
         mine = self._mine()
-        # the log knows every confirmed decision, even one made just before a session was killed
-        last: dict[str, str] = {}
-        for r in self.store.log():
-            if r["reviewer"] == self.reviewer and r["source"] in (SOURCE, f"{SOURCE} undo"):
-                last[r["study"]] = r["source"]
-        done = set(mine["done"]) | {study for study, source in last.items() if source == SOURCE}
-        labelled = {i for i, lab in self.store.labels().items() if all(lab[t] is not None for t in task_names())}
+        # the log knows every confirmed decision, even one made just before a session was killed; what
+        # counts as reviewed is what the web page counts (review.store.reviewed_ids)
+        done = set(mine["done"]) | reviewed_ids(self.store.labels_and_problems()[0], self.store.log())
         preds = list(self.predictions.values())
         ids = [p["id"] for p in preds]
         rules = [self.rules.get(i, {}) for i in ids] if self.rules else None
         ranked = [ids[i] for i, _ in rank(self.strategy, preds, seed=self.seed, rules=rules, balance=self.balance)]
         skipped = [i for i in ranked if i in set(mine["skipped"])]
-        fresh = [i for i in ranked if i not in done and i not in labelled and i not in set(skipped)]
+        fresh = [i for i in ranked if i not in done and i not in set(skipped)]
         return fresh + [i for i in skipped if i not in done]
 
     # ---- io ------------------------------------------------------------------------------------

@@ -130,6 +130,19 @@ def append_rows(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
         fsync_dir(path.parent)
 
 
+def reviewed_ids(labels: dict[str, dict], log_rows: list[dict]) -> set[str]:
+    """The studies no longer waiting for review, the same for the terminal session and the web page:
+    a decision in the log (any reviewer, made any way: queue import, terminal, web; unless the last one
+    was undone) or a label for every task in the labels file."""
+    last: dict[str, str] = {}
+    for row in log_rows:
+        if row.get("study"):
+            last[row["study"]] = str(row.get("source") or "")
+    done = {study for study, source in last.items() if not source.endswith(" undo")}
+    done |= {sid for sid, row in labels.items() if all(row.get(t) for t in task_names())}
+    return done
+
+
 class LabelStore:
     """``annotations/labels.csv`` with its lock, log and conflicts files beside it."""
 

@@ -26,7 +26,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import (Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request,
                    send_from_directory, url_for)
 
-from ..io.predictions import OFF_TOPIC_NOTE, off_topic
+from ..io.predictions import OFF_TOPIC_NOTE, PredictionsError, load_predictions, off_topic
 from ..io.labels import LabelsError
 from ..locations import default_model_path
 from ..review.retrain import BackgroundRetrainer
@@ -34,7 +34,6 @@ from ..review.store import Decision, LabelStore
 from ..schema import task_names, tasks
 from . import model_page
 from .highlight import SectionSource, build_view
-from .predictions import PredictionsError, load_predictions
 from .queue import DEFAULT_STRATEGY, available_strategies, build_queue, order
 from .rules import RulesPredictions
 

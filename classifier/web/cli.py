@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     from werkzeug.serving import make_server
 
     from .app import ServeConfig, create_app
-    from .predictions import PredictionsError
+    from ..io.predictions import PredictionsError
 
     problem = check_files(args)
     if problem:

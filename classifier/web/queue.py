@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..io.predictions import reviewable
 from ..review import strategies as _strategies
+from ..review.store import reviewed_ids
 from ..schema import task_names, tasks
 
 DEFAULT_STRATEGY = _strategies.DEFAULT_STRATEGY  # one default for review and serve
@@ -46,13 +48,6 @@ class QueueRow:
     pred: dict
     reviewed: bool
     labels: dict  # task -> value in the labels file, or None
-
-
-def reviewed_ids(labels: dict[str, dict], log_rows: list[dict]) -> set[str]:
-    """Studies with a logged decision (any reviewer, terminal or web) or every task labelled."""
-    done = {row.get("study") for row in log_rows if row.get("study")}
-    done |= {sid for sid, row in labels.items() if all(row.get(t) for t in task_names())}
-    return done
 
 
 def matches(pred: dict, task: str | None, label: str | None) -> bool:
@@ -93,6 +88,11 @@ def build_queue(preds: list[dict], labels: dict, log_rows: list[dict], *, strate
         if not matches(pred, task, label):
             continue
         rows.append(QueueRow(rank, pred, is_done, labels.get(pred["id"], {})))
-    progress = {"reviewed": len(finished), "queued": len(preds), "todo": len(todo),
-                "percent": round(100 * len(finished) / len(preds)) if preds else 0}
+    # the count to review is the terminal's (review.session): predictions with something to review in;
+    # documents that could not be labelled are listed last, and counted apart
+    queued = [p for p in ordered if reviewable(p)]
+    left = [p for p in queued if p["id"] not in done]
+    progress = {"reviewed": len(queued) - len(left), "queued": len(queued), "todo": len(left),
+                "failed": len(ordered) - len(queued),
+                "percent": round(100 * (len(queued) - len(left)) / len(queued)) if queued else 0}
     return rows, progress
