@@ -38,7 +38,7 @@ def confusions(res: CVResult, name="model") -> dict:
     return out
 
 
-def reliability(res: CVResult, names=("model", "uncalibrated"), bins=5) -> dict:
+def reliability(res: CVResult, names=("model",), bins=5) -> dict:
     """Reliability points (mean predicted probability, observed frequency) pooled over repeats."""
     out = {}
     for name in names:

@@ -52,7 +52,6 @@ def main(argv=None) -> int:
     import warnings
 
     from ..model.card import label_counts
-    from ..model.defaults import DEFAULT_PARAMS
     from ..io.labels import LabelsError, read_labels
     from ..model.texts import load_labelled_texts
     from . import analysis
@@ -83,8 +82,8 @@ def main(argv=None) -> int:
     except OSError as exc:
         print(f"error: {out}: cannot create ({exc.strerror or exc})", file=sys.stderr)
         return 2
-    params = dict(DEFAULT_PARAMS)
-    ablations = {"uncalibrated": ABLATIONS["uncalibrated"]} if args.quick else ABLATIONS
+    params = {}
+    ablations = {} if args.quick else ABLATIONS
     print(f"evaluating on {len(docs)} labelled studies that have a text"
           f"{f' (of {len(docs) + len(loaded.without_text)} labelled)' if loaded.without_text else ''} ...",
           file=sys.stderr)
