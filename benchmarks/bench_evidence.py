@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Evidence sentences against the charters' verbatim quotes, out of fold.
+
+    python benchmarks/bench_evidence.py [--folds 5] [--seed 0]
+
+The labelled corpus (``annotations/labels.csv``, texts in ``../shared/corpus``) is split into stratified
+folds; a model with the shipped parameters is trained on the other folds and predicts each held-out
+fold, so every study's evidence comes from a model that never saw it. Each study charted from its
+abstract (``charted_studies.jsonl``) carries its charter's quotes; the figures are the share of those
+studies whose top evidence sentence matches a quote (``classifier/evaluate/evidence.py`` defines the
+match: at least half of the content words of the shorter text shared).
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+CORPUS = REPO.parent / "shared" / "corpus"
+TEXTS = [CORPUS / "studies.jsonl", CORPUS / "charted_studies.jsonl"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--show", type=int, default=0, help="print N studies whose top role sentence misses")
+    args = ap.parse_args()
+    if not CORPUS.is_dir():
+        sys.exit(f"error: {CORPUS}: the corpus is not there (this benchmark reads ../shared)")
+
+    from sklearn.model_selection import StratifiedKFold
+
+    from classifier.evaluate.cv import _truth, strata
+    from classifier.evaluate.data import charter_quotes
+    from classifier.evaluate.evidence import matches, overlap_figures, supporting
+    from classifier.model.charting import ChartingModel
+    from classifier.model.defaults import DEFAULT_PARAMS
+    from classifier.model.labels import read_labels
+    from classifier.model.texts import load_labelled_texts
+
+    labels = read_labels(REPO / "annotations" / "labels.csv")
+    docs, _, problems = load_labelled_texts(TEXTS, labels)
+    for p in problems:
+        print(f"warning: {p}", file=sys.stderr)
+    labels = labels.reset_index()
+    ids = [d.id for d in docs]
+    truth, _ = _truth(labels, ids)
+    y = strata(truth, ids, args.folds)
+    quotes = charter_quotes(TEXTS)
+    t0 = time.perf_counter()
+    preds = []
+    folds = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=args.seed).split(ids, y)
+    for train, test in folds:
+        model = ChartingModel(**DEFAULT_PARAMS).fit([docs[i] for i in train], labels)
+        preds += model.predict([docs[i] for i in test])
+    seconds = time.perf_counter() - t0
+    bs_truth = {i: truth["boundary_spanner"][i] for i in ids}
+    figs = overlap_figures(preds, quotes, bs_truth)
+    n_quoted = sum(1 for p in preds if p["id"] in quotes)
+    print(f"{len(docs)} labelled studies, {n_quoted} with charters' quotes; {args.folds}-fold out-of-fold "
+          f"predictions in {seconds:.0f} s")
+    names = {"role_top1": "top role sentence", "role_top3": "any of the top 3 role sentences",
+             "phase_top1": "top phase sentence", "bs_true_top1": "top boundary-spanner sentence (charted explicit, predicted true)"}
+    for key, label in names.items():
+        f = figs[key]
+        rate = "n/a" if f["rate"] is None else f"{100 * f['rate']:.1f}%"
+        print(f"{label:>66}: {rate} ({f['hits']}/{f['n']})")
+    same = sum(1 for p in preds if p["id"] in quotes and supporting(p["evidence"]["role"])
+               and supporting(p["evidence"]["phases"])
+               and supporting(p["evidence"]["role"])[0]["text"] == supporting(p["evidence"]["phases"])[0]["text"])
+    print(f"{'top role and top phase sentence are the same':>66}: {same}/{n_quoted}")
+    shown = 0
+    for p in preds:
+        if shown >= args.show or p["id"] not in quotes:
+            continue
+        role = supporting(p["evidence"]["role"])
+        if role and matches(role[0]["text"], quotes[p["id"]]):
+            continue
+        shown += 1
+        print(f"\n{p['id']} ({p['role']}): top role sentence: {role[0]['text'] if role else '(none)'}")
+        for q in quotes[p["id"]]:
+            print(f"   quote: {q}")
+
+
+if __name__ == "__main__":
+    main()
