@@ -8,9 +8,12 @@ folds; a model with the shipped parameters is trained on the other folds and pre
 fold, so every study's evidence comes from a model that never saw it. Each study charted from its
 abstract (``charted_studies.jsonl``) carries its charter's quotes; the figures are the share of those
 studies whose top evidence sentence matches a quote (``classifier/evaluate/evidence.py`` defines the
-match: at least half of the content words of the shorter text shared).
+match: at least half of the content words of the shorter text shared). In-scope charted studies that
+``annotations/labels.csv`` does not label are predicted by a model trained on all labelled studies
+and counted too (they are unseen either way).
 """
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -38,7 +41,7 @@ def main():
     from classifier.model.charting import ChartingModel
     from classifier.model.defaults import DEFAULT_PARAMS
     from classifier.model.labels import read_labels
-    from classifier.model.texts import load_labelled_texts
+    from classifier.model.texts import load_labelled_texts, load_texts
 
     labels = read_labels(REPO / "annotations" / "labels.csv")
     docs, _, problems = load_labelled_texts(TEXTS, labels)
@@ -55,12 +58,26 @@ def main():
     for train, test in folds:
         model = ChartingModel(**DEFAULT_PARAMS).fit([docs[i] for i in train], labels)
         preds += model.predict([docs[i] for i in test])
+    # in-scope charted studies that annotations/labels.csv does not label: never trained on; predicted by
+    # a model trained on every labelled study
+    charted = {}
+    with open(TEXTS[1], encoding="utf-8") as fh:
+        for line in fh:
+            obj = json.loads(line)
+            charted[obj["id"]] = obj
+    unseen_ids = {i for i, o in charted.items() if o.get("in_scope") and i not in set(ids) and i in quotes}
+    all_docs, _ = load_texts([TEXTS[1]], ids=unseen_ids)
+    unseen = ChartingModel(**DEFAULT_PARAMS).fit(docs, labels).predict(all_docs) if all_docs else []
     seconds = time.perf_counter() - t0
     bs_truth = {i: truth["boundary_spanner"][i] for i in ids}
-    figs = overlap_figures(preds, quotes, bs_truth)
+    bs_truth.update({i: ("true" if charted[i].get("boundary_spanner") == "explicit" else "false") for i in unseen_ids})
     n_quoted = sum(1 for p in preds if p["id"] in quotes)
-    print(f"{len(docs)} labelled studies, {n_quoted} with charters' quotes; {args.folds}-fold out-of-fold "
-          f"predictions in {seconds:.0f} s")
+    print(f"{len(docs)} labelled studies, {n_quoted} with charters' quotes, predicted out of fold ({args.folds} folds); "
+          f"{len(unseen)} more in-scope charted studies that are not labelled, predicted by a model trained on all "
+          f"labelled ones ({seconds:.0f} s)")
+    preds = preds + unseen
+    figs = overlap_figures(preds, quotes, bs_truth)
+    n_quoted += len(unseen)
     names = {"role_top1": "top role sentence", "role_top3": "any of the top 3 role sentences",
              "phase_top1": "top phase sentence", "bs_true_top1": "top boundary-spanner sentence (charted explicit, predicted true)"}
     for key, label in names.items():

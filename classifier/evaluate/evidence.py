@@ -48,13 +48,16 @@ def split_quotes(cell) -> list[str]:
     text = str(cell or "").strip()
     if not text:
         return []
-    found = [q.strip() for q in _QUOTE.findall(text) if q.strip()]
-    return found or [p.strip() for p in text.split(";") if p.strip()]
+    if text[:1] in "\"\u201c" and text[-1:] in "\"\u201d":
+        parts = re.split(r"[\"\u201d]\s*;\s*[\"\u201c]", text[1:-1])
+    else:
+        parts = [q for q in _QUOTE.findall(text)] or text.split(";")
+    return [p.strip() for p in parts if len(words(p)) >= 2]
 
 
 def supporting(items) -> list[dict]:
-    """Evidence items that argue for the prediction (not counter-evidence, not mere candidates)."""
-    return [e for e in items or [] if e.get("kind", "support") == "support"]
+    """The evidence shown for the prediction itself: every item but counter-evidence."""
+    return [e for e in items or [] if e.get("kind", "support") != "counter"]
 
 
 def overlap_figures(predictions: list[dict], quotes: dict[str, list[str]], truth_bs: dict | None = None) -> dict:

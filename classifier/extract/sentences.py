@@ -233,6 +233,7 @@ def _skip_labels(text: str, a: int, b: int) -> int:
 
 _ENUM = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=:))\(?(\d{1,2}|[ivx]{1,4}|[a-h])\)[ \t]+(?=\S)"
                    r"|(?:(?<=\s)|(?<=^)|(?<=:))(\d{1,2})\.[ \t]+(?=[A-Za-z])")
+_BULLET = re.compile(r"[\u2022\u25aa\u25cf\u25e6\u2023](?=\s)")   # "• one; • two": a bulleted list
 _ORDER = {kind: {v: i for i, v in enumerate(seq)} for kind, seq in (
     ("digit", [str(n) for n in range(1, 100)]), ("roman", "i ii iii iv v vi vii viii ix x".split()),
     ("alpha", list("abcdefgh")))}
@@ -244,7 +245,7 @@ def _kind(value: str) -> str:
 
 def _split_list(text: str, a: int, b: int):
     """``text[a:b]`` cut before each item of an inline enumeration ("(1) ... (2) ...", "1) ... 2) ...",
-    "1. ... 2. ..."): the lead-in and each item become sentences. Only a run that starts at the first
+    "1. ... 2. ...", or two or more bullets "\u2022"): the lead-in and each item become sentences. Only a run that starts at the first
     value (1, i, a) and counts up by one is a list, so "(p < 0.05)" or a citation "(3)" is left alone."""
     found = []
     for m in _ENUM.finditer(text, a, b):
@@ -262,8 +263,10 @@ def _split_list(text: str, a: int, b: int):
         if len(run) >= 2 and len(run) > len(best):
             best = run
     if not best:
-        yield a, b
-        return
+        best = [m.start() for m in _BULLET.finditer(text, a, b)]
+        if len(best) < 2:
+            yield a, b
+            return
     cuts = [a] + best + [b]
     for x, y in zip(cuts, cuts[1:]):
         while x < y and text[x].isspace():

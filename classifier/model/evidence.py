@@ -1,90 +1,412 @@
-"""Evidence: the sentences that pushed a prediction most.
+"""Evidence: the sentences that let a reviewer check each predicted label, ranked by the codebook.
 
-A sentence is scored as a tiny document: its TF-IDF and rule-feature vector (``features.table.
-sentence_frame``) times the linear model's weights for the predicted value (averaged over the
-calibration ensemble). Where the estimator is a constant prior, rule matches of the task's lexicons score
-the sentence instead. Sentences are verbatim ``section.text[start:end]`` and never from references.
+``EvidenceRanker.explain(document, prediction)`` reads a Document's content sections (never references
+or back matter) and a prediction dict (labels and probabilities, whatever model made them) and returns
+the evidence dict of the predictions JSONL::
+
+    {"role": [item, ...], "phases": [item, ...], "boundary_spanner": [item, ...], "notes": {task: text}}
+
+An item is ``{"text", "section", "start", "end", "score", "kind", "label"}`` (+ ``"truncated": true`` for
+the last sentence of an abstract the source cut off); ``text`` is verbatim ``section.text[start:end]``.
+``kind`` is ``support`` (a sentence that shows the predicted label), ``candidate`` (the closest a
+sentence came, where none shows it: always so for a ``false`` boundary-spanner label, whose two best
+candidates are listed) or ``counter`` (the best sentence for the runner-up role). Each predicted phase
+gets its own sentence, labelled with that phase; the top role sentence is reused for a phase only when
+nothing else shows it. ``notes`` says, per task, where no explicit language was found.
+
+Scores come from cues kept as data (``data/evidence.yml``), not from the model's weights: a sentence
+scores for a label when a peer worker is the actor (a peer term before the cue, or "by <peer>") of a cue
+of that label; cue words in a sentence not about peers score a tenth; methods and analysis sentences
+rank last for role and phases. The score is graded (cue strength, actor, context, mentions of peers),
+so the best candidate of a negative shows how close the text came.
 """
 from __future__ import annotations
 
-import numpy as np
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from ..features.table import SentenceInfo, sentence_frame
-from .estimators import members
+import yaml
 
+from ..document import Document
+from ..features.lexicons import Lexicon, parse_lexicon
+from ..features.rules import RuleMatcher
 
-def linear_scores(estimator, frame, value) -> np.ndarray | None:
-    """Per-row contribution towards class ``value`` (without intercept), or None if not linear."""
-    pipes = members(estimator)
-    if not pipes or len(frame) == 0:
-        return None
-    total = np.zeros(len(frame))
-    for pipe in pipes:
-        clf = pipe.named_steps["clf"]
-        X = pipe.named_steps["features"].transform(frame)
-        coef = np.asarray(clf.coef_)
-        classes = list(clf.classes_)
-        if coef.shape[0] == 1:          # binary: coef points to classes[1]
-            w = coef[0] if value == classes[1] else -coef[0]
-        else:
-            k = classes.index(value)
-            w = coef[k] - coef.mean(axis=0)
-        total += np.asarray(X @ w).ravel()
-    return total / len(pipes)
+DATA = Path(__file__).resolve().parents[1] / "data"
+EVIDENCE_FILE = DATA / "evidence.yml"
+TOPIC_FILE = DATA / "topic.yml"
 
-
-def class_scores(estimator, frame) -> dict | None:
-    """{class value: per-row contribution towards it} in one pass (None if not a linear model)."""
-    pipes = members(estimator)
-    if not pipes or len(frame) == 0:
-        return None
-    out: dict = {}
-    for pipe in pipes:
-        clf = pipe.named_steps["clf"]
-        X = pipe.named_steps["features"].transform(frame)
-        coef = np.asarray(clf.coef_)
-        classes = [str(c) for c in clf.classes_]
-        if coef.shape[0] == 1:
-            pos = np.asarray(X @ coef[0]).ravel()
-            contrib = {classes[1]: pos, classes[0]: -pos}
-        else:
-            W = (coef - coef.mean(axis=0)).T
-            S = np.asarray(X @ W)
-            contrib = {c: S[:, k] for k, c in enumerate(classes)}
-        for c, v in contrib.items():
-            out[c] = out.get(c, 0) + v / len(pipes)
-    return out
+MIN_WORDS = 4            # shorter "sentences" are headings or fragments: never evidence
+ABOUT_PEERS = 0.6        # actor factor from which a sentence counts as being about peer workers
+OFF_TOPIC = 0.1          # cue words in a sentence that does not mention peers
+METHODS_FACTOR = 0.25    # methods/analysis sentences (role and phases)
+CONTEXT = {"methods": 0.7, "background": 0.85}
+ROLE_VALUES = ("pre_determined", "peer_support", "co_creation")
+PHASE_VALUES = ("commissioning", "design", "delivery", "assessment")
+TASK_WORDS = {"role": "role", "phases": "phase", "boundary_spanner": "boundary-spanner"}
+LABEL_WORDS = {"pre_determined": "pre-determined role", "peer_support": "peer-support role",
+               "co_creation": "co-creation", "commissioning": "commissioning", "design": "design",
+               "delivery": "delivery", "assessment": "assessment", "true": "boundary-spanner"}
 
 
-def rule_scores(infos: list[SentenceInfo], lexicons: set[str]) -> np.ndarray:
-    return np.array([float(sum(1 for m in i.matches if m.lexicon in lexicons)) for i in infos])
+class EvidenceDataError(Exception):
+    """``data/evidence.yml`` cannot be used (one line naming the file)."""
 
 
-MIN_EVIDENCE_WORDS = 4  # shorter "sentences" are run-in labels ("Background", "Conclusions:") or fragments
+@dataclass
+class _Sent:
+    section: str
+    start: int
+    end: int
+    text: str
+    actors: list[tuple[int, int]] = field(default_factory=list)   # char spans (section offsets)
+    cues: dict = field(default_factory=dict)     # (task, value) -> [(start, end, weight)]
+    methods: bool = False
+    context: str | None = None
+    continues: bool = False                      # starts with "They ..." after a sentence about peers
+    truncated: bool = False
 
 
-def pick(infos: list[SentenceInfo], scores: np.ndarray, k: int = 3, label: str | None = None) -> list[dict]:
-    """The ``k`` best-scoring sentences (score > 0) as evidence items; never a heading-like fragment."""
-    out = []
-    if scores is None or len(infos) == 0:
+def _as_terms(raw, origin: str) -> list[str]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(t, (str, int, float)) for t in raw):
+        raise EvidenceDataError(f"{origin}: expected a list of terms")
+    return [" ".join(str(t).split()) for t in raw if str(t).strip()]
+
+
+class EvidenceRanker:
+    """Codebook-cue evidence for predictions (see the module text). ``k`` supporting sentences per task."""
+
+    def __init__(self, k: int = 3, path: str | Path = EVIDENCE_FILE, topic_path: str | Path = TOPIC_FILE):
+        self.k = int(k)
+        self.path = Path(path)
+        try:
+            data = yaml.safe_load(self.path.read_text("utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise EvidenceDataError(f"{self.path}: cannot read ({str(exc).splitlines()[0]})") from None
+        origin = str(self.path)
+        topic = parse_lexicon(Path(topic_path).read_text("utf-8"), str(topic_path))
+        actors = data.get("actors") or {}
+        lexicons = [Lexicon("actor", tuple(topic.terms) + tuple(_as_terms(actors.get("terms"), origin + " actors")),
+                            tuple(topic.patterns) + tuple(actors.get("patterns") or ()))]
+        methods = data.get("methods") or {}
+        lexicons.append(Lexicon("methods", tuple(_as_terms(methods.get("terms"), origin + " methods")),
+                                tuple(methods.get("patterns") or ())))
+        lexicons.append(Lexicon("not_cue", tuple(_as_terms((data.get("not_cues") or {}).get("terms"), origin))))
+        self.weights: dict[str, tuple[str, str, float]] = {}
+        cues = data.get("cues") or {}
+        for task in ("role", "phases", "boundary_spanner"):
+            for value, groups in (cues.get(task) or {}).items():
+                for i, group in enumerate(groups or []):
+                    name = f"cue|{task}|{value}|{i}"
+                    where = f"{origin} cues/{task}/{value}[{i}]"
+                    terms = _as_terms(group.get("terms"), where)
+                    patterns = tuple(group.get("patterns") or ())
+                    if not terms and not patterns:
+                        raise EvidenceDataError(f"{where}: no terms")
+                    self.weights[name] = (task, str(value), float(group.get("weight", 1.0)))
+                    lexicons.append(Lexicon(name, tuple(terms), patterns))
+        missing = [f"{t}/{v}" for t, vs in (("role", ROLE_VALUES), ("phases", PHASE_VALUES),
+                                           ("boundary_spanner", ("true",)))
+                   for v in vs if not any(w[:2] == (t, v) for w in self.weights.values())]
+        if missing:
+            raise EvidenceDataError(f"{origin}: no cues for {', '.join(missing)}")
+        self.continuations = tuple(t.lower() for t in _as_terms(data.get("continuations"), origin))
+        ctx = data.get("contexts") or {}
+        self.contexts = {str(h).lower(): kind for kind, heads in ctx.items() for h in _as_terms(heads, origin)}
+        self.actor_words = [t.lower() for t in _as_terms(actors.get("terms"), origin)]
+        self.matcher = RuleMatcher(lexicons)
+        self._lock = threading.Lock()
+
+    # -- reading a document ---------------------------------------------------------------------------
+    def sentences(self, document: Document) -> list[_Sent]:
+        """The document's content sentences with their actors, cues, methods flag and context."""
+        from ..extract.sentences import section_sentences
+
+        sections = [s for s in document.content_sections() if s.text.strip()]
+        with self._lock:  # the spaCy matchers are built once and shared
+            found = self.matcher.match_many([s.text for s in sections])
+        abbrevs = _abbreviations(" ".join(s.text for s in sections), self.actor_words)
+        truncated = bool(document.meta.get("truncated"))
+        out: list[_Sent] = []
+        for section, matches in zip(sections, found):
+            sents = [s for s in section_sentences(section) if s.end > s.start]
+            context = {"methods": "methods", "introduction": "background"}.get(section.name)
+            prev_end = 0
+            mine = []
+            for s in sents:
+                context = self._context(section.text[prev_end:s.start], context)
+                prev_end = s.end
+                mine.append(_Sent(section.name, s.start, s.end, s.text, context=context))
+            if truncated and section.name == "abstract" and mine:
+                mine[-1].truncated = True
+            _assign(mine, matches, self.weights, abbrevs, section.text)
+            out += mine
+        for prev, cur in zip(out, out[1:]):
+            first = cur.text.lower()
+            cur.continues = bool(prev.actors) and not cur.actors and any(
+                first.startswith(c + " ") for c in self.continuations)
         return out
-    order = np.argsort(-scores, kind="stable")
-    seen = set()
-    for i in order:
-        if scores[i] <= 0 or len(out) >= k:
-            break
-        info = infos[i]
-        key = (info.section, info.sentence.start)
-        if key in seen or len(info.sentence.text.split()) < MIN_EVIDENCE_WORDS:
-            continue
-        seen.add(key)
-        item = {"text": info.sentence.text, "section": info.section, "start": int(info.sentence.start),
-                "end": int(info.sentence.end), "score": round(float(scores[i]), 4)}
+
+    def _context(self, gap: str, current):
+        """The structured-abstract label between two sentences (cut off the next one) sets the context."""
+        head = " ".join(gap.split()).strip(" :.\u2013\u2014-").lower()
+        if not head or len(head) > 60:
+            return current
+        return self.contexts.get(head)
+
+    # -- scoring --------------------------------------------------------------------------------------
+    def score(self, sent: _Sent, task: str, value: str) -> tuple[float, float]:
+        """(score, actor factor of its best cue) of one sentence for one label; (0, 0) without a cue."""
+        hits = sent.cues.get((task, value)) or []
+        if not hits:
+            return 0.0, 0.0
+        parts = sorted(((w * self._actor(sent, a, b), self._actor(sent, a, b)) for a, b, w in hits), reverse=True)
+        best, actor = parts[0]
+        total = best + 0.25 * sum(p for p, _ in parts[1:4])
+        if task != "boundary_spanner":
+            total *= CONTEXT.get(sent.context, 1.0)
+            if sent.methods and not (task == "role" and value == "pre_determined" and best >= 1.0 * ABOUT_PEERS):
+                total *= METHODS_FACTOR
+        elif sent.methods:
+            total *= 0.5
+        total += 0.02 * min(len(sent.actors), 3)    # more about peers: a little higher (and fewer ties)
+        total += 0.01 * (sent.section in ("title", "abstract", "results", "conclusion"))
+        return total, actor
+
+    @staticmethod
+    def _actor(sent: _Sent, a: int, b: int) -> float:
+        """How plainly the peer worker is the actor of the cue at [a, b)."""
+        before = after = own = False
+        for x, y in sent.actors:
+            if x <= a and y >= b or a <= x and b >= y:
+                own = True
+            elif y <= a:
+                before = True
+            else:
+                after = True
+        if before:
+            return 1.0
+        if after and re.search(r"\bby\s+(?:\w+\s+){0,2}$", sent.text[: max(0, _first_after(sent, a) - sent.start)]):
+            return 1.0   # "delivered by trained peer specialists"
+        if own:
+            return 0.8   # the cue names the peer ("peer navigators", "peer support")
+        if after:
+            return 0.7
+        if sent.continues:
+            return 0.6
+        return OFF_TOPIC
+
+    def best_scores(self, document: Document) -> dict[str, float]:
+        """``{"<task>:<value>": best sentence score}`` over the document: a graded measure of how
+        plainly the text shows each label (the evidence of a negative comes this close)."""
+        sents = self.sentences(document)
+        out = {}
+        for task, values in (("role", ROLE_VALUES), ("phases", PHASE_VALUES), ("boundary_spanner", ("true",))):
+            for v in values:
+                out[f"{task}:{v}"] = round(max((self.score(s, task, v)[0] for s in sents
+                                                if _words(s.text) >= MIN_WORDS), default=0.0), 4)
+        return out
+
+    # -- the evidence dict ----------------------------------------------------------------------------
+    def explain(self, document: Document, prediction: dict) -> dict:
+        sents = [s for s in self.sentences(document) if _words(s.text) >= MIN_WORDS]
+        out: dict = {"role": [], "phases": [], "boundary_spanner": [], "notes": {}}
+        if not sents:
+            return out
+        notes = out["notes"]
+        role = prediction.get("role")
+        used_role = None
+        if role:
+            items, note = self._support(sents, "role", role)
+            out["role"] = items
+            if note:
+                notes["role"] = note
+            used_role = _key(items[0]) if items else None
+            counter = self._counter(sents, prediction, {_key(i) for i in items})
+            if counter:
+                out["role"].append(counter)
+        phases = [p for p in str(prediction.get("phases") or "").split(";") if p]
+        phases.sort(key=lambda v: -float(prediction.get(f"p_phase_{v}", 0) or 0))
+        out["phases"], phase_notes = self._phases(sents, phases, used_role)
+        if phase_notes:
+            notes["phases"] = "; ".join(phase_notes)
+        bs = prediction.get("boundary_spanner")
+        if bs == "true":
+            items, note = self._support(sents, "boundary_spanner", "true")
+            out["boundary_spanner"] = items
+            if note:
+                notes["boundary_spanner"] = note
+        elif bs == "false":
+            ranked = self._ranked(sents, "boundary_spanner", "true")
+            out["boundary_spanner"] = [self._item(s, sc, "candidate") for s, sc, _ in ranked[:2] if sc > 0]
+            notes["boundary_spanner"] = "no explicit boundary-spanner language found" + (
+                "" if out["boundary_spanner"] else " (no sentence comes close)")
+        if not notes:
+            del out["notes"]
+        return out
+
+    def _ranked(self, sents, task, value):
+        """[(sentence, score, actor)] best first; methods sentences last for role and phases."""
+        scored = [(s, *self.score(s, task, value)) for s in sents]
+        scored = [x for x in scored if x[1] > 0]
+        last = task != "boundary_spanner"
+        scored.sort(key=lambda x: (last and x[0].methods and not (task == "role" and value == "pre_determined"), -x[1]))
+        return scored
+
+    def _support(self, sents, task, value) -> tuple[list[dict], str]:
+        ranked = self._ranked(sents, task, value)
+        about = [x for x in ranked if x[2] >= ABOUT_PEERS]
+        items = [self._item(s, sc, "support", value if task == "role" else None) for s, sc, _ in about[: self.k]]
+        note = ""
+        if not items:
+            word = LABEL_WORDS.get(value, value)
+            rest = ranked[:2] if ranked else [(s, 0.02 * min(len(s.actors), 3), 0) for s in self._peer_sentences(sents)[:2]]
+            items = [self._item(s, sc, "candidate", value if task == "role" else None) for s, sc, _ in rest]
+            note = (f"no explicit {word} language about peer workers found"
+                    + ("; closest sentences shown" if items else ""))
+        return items, note
+
+    def _peer_sentences(self, sents):
+        peers = [s for s in sents if s.actors and not s.methods]
+        return sorted(peers, key=lambda s: -min(len(s.actors), 3)) or [s for s in sents if s.actors]
+
+    def _counter(self, sents, prediction, taken) -> dict | None:
+        """The best sentence for the runner-up role, if one is about peers and shows that role."""
+        probs = {v: float(prediction.get(f"p_role_{v}", 0) or 0) for v in ROLE_VALUES}
+        others = sorted((v for v in ROLE_VALUES if v != prediction.get("role")), key=lambda v: -probs[v])
+        if not others:
+            return None
+        runner = others[0]
+        for s, sc, actor in self._ranked(sents, "role", runner):
+            if actor >= ABOUT_PEERS and sc >= 0.5 and _key_s(s) not in taken and not s.methods:
+                return self._item(s, sc, "counter", runner)
+        return None
+
+    def _phases(self, sents, phases, used_role) -> tuple[list[dict], list[str]]:
+        items, notes, taken = [], [], set()
+        for v in phases:
+            ranked = [x for x in self._ranked(sents, "phases", v) if x[2] >= ABOUT_PEERS]
+            fresh = [x for x in ranked if _key_s(x[0]) not in taken and _key_s(x[0]) != used_role]
+            pick = (fresh or [x for x in ranked if _key_s(x[0]) not in taken] or ranked)[:1]
+            if pick:
+                s, sc, _ = pick[0]
+                items.append(self._item(s, sc, "support", v))
+                taken.add(_key_s(s))
+                continue
+            notes.append(f"no explicit {LABEL_WORDS[v]} language about peer workers found")
+            cands = [s for s in self._peer_sentences(sents) if _key_s(s) not in taken and _key_s(s) != used_role]
+            if cands:
+                items.append(self._item(cands[0], 0.02 * min(len(cands[0].actors), 3), "candidate", v))
+                taken.add(_key_s(cands[0]))
+        # fill up to k with the next best sentences of the predicted phases, most probable first
+        for v in phases:
+            if len(items) >= self.k:
+                break
+            for s, sc, _ in self._ranked(sents, "phases", v):
+                if len(items) >= self.k:
+                    break
+                if _key_s(s) not in taken and self._actor_ok(s, "phases", v):
+                    items.append(self._item(s, sc, "support", v))
+                    taken.add(_key_s(s))
+        return items, notes
+
+    def _actor_ok(self, s, task, value) -> bool:
+        return self.score(s, task, value)[1] >= ABOUT_PEERS
+
+    @staticmethod
+    def _item(s: _Sent, score: float, kind: str, label: str | None = None) -> dict:
+        item = {"text": s.text, "section": s.section, "start": int(s.start), "end": int(s.end),
+                "score": round(float(score), 4), "kind": kind}
         if label:
             item["label"] = label
-        out.append(item)
+        if s.truncated:
+            item["truncated"] = True
+        return item
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _key(item: dict):
+    return (item["section"], item["start"])
+
+
+def _key_s(s: _Sent):
+    return (s.section, s.start)
+
+
+def _first_after(sent: _Sent, a: int) -> int:
+    return min((x for x, _ in sent.actors if x >= a), default=sent.end)
+
+
+_ABBREV = re.compile(r"\(([A-Z][A-Za-z]{1,7}?)s?\)")
+
+
+def _abbreviations(text: str, actor_words) -> list[re.Pattern]:
+    """Abbreviations the text defines for a peer title: "peer support workers (PSWs)" -> PSW(s)."""
+    out = []
+    for m in _ABBREV.finditer(text):
+        abbr = m.group(1)
+        if sum(c.isupper() for c in abbr) < 2:
+            continue
+        before = text[max(0, m.start() - 60):m.start()].lower()
+        if "peer" in before or "lived experience" in before or any(w in before for w in actor_words):
+            out.append(re.compile(rf"\b{re.escape(abbr)}s?\b"))
     return out
 
 
-def sentence_table(infos: list[SentenceInfo], names: list[str], pairs=(), near=()):
-    return sentence_frame(infos, names, pairs, near)
+def _assign(sents: list[_Sent], matches, weights, abbrevs, text: str) -> None:
+    """Put each match (section offsets) into the sentence that holds it."""
+    if not sents:
+        return
+    starts = [s.start for s in sents]
+    import bisect
+
+    blocked = [(m.start, m.end) for m in matches if m.lexicon == "not_cue"]
+
+    def where(pos):
+        i = bisect.bisect_right(starts, pos) - 1
+        return sents[i] if i >= 0 and pos < sents[i].end else None
+
+    for m in matches:
+        s = where(m.start)
+        if s is None or m.lexicon == "not_cue":
+            continue
+        if m.lexicon == "actor":
+            s.actors.append((m.start, m.end))
+        elif m.lexicon == "methods":
+            s.methods = True
+        elif m.lexicon in weights:
+            if any(a <= m.start and m.end <= b for a, b in blocked):
+                continue
+            task, value, w = weights[m.lexicon]
+            s.cues.setdefault((task, value), []).append((m.start, m.end, w))
+    for pattern in abbrevs:
+        for m in pattern.finditer(text):
+            s = where(m.start())
+            if s is not None:
+                s.actors.append((m.start(), m.end()))
+    for s in sents:
+        s.actors.sort()
+        for key, hits in s.cues.items():   # one hit per span: the strongest group
+            best = {}
+            for a, b, w in hits:
+                if w > best.get((a, b), 0):
+                    best[(a, b)] = w
+            s.cues[key] = [(a, b, w) for (a, b), w in sorted(best.items())]
+
+
+_shared: dict = {}
+_shared_lock = threading.Lock()
+
+
+def ranker(k: int = 3) -> EvidenceRanker:
+    """The packaged ranker (data built once per process and ``k``)."""
+    with _shared_lock:
+        if k not in _shared:
+            _shared[k] = EvidenceRanker(k)
+        return _shared[k]
