@@ -28,7 +28,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--show", type=int, default=0, help="print N studies whose top role sentence misses")
+    ap.add_argument("--show", type=int, default=0, help="print N studies whose top sentence misses a quote")
+    ap.add_argument("--task", default="role", choices=("role", "phases", "boundary_spanner"),
+                    help="the task --show looks at (default role)")
     args = ap.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"error: {CORPUS}: the corpus is not there (this benchmark reads ../shared)")
@@ -77,6 +79,10 @@ def main():
           f"labelled ones ({seconds:.0f} s)")
     preds = preds + unseen
     figs = overlap_figures(preds, quotes, bs_truth)
+    import os, pickle
+    if os.environ.get("EVIDENCE_DUMP"):
+        pickle.dump(([{k: v for k, v in p.items() if k != "evidence"} for p in preds if p["id"] in quotes], bs_truth),
+                    open(os.environ["EVIDENCE_DUMP"], "wb"))
     n_quoted += len(unseen)
     names = {"role_top1": "top role sentence", "role_top3": "any of the top 3 role sentences",
              "phase_top1": "top phase sentence", "bs_true_top1": "top boundary-spanner sentence (charted explicit, predicted true)"}
@@ -92,11 +98,11 @@ def main():
     for p in preds:
         if shown >= args.show or p["id"] not in quotes:
             continue
-        role = supporting(p["evidence"]["role"])
-        if role and matches(role[0]["text"], quotes[p["id"]]):
+        top = supporting(p["evidence"][args.task])
+        if top and matches(top[0]["text"], quotes[p["id"]]):
             continue
         shown += 1
-        print(f"\n{p['id']} ({p['role']}): top role sentence: {role[0]['text'] if role else '(none)'}")
+        print(f"\n{p['id']} ({p[args.task]}): top sentence: {top[0] if top else '(none)'}")
         for q in quotes[p["id"]]:
             print(f"   quote: {q}")
 

@@ -37,12 +37,32 @@ def cell_text(value) -> str:
     return " ".join(str(value).split()) if isinstance(value, str) and "\n" in value else str(value)
 
 
-def evidence_text(items, limit: int = 32000) -> str:
-    """Evidence sentences as a readable cell: one bullet per sentence, with its section."""
+KIND_WORDS = {"candidate": "closest, not explicit", "counter": "against"}
+
+
+def evidence_where(item: dict) -> str:
+    """"abstract", "abstract; design", "abstract; closest, not explicit", "abstract; cut off in the source"."""
+    parts = [str(item.get("section") or "")]
+    if item.get("label") and item.get("kind") != "counter":
+        parts.append(str(item["label"]).replace("_", " "))
+    kind = KIND_WORDS.get(str(item.get("kind") or ""))
+    if kind:
+        parts.append(f"{kind}: {str(item.get('label') or '').replace('_', ' ')}".rstrip(": ")
+                     if item.get("kind") == "counter" else kind)
+    if item.get("truncated"):
+        parts.append("cut off in the source")
+    return "; ".join(p for p in parts if p)
+
+
+def evidence_text(items, limit: int = 32000, notes: str = "") -> str:
+    """Evidence sentences as a readable cell: one bullet per sentence, with its section and kind; a
+    sentence the source cut off ends in "\u2026"; ``notes`` (e.g. no explicit language found) last."""
     lines = []
     for item in items or []:
-        text = " ".join(str(item.get("text", "")).split())
-        section = item.get("section", "")
-        lines.append(f"\u2022 {text}" + (f" [{section}]" if section else ""))
+        text = " ".join(str(item.get("text", "")).split()) + ("\u2026" if item.get("truncated") else "")
+        where = evidence_where(item)
+        lines.append(f"\u2022 {text}" + (f" [{where}]" if where else ""))
+    if notes:
+        lines.append(f"({notes})")
     out = "\n".join(lines)
     return out if len(out) <= limit else out[: limit - 1] + "\u2026"

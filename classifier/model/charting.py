@@ -378,12 +378,13 @@ class ChartingModel:
                 base[f"p_phase_{v}"] = round(float(row[f"p_phase_{v}"]), 4)
             base["boundary_spanner"] = pred["boundary_spanner"]
             base["p_boundary_spanner"] = round(float(row["p_boundary_spanner"]), 4)
-            base["evidence"] = self._evidence(doc, base)
+            base.update(self._evidence(doc, base))
             out.append(base)
         return out
 
     def _evidence(self, document: Document, prediction: dict) -> dict:
-        """Evidence sentences for the predicted labels (``model/evidence.py``: codebook cues, not weights)."""
+        """``evidence`` and ``evidence_notes`` for the predicted labels (``model/evidence.py``: codebook
+        cues, not the model's weights)."""
         return ev.ranker(self.evidence_k).explain(document, prediction)
 
     def rules_predict(self, documents: list[Document]) -> list[dict]:
@@ -398,7 +399,7 @@ class ChartingModel:
         for i, doc in enumerate(documents):
             base = _base(doc)
             base.update(rules_predict_row(feats.frame.iloc[i]))
-            base["evidence"] = ev.ranker(self.evidence_k).explain(doc, base)
+            base.update(ev.ranker(self.evidence_k).explain(doc, base))
             out.append(base)
         return out
 

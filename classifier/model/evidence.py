@@ -4,7 +4,8 @@
 or back matter) and a prediction dict (labels and probabilities, whatever model made them) and returns
 the evidence dict of the predictions JSONL::
 
-    {"role": [item, ...], "phases": [item, ...], "boundary_spanner": [item, ...], "notes": {task: text}}
+    {"evidence": {"role": [item, ...], "phases": [item, ...], "boundary_spanner": [item, ...]},
+     "evidence_notes": {task: text}}       # (both keys of a prediction dict)
 
 An item is ``{"text", "section", "start", "end", "score", "kind", "label"}`` (+ ``"truncated": true`` for
 the last sentence of an abstract the source cut off); ``text`` is verbatim ``section.text[start:end]``.
@@ -12,7 +13,7 @@ the last sentence of an abstract the source cut off); ``text`` is verbatim ``sec
 sentence came, where none shows it: always so for a ``false`` boundary-spanner label, whose two best
 candidates are listed) or ``counter`` (the best sentence for the runner-up role). Each predicted phase
 gets its own sentence, labelled with that phase; the top role sentence is reused for a phase only when
-nothing else shows it. ``notes`` says, per task, where no explicit language was found.
+nothing else shows it. ``evidence_notes`` says, per task, where no explicit language was found.
 
 Scores come from cues kept as data (``data/evidence.yml``), not from the model's weights: a sentence
 scores for a label when a peer worker is the actor (a peer term before the cue, or "by <peer>") of a cue
@@ -42,6 +43,9 @@ ABOUT_PEERS = 0.6        # actor factor from which a sentence counts as being ab
 OFF_TOPIC = 0.1          # cue words in a sentence that does not mention peers
 METHODS_FACTOR = 0.25    # methods/analysis sentences (role and phases)
 CONTEXT = {"methods": 0.7, "background": 0.85}
+# bonus for repeating the title's words: among sentences that show a label, the one about this study
+# (rather than peer work in general); not for boundary spanning, whose language is rarely in a title
+SALIENCE = {"role": 1.0, "phases": 1.5, "boundary_spanner": 0.0}
 ROLE_VALUES = ("pre_determined", "peer_support", "co_creation")
 PHASE_VALUES = ("commissioning", "design", "delivery", "assessment")
 TASK_WORDS = {"role": "role", "phases": "phase", "boundary_spanner": "boundary-spanner"}
@@ -66,6 +70,7 @@ class _Sent:
     context: str | None = None
     continues: bool = False                      # starts with "They ..." after a sentence about peers
     truncated: bool = False
+    salience: float = 0.0                        # share of the title's content words it repeats
 
 
 def _as_terms(raw, origin: str) -> list[str]:
@@ -144,6 +149,10 @@ class EvidenceRanker:
                 mine[-1].truncated = True
             _assign(mine, matches, self.weights, abbrevs, section.text)
             out += mine
+        title = _content(document.title)
+        for s in out:
+            if title and s.section != "title":
+                s.salience = len(_content(s.text) & title) / len(title)
         for prev, cur in zip(out, out[1:]):
             first = cur.text.lower()
             cur.continues = bool(prev.actors) and not cur.actors and any(
@@ -174,6 +183,7 @@ class EvidenceRanker:
             total *= 0.5
         total += 0.02 * min(len(sent.actors), 3)    # more about peers: a little higher (and fewer ties)
         total += 0.01 * (sent.section in ("title", "abstract", "results", "conclusion"))
+        total += SALIENCE[task] * sent.salience * (actor >= ABOUT_PEERS)   # about this study, not peers in general
         return total, actor
 
     @staticmethod
@@ -212,11 +222,12 @@ class EvidenceRanker:
 
     # -- the evidence dict ----------------------------------------------------------------------------
     def explain(self, document: Document, prediction: dict) -> dict:
+        """``{"evidence": ..., "evidence_notes": ...}`` for one prediction dict (see the module text)."""
         sents = [s for s in self.sentences(document) if _words(s.text) >= MIN_WORDS]
-        out: dict = {"role": [], "phases": [], "boundary_spanner": [], "notes": {}}
+        out: dict = {"role": [], "phases": [], "boundary_spanner": []}
+        notes: dict = {}
         if not sents:
-            return out
-        notes = out["notes"]
+            return {"evidence": out, "evidence_notes": notes}
         role = prediction.get("role")
         used_role = None
         if role:
@@ -244,9 +255,7 @@ class EvidenceRanker:
             out["boundary_spanner"] = [self._item(s, sc, "candidate") for s, sc, _ in ranked[:2] if sc > 0]
             notes["boundary_spanner"] = "no explicit boundary-spanner language found" + (
                 "" if out["boundary_spanner"] else " (no sentence comes close)")
-        if not notes:
-            del out["notes"]
-        return out
+        return {"evidence": out, "evidence_notes": notes}
 
     def _ranked(self, sents, task, value):
         """[(sentence, score, actor)] best first; methods sentences last for role and phases."""
@@ -329,6 +338,15 @@ class EvidenceRanker:
 
 def _words(text: str) -> int:
     return len(text.split())
+
+
+_WORD = re.compile(r"[a-z][a-z-]{2,}")
+_STOP = frozenset("the and for with from that this these their study among into between within about using "
+                  "based through role roles".split())
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in _WORD.findall(str(text).lower()) if w not in _STOP}
 
 
 def _key(item: dict):

@@ -13,8 +13,10 @@ import getpass
 import io
 from pathlib import Path
 
+from ..io.columns import KIND_WORDS
 from ..schema import TASK_NAMES, tasks
 from .store import Decision, atomic_write_bytes, atomic_write_text
+from .strategies import DOUBTFUL_NOTE, doubtful_evidence
 
 REVIEWER_COLUMNS = (*TASK_NAMES, "reviewer", "note")
 EVIDENCE_PER_TASK = 3
@@ -36,14 +38,20 @@ def _fmt(x) -> str:
 
 
 def evidence_text(prediction: dict, task: str, limit: int = EVIDENCE_PER_TASK) -> str:
-    """Evidence sentences for one task, one per line, each prefixed with its section."""
+    """Evidence sentences for one task, one per line, each prefixed with its section (and its kind when it
+    is only the closest candidate or counter-evidence); the task's note (no explicit language found) last."""
     items = (prediction.get("evidence") or {}).get(task) or []
     lines: list[str] = []
     seen: dict[str, int] = {}
     for item in items:
         if isinstance(item, dict):
-            text = " ".join(str(item.get("text", "")).split())
+            text = " ".join(str(item.get("text", "")).split()) + ("\u2026" if item.get("truncated") else "")
             where = str(item.get("section") or "text")
+            kind = KIND_WORDS.get(str(item.get("kind") or ""))
+            if kind:
+                where += f", {kind}"
+            if item.get("truncated"):
+                where += ", cut off in the source"
             label = str(item.get("label") or "")
         else:
             text, where, label = " ".join(str(item or "").split()), "text", ""
@@ -54,10 +62,13 @@ def evidence_text(prediction: dict, task: str, limit: int = EVIDENCE_PER_TASK) -
                 head, rest = lines[seen[text]].split("] ", 1)
                 lines[seen[text]] = f"{head}, {label}] {rest}"
             continue
-        if len(lines) >= limit:
-            continue
+        if len(lines) >= limit and not (isinstance(item, dict) and item.get("kind") == "counter"):
+            continue  # (the counter-evidence sentence is always shown)
         seen[text] = len(lines)
         lines.append(f"[{where}{': ' + label if label else ''}] {text}")
+    note = (prediction.get("evidence_notes") or {}).get(task)
+    if note:
+        lines.append(f"({note})")
     return "\n".join(lines)
 
 
@@ -86,7 +97,7 @@ PREDICTION_COLUMNS = ("predicted_role", "role_confidence", "role_probabilities",
                       "phase_probabilities", "predicted_boundary_spanner", "boundary_spanner_confidence")
 EVIDENCE_COLUMNS = tuple(f"{t}_evidence" for t in TASK_NAMES)
 QUEUE_COLUMNS = ("rank", "id", "title", "source", "priority", *PREDICTION_COLUMNS, *EVIDENCE_COLUMNS,
-                 *REVIEWER_COLUMNS)
+                 "evidence_check", *REVIEWER_COLUMNS)
 
 
 def queue_rows(predictions: list[dict], ranked: list[tuple[int, float]], strategy: str) -> list[dict]:
@@ -98,6 +109,7 @@ def queue_rows(predictions: list[dict], ranked: list[tuple[int, float]], strateg
         row.update(predicted_summary(p))
         for task in TASK_NAMES:
             row[f"{task}_evidence"] = evidence_text(p, task)
+        row["evidence_check"] = DOUBTFUL_NOTE if doubtful_evidence(p) else ""
         row.update({c: "" for c in REVIEWER_COLUMNS})
         rows.append(row)
     return rows

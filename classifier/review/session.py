@@ -18,6 +18,7 @@ import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
+from .strategies import DOUBTFUL_NOTE, doubtful_evidence
 from ..schema import TASK_NAMES, tasks
 from .queuefile import evidence_text, predicted_summary
 from .store import Decision, LabelStore, LabelStoreError, atomic_write_text
@@ -175,6 +176,8 @@ class Session:
         self.say("  " + (" ".join(str(p.get("title", "") or "(no title)").split())))
         if off_topic(p):
             self.say(f"  note: {OFF_TOPIC_NOTE}")
+        if doubtful_evidence(p):
+            self.say(f"  note: {DOUBTFUL_NOTE}")
         self.say(f"  role:             {s['predicted_role'] or '-'} ({s['role_confidence']})   "
                  f"[{s['role_probabilities']}]")
         self.say(f"  phases:           {s['predicted_phases'] or '-'}   [{s['phase_probabilities']}]")

@@ -22,6 +22,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, abort, jsonify, redirect, render_template, request, send_from_directory, url_for
 
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
+from ..review.strategies import DOUBTFUL_NOTE, doubtful_evidence
 from ..review.store import Decision, LabelStore, LabelStoreError, read_table
 from ..schema import TASK_NAMES, tasks
 from . import model_page
@@ -189,7 +190,8 @@ def create_app(config: ServeConfig) -> Flask:
     @app.context_processor
     def globals_():
         return {"TASKS": tasks(), "TASK_NAMES": TASK_NAMES, "pct": _pct, "label_text": label_text,
-                "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE}
+                "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE,
+                "doubtful": doubtful_evidence, "DOUBTFUL_NOTE": DOUBTFUL_NOTE}
 
     def read_labels():
         """(labels, log rows, message): a broken labels file is said on the page, not raised."""
