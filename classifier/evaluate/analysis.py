@@ -106,7 +106,8 @@ def examples(res: CVResult, k=3) -> dict:
             conf = p["role_confidence"] if t == "role" else (p["p_boundary_spanner"] if t == "boundary_spanner"
                                                               else max(p[f"p_phase_{v}"] for v in ("commissioning", "design")))
             item = {"id": i, "title": p["title"], "truth": truth, "predicted": p[t], "confidence": conf,
-                    "source": res.sources[t].get(i, ""), "evidence": p["evidence"][t]}
+                    "source": res.sources[t].get(i, ""), "evidence": p["evidence"][t],
+                    "note": (p.get("evidence_notes") or {}).get(t, "")}
             (right if p[t] == truth else wrong).append(item)
         # interesting first: rare values, then confident ones
         def key(item):

@@ -86,3 +86,18 @@ def overlap_figures(predictions: list[dict], quotes: dict[str, list[str]], truth
             bs = supporting(ev.get("boundary_spanner"))
             add("bs_true_top1", bs and matches(bs[0]["text"], q))
     return {k: {"n": n, "hits": h, "rate": (h / n if n else None)} for k, (n, h) in counts.items()}
+
+
+MEASURES = {"role_top1": "top role sentence", "role_top3": "any of the top three role sentences",
+            "phase_top1": "top phase sentence",
+            "bs_true_top1": "top boundary-spanner sentence (studies charted explicit and predicted true)"}
+
+
+def evidence_summary(predictions: dict, quotes: dict[str, list[str]], truth_bs) -> dict:
+    """For the report: ``{"n_quoted", "rows": [{"measure", "label", "n", "hits", "rate"}]}`` from the
+    out-of-fold prediction dicts (``{id: prediction}``) of the studies whose charter quoted passages."""
+    preds = [p for i, p in predictions.items() if i in quotes]
+    truth = {i: v for i, v in dict(truth_bs).items()}
+    figs = overlap_figures(preds, quotes, truth)
+    return {"n_quoted": len(preds),
+            "rows": [{"measure": k, "label": MEASURES[k], **figs[k]} for k in MEASURES]}

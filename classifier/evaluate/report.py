@@ -66,4 +66,4 @@ def render(summary: dict, details: dict) -> str:
         summary=summary, targets=targets(summary), configs=configs, plots=figs,
         repeats=details.get("repeats", 1), learning=details.get("learning_curve", []),
         gap=details.get("full_text_gap", {"n": 0, "note": ""}), examples=details.get("examples", {}),
-        sources=details.get("label_sources", {}), external=external)
+        sources=details.get("label_sources", {}), external=external, evidence=details.get("evidence") or {})
