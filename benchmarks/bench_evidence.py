@@ -8,12 +8,14 @@ folds; a model with the shipped parameters is trained on the other folds and pre
 fold, so every study's evidence comes from a model that never saw it. Each study charted from its
 abstract (``charted_studies.jsonl``) carries its charter's quotes; the figures are the share of those
 studies whose top evidence sentence matches a quote (``classifier/evaluate/evidence.py`` defines the
-match: at least half of the content words of the shorter text shared). In-scope charted studies that
-``annotations/labels.csv`` does not label are predicted by a model trained on all labelled studies
-and counted too (they are unseen either way).
+match: at least half of the content words of the shorter text shared).
+
+The evidence ranker learns nothing from the folds (its cues and weights are data, ``data/evidence.yml``),
+but those were written and weighted while reading these same studies: the figures are a development
+measure, not an estimate for unseen literature.
 """
 import argparse
-import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -39,11 +41,11 @@ def main():
 
     from classifier.evaluate.cv import _truth, strata
     from classifier.evaluate.data import charter_quotes
-    from classifier.evaluate.evidence import matches, overlap_figures, supporting
+    from classifier.evaluate.evidence import MEASURES, matches, overlap_figures, supporting
     from classifier.model.charting import ChartingModel
     from classifier.model.defaults import DEFAULT_PARAMS
     from classifier.model.labels import read_labels
-    from classifier.model.texts import load_labelled_texts, load_texts
+    from classifier.model.texts import load_labelled_texts
 
     labels = read_labels(REPO / "annotations" / "labels.csv")
     docs, _, problems = load_labelled_texts(TEXTS, labels)
@@ -60,33 +62,13 @@ def main():
     for train, test in folds:
         model = ChartingModel(**DEFAULT_PARAMS).fit([docs[i] for i in train], labels)
         preds += model.predict([docs[i] for i in test])
-    # in-scope charted studies that annotations/labels.csv does not label: never trained on; predicted by
-    # a model trained on every labelled study
-    charted = {}
-    with open(TEXTS[1], encoding="utf-8") as fh:
-        for line in fh:
-            obj = json.loads(line)
-            charted[obj["id"]] = obj
-    unseen_ids = {i for i, o in charted.items() if o.get("in_scope") and i not in set(ids) and i in quotes}
-    all_docs, _ = load_texts([TEXTS[1]], ids=unseen_ids)
-    unseen = ChartingModel(**DEFAULT_PARAMS).fit(docs, labels).predict(all_docs) if all_docs else []
     seconds = time.perf_counter() - t0
     bs_truth = {i: truth["boundary_spanner"][i] for i in ids}
-    bs_truth.update({i: ("true" if charted[i].get("boundary_spanner") == "explicit" else "false") for i in unseen_ids})
     n_quoted = sum(1 for p in preds if p["id"] in quotes)
-    print(f"{len(docs)} labelled studies, {n_quoted} with charters' quotes, predicted out of fold ({args.folds} folds); "
-          f"{len(unseen)} more in-scope charted studies that are not labelled, predicted by a model trained on all "
-          f"labelled ones ({seconds:.0f} s)")
-    preds = preds + unseen
+    print(f"{len(docs)} labelled studies, {n_quoted} with charters' quotes; {args.folds}-fold out-of-fold "
+          f"predictions in {seconds:.0f} s")
     figs = overlap_figures(preds, quotes, bs_truth)
-    import os, pickle
-    if os.environ.get("EVIDENCE_DUMP"):
-        pickle.dump(([{k: v for k, v in p.items() if k != "evidence"} for p in preds if p["id"] in quotes], bs_truth),
-                    open(os.environ["EVIDENCE_DUMP"], "wb"))
-    n_quoted += len(unseen)
-    names = {"role_top1": "top role sentence", "role_top3": "any of the top 3 role sentences",
-             "phase_top1": "top phase sentence", "bs_true_top1": "top boundary-spanner sentence (charted explicit, predicted true)"}
-    for key, label in names.items():
+    for key, label in MEASURES.items():
         f = figs[key]
         rate = "n/a" if f["rate"] is None else f"{100 * f['rate']:.1f}%"
         print(f"{label:>66}: {rate} ({f['hits']}/{f['n']})")
@@ -94,6 +76,21 @@ def main():
                and supporting(p["evidence"]["phases"])
                and supporting(p["evidence"]["role"])[0]["text"] == supporting(p["evidence"]["phases"])[0]["text"])
     print(f"{'top role and top phase sentence are the same':>66}: {same}/{n_quoted}")
+    # over every labelled study: a sentence for each predicted phase, no glued headings, checkable negatives
+    ok = [p for p in preds if p["status"] == "ok"]
+    bare = sum(1 for p in ok for v in p["phases"].split(";") if v and not any(
+        e.get("label") == v for e in p["evidence"]["phases"]))
+    n_phases = sum(len([v for v in p["phases"].split(";") if v]) for p in ok)
+    glued = re.compile(r"(?:Background|Methods?|Results|Conclusions?|Objectives?|Aims?|Purpose|Findings)(?::|\s+[A-Z]|[A-Z][a-z])")
+    items = [e for p in ok for t in ("role", "phases", "boundary_spanner") for e in p["evidence"][t]]
+    print(f"{'predicted phases without a sentence':>66}: {bare}/{n_phases}")
+    print(f"{'evidence sentences starting with a glued heading':>66}: {sum(bool(glued.match(e['text'])) for e in items)}/{len(items)}")
+    neg = [p for p in ok if p["boundary_spanner"] == "false"]
+    shown = sum(1 for p in neg if p["evidence"]["boundary_spanner"])
+    probs = {round(p["p_boundary_spanner"], 4) for p in neg}
+    tops = [p["evidence"]["boundary_spanner"][0]["score"] for p in neg if p["evidence"]["boundary_spanner"]]
+    print(f"{'false boundary-spanner: with candidate sentences (and a note)':>66}: {shown}/{len(neg)} "
+          f"({len(set(tops))} distinct best-candidate scores; {len(probs)} distinct probabilities)")
     shown = 0
     for p in preds:
         if shown >= args.show or p["id"] not in quotes:

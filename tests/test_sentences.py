@@ -55,6 +55,8 @@ def test_add_sentences_splits_a_headingless_text():
     ("Background\nPeer support is growing. METHODS: We interviewed 20 staff.",
      ["Peer support is growing.", "We interviewed 20 staff."]),
     ("ABSTRACT Background: Peer support is growing fast.", ["Peer support is growing fast."]),
+    ("ResultsThe clients cared for by peers did well. Design and settingThis was a cohort study.",
+     ["The clients cared for by peers did well.", "This was a cohort study."]),
     # a loose label only with ":" / a line break / capitals: "Design Thinking" is a sentence's subject
     ("Design Thinking was used in three sites. DESIGN A qualitative study of staff.",
      ["Design Thinking was used in three sites.", "A qualitative study of staff."]),

@@ -169,8 +169,9 @@ def _label_patterns():
     marked = r"(?:[ \t]*(?:[:.\u2013\u2014]|\n)|[ \t]{2,})\s*"   # "Results:", "Results.", "Results\n", "Results —"
     spaced = r"[ \t]+(?=(?-i:[A-Z0-9(\u201c\"]))"         # "Results Results from", "Objective To"
     s, l_ = alternation(strict), alternation(loose)
-    return (re.compile(rf"(?:{s})(?:{marked}|{spaced})", re.I),
-            re.compile(rf"(?:{l_}){marked}", re.I),
+    glued = r"(?=(?-i:[A-Z][a-z]))"                    # "ResultsThe clients ...", "Design and settingThis study"
+    return (re.compile(rf"(?:{s})(?:{marked}|{spaced}|{glued})", re.I),
+            re.compile(rf"(?:{l_})(?:{marked}|{glued})", re.I),
             re.compile(rf"(?-i:(?:{l_.upper()}))(?:{marked}|[ \t]+)", re.I))
 
 

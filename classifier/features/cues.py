@@ -37,7 +37,7 @@ METHODS_FACTOR = 0.25    # methods/analysis sentences (role and phases)
 CONTEXT = {"methods": 0.7, "background": 0.85}
 # bonus for repeating the title's words: among sentences that show a label, the one about this study
 # (rather than peer work in general); not for boundary spanning, whose language is rarely in a title
-SALIENCE = {"role": 1.0, "phases": 1.5, "boundary_spanner": 0.0}
+SALIENCE = {"role": 1.0, "phases": 2.0, "boundary_spanner": 0.0}
 ROLE_VALUES = ("pre_determined", "peer_support", "co_creation")
 PHASE_VALUES = ("commissioning", "design", "delivery", "assessment")
 LABELS = (("role", ROLE_VALUES), ("phases", PHASE_VALUES), ("boundary_spanner", ("true",)))
@@ -91,6 +91,8 @@ class CueScorer:
         methods = data.get("methods") or {}
         lexicons.append(Lexicon("methods", tuple(_as_terms(methods.get("terms"), origin + " methods")),
                                 tuple(methods.get("patterns") or ())))
+        lexicons.append(Lexicon("background", tuple(_as_terms((data.get("background_phrases") or {}).get("terms"),
+                                                              origin + " background_phrases"))))
         lexicons.append(Lexicon("not_cue", tuple(_as_terms((data.get("not_cues") or {}).get("terms"), origin))))
         self.weights: dict[str, tuple[str, str, float]] = {}
         cues = data.get("cues") or {}
@@ -262,6 +264,8 @@ def _assign(sents: list[CueSentence], matches, weights, abbrevs, text: str) -> N
             s.actors.append((m.start, m.end))
         elif m.lexicon == "methods":
             s.methods = True
+        elif m.lexicon == "background":
+            s.context = s.context or "background"
         elif m.lexicon in weights:
             if any(a <= m.start and m.end <= b for a, b in blocked):
                 continue

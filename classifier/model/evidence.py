@@ -77,10 +77,13 @@ class EvidenceRanker:
             if note:
                 notes["boundary_spanner"] = note
         elif bs == "false":
-            ranked = self._ranked(sents, "boundary_spanner", "true")
-            out["boundary_spanner"] = [self._item(s, sc, "candidate") for s, sc, _ in ranked[:2] if sc > 0]
-            notes["boundary_spanner"] = "no explicit boundary-spanner language found" + (
-                "" if out["boundary_spanner"] else " (no sentence comes close)")
+            ranked = [(s, sc) for s, sc, _ in self._ranked(sents, "boundary_spanner", "true")][:2]
+            note = "no explicit boundary-spanner language found"
+            if not ranked:   # no such words at all: what the text says the peers do, for a quick check
+                ranked = [(s, 0.0) for s in self._peer_sentences(sents)[:2]]
+                note += " (no sentence uses such words; the sentences about peer workers are shown)"
+            out["boundary_spanner"] = [self._item(s, sc, "candidate") for s, sc in ranked]
+            notes["boundary_spanner"] = note
         return {"evidence": out, "evidence_notes": notes}
 
     def _ranked(self, sents, task, value):
@@ -132,10 +135,14 @@ class EvidenceRanker:
                 taken.add(_key_s(s))
                 continue
             notes.append(f"no explicit {LABEL_WORDS[v]} language about peer workers found")
-            cands = [s for s in self._peer_sentences(sents) if _key_s(s) not in taken and _key_s(s) != used_role]
-            if cands:
-                items.append(self._item(cands[0], 0.02 * min(len(cands[0].actors), 3), "candidate", v))
-                taken.add(_key_s(cands[0]))
+            # the closest: a sentence with the phase's words, else one about peers, else the first sentence
+            near = [x[0] for x in self._ranked(sents, "phases", v)]
+            peers = self._peer_sentences(sents)
+            cands = ([s for s in near + peers if _key_s(s) not in taken and _key_s(s) != used_role]
+                     or near + peers or sents)
+            c = cands[0]
+            items.append(self._item(c, round(self.score(c, "phases", v)[0], 4), "candidate", v))
+            taken.add(_key_s(c))
         # fill up to k with the next best sentences of the predicted phases, most probable first
         for v in phases:
             if len(items) >= self.k:
