@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import math
 
-# The columns design.md promises, in that order; then extras useful when sorting a spreadsheet.
-PREDICTION_COLUMNS = (
-    "id", "source", "status", "error",
-    "role", "role_confidence", "p_role_pre_determined", "p_role_peer_support", "p_role_co_creation",
-    "phases", "p_phase_commissioning", "p_phase_design", "p_phase_delivery", "p_phase_assessment",
-    "boundary_spanner", "p_boundary_spanner",
-)
+from ..schema import tasks
+
+
+def _prediction_columns() -> tuple[str, ...]:
+    """design.md's columns: id, source, status, error, then per task (schema order) the label, its
+    confidence (single-valued tasks) and its probabilities; then per task the accept-unread columns."""
+    design = tuple(c for task in tasks().values() for c in task.output_columns)
+    decisions = tuple(c for task in tasks().values() for c in task.decision_columns)
+    return ("id", "source", "status", "error", *design, *decisions)
+
+
+PREDICTION_COLUMNS = _prediction_columns()
 # peer_terms: how often the text mentions peers or lived experience (features/topic.py); 0 = probably
 # not a study of peer workers
 EXTRA_COLUMNS = ("title", "doi", "pages", "peer_terms")
 CSV_COLUMNS = PREDICTION_COLUMNS + EXTRA_COLUMNS
-EVIDENCE_TASKS = ("role", "phases", "boundary_spanner")
-
-
-def is_probability_column(name: str) -> bool:
-    return name.startswith("p_") or name.endswith("_confidence")
 
 
 def cell_text(value) -> str:
@@ -40,28 +40,36 @@ def cell_text(value) -> str:
 KIND_WORDS = {"candidate": "closest, not explicit", "counter": "against"}
 
 
-def evidence_where(item: dict) -> str:
-    """"abstract", "abstract; design", "abstract; closest, not explicit", "abstract; cut off in the source"."""
-    parts = [str(item.get("section") or "")]
-    if item.get("label") and item.get("kind") != "counter":
-        parts.append(str(item["label"]).replace("_", " "))
-    kind = KIND_WORDS.get(str(item.get("kind") or ""))
-    if kind:
-        parts.append(f"{kind}: {str(item.get('label') or '').replace('_', ' ')}".rstrip(": ")
-                     if item.get("kind") == "counter" else kind)
-    if item.get("truncated"):
-        parts.append("cut off in the source")
-    return "; ".join(p for p in parts if p)
-
-
 def evidence_text(items, limit: int = 32000, notes: str = "") -> str:
-    """Evidence sentences as a readable cell: one bullet per sentence, with its section and kind; a
-    sentence the source cut off ends in "\u2026"; ``notes`` (e.g. no explicit language found) last."""
-    lines = []
+    """Evidence sentences as a readable cell: one bullet per sentence, with its section, for a task with
+    several values (phases) the values it backs (a sentence backing two values is shown once), and its
+    kind when it only comes closest or argues for the runner-up role; a sentence the source cut off ends
+    in "\u2026"; ``notes`` (e.g. no explicit language found) last."""
+    order: list[str] = []
+    where: dict[str, dict] = {}
     for item in items or []:
-        text = " ".join(str(item.get("text", "")).split()) + ("\u2026" if item.get("truncated") else "")
-        where = evidence_where(item)
-        lines.append(f"\u2022 {text}" + (f" [{where}]" if where else ""))
+        text = " ".join(str(item.get("text", "")).split())
+        if not text:
+            continue
+        label = str(item.get("label") or "").replace("_", " ")
+        kind = str(item.get("kind") or "support")
+        if text not in where:
+            order.append(text)
+            where[text] = {"section": str(item.get("section") or ""), "labels": [], "kind": kind,
+                           "truncated": item.get("truncated") is True}
+        if label and kind != "counter" and label not in where[text]["labels"]:
+            where[text]["labels"].append(label)
+        if kind == "counter":
+            where[text]["counter"] = label
+    lines = []
+    for text in order:
+        w = where[text]
+        kind = KIND_WORDS.get(w["kind"], "")
+        if w["kind"] == "counter" and w.get("counter"):
+            kind = f"{kind}: {w['counter']}"
+        tag = "; ".join(x for x in (w["section"], ", ".join(w["labels"]), kind,
+                                    "cut off in the source" if w["truncated"] else "") if x)
+        lines.append(f"\u2022 {text}" + ("\u2026" if w["truncated"] else "") + (f" [{tag}]" if tag else ""))
     if notes:
         lines.append(f"({notes})")
     out = "\n".join(lines)
