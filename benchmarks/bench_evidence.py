@@ -44,12 +44,13 @@ def main():
     from classifier.evaluate.evidence import MEASURES, matches, overlap_figures, supporting
     from classifier.model.charting import ChartingModel
     from classifier.model.defaults import DEFAULT_PARAMS
-    from classifier.model.labels import read_labels
+    from classifier.io.labels import read_labels
     from classifier.model.texts import load_labelled_texts
 
     labels = read_labels(REPO / "annotations" / "labels.csv")
-    docs, _, problems = load_labelled_texts(TEXTS, labels)
-    for p in problems:
+    loaded = load_labelled_texts(TEXTS, labels)
+    docs = loaded.documents
+    for p in loaded.problems:
         print(f"warning: {p}", file=sys.stderr)
     labels = labels.reset_index()
     ids = [d.id for d in docs]
