@@ -21,7 +21,7 @@ KEYS = ["id", "source", "title", "status", "error",
         "role_status", "role_set",
         "phases", "p_phase_commissioning", "p_phase_design", "p_phase_delivery", "p_phase_assessment",
         "phases_status", "phases_set",
-        "boundary_spanner", "p_boundary_spanner", "boundary_spanner_status", "peer_terms", "evidence"]
+        "boundary_spanner", "p_boundary_spanner", "boundary_spanner_status", "peer_terms", "evidence", "evidence_notes"]
 
 
 @pytest.fixture(scope="module")
@@ -392,22 +392,3 @@ def test_text_without_headings_is_classified_from_its_single_section(tmp_path):
     assert pred["status"] == "ok", pred.get("error")
     assert pred["boundary_spanner"] == "true"
     assert any("navigate" in e["text"] for e in pred["evidence"]["boundary_spanner"])
-
-
-def test_evidence_skips_run_in_labels():
-    """Abstract labels such as "Background" split off as sentences are never shown as evidence,
-    however high they score."""
-    import numpy as np
-
-    from classifier.extract.sentences import split_sentences
-    from classifier.features.table import SentenceInfo
-    from classifier.model import evidence as ev
-
-    abstract = ("Background\n\nPeer workers co-designed the service with the planning group.\n\n"
-                "Conclusion\n\nPeer workers bridged services and users.")
-    infos = [SentenceInfo("abstract", s) for s in split_sentences(abstract)]
-    assert [i.sentence.text for i in infos][0] == "Background"
-    scores = np.array([5.0 if len(i.sentence.text.split()) == 1 else 1.0 for i in infos])
-    picked = ev.pick(infos, scores, k=3)
-    assert [p["text"] for p in picked] == ["Peer workers co-designed the service with the planning group.",
-                                         "Peer workers bridged services and users."]

@@ -25,9 +25,9 @@ def error_row(item, message: str) -> dict:
 
 
 def prediction_part(pred: dict, document=None) -> dict:
-    """What the model decided (labels, probabilities, evidence), with the document's ``peer_terms``
+    """What the model decided (labels, probabilities, evidence and its notes), with the document's ``peer_terms``
     count: the cacheable part of a row."""
-    keep = set(LABEL_FIELDS) | {"evidence", "status", "error"}
+    keep = set(LABEL_FIELDS) | {"evidence", "evidence_notes", "status", "error"}
     part = {k: v for k, v in pred.items() if k in keep}
     if document is not None and part.get("status", "ok") == "ok":
         if "peer_terms" in pred:  # the model counted them (a document without any is never 'confident')

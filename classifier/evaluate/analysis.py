@@ -112,7 +112,8 @@ def examples(res: CVResult, k=3) -> dict:
                 continue
             conf = _confidence(task, p)
             item = {"id": i, "title": p["title"], "truth": truth, "predicted": p[t], "confidence": conf,
-                    "source": res.sources[t].get(i, ""), "evidence": p["evidence"][t]}
+                    "source": res.sources[t].get(i, ""), "evidence": p["evidence"][t],
+                    "note": (p.get("evidence_notes") or {}).get(t, "")}
             (right if p[t] == truth else wrong).append(item)
         # interesting first: rare values, then confident ones
         def key(item):

@@ -90,4 +90,4 @@ def render(summary: dict, details: dict) -> str:
         repeats=details.get("repeats", 1), learning=details.get("learning_curve", []),
         gap=details.get("full_text_gap", {"n": 0, "note": ""}), examples=details.get("examples", {}),
         sources=details.get("label_sources", {}), external=external, rate=ERROR_RATE,
-        rates=[str(r) for r in RATES])
+        rates=[str(r) for r in RATES], evidence=details.get("evidence") or {})

@@ -423,10 +423,8 @@ class ChartingModel(BaseEstimator):
         self._check()
         documents = list(documents)
         feats = featurize(documents, self._get_matcher())
-        names = self._get_matcher().names
         with _one_thread(), shared_analysis():  # one n-gram split per text for all tasks
             probs = self._proba(add_rule_decisions(feats.frame))
-            scores, spans = self._sentence_scores(feats.sentences, names)
         out = []
         for i, doc in enumerate(documents):
             base = _base(doc)
@@ -447,48 +445,14 @@ class ChartingModel(BaseEstimator):
                     if col in pred:
                         base[col] = pred[col]
             base["peer_terms"] = terms
-            a, b = spans[i]
-            base["evidence"] = self._evidence(feats.sentences[i], {k: (v if v is None else {c: x[a:b] for c, x in v.items()})
-                                                                   for k, v in scores.items()}, pred)
+            base.update(self._evidence(doc, base))
             out.append(base)
         return out
 
-    def _sentence_scores(self, sentences, names):
-        """Per-estimator class contributions for every sentence of every document (one transform each)."""
-        spans, start = [], 0
-        for infos in sentences:
-            spans.append((start, start + len(infos)))
-            start += len(infos)
-        flat = [info for infos in sentences for info in infos]
-        if not flat:
-            return {name: None for name in self.estimators_}, spans
-        m = self._get_matcher()
-        frame = add_rule_decisions(ev.sentence_table(flat, names, m.pairs, m.near))
-        return {name: ev.class_scores(est, frame) for name, est in self.estimators_.items()}, spans
-
-    def _evidence(self, infos, scores, pred) -> dict:
-        k = self.evidence_k
-        if not infos:
-            return {"role": [], "phases": [], "boundary_spanner": []}
-
-        def get(name, value):
-            s = scores.get(name)
-            return None if s is None else s.get(value)
-
-        role = ev.pick(infos, get("role", pred["role"]), k)
-        phase_items = []
-        for v in pred["phases"].split(";"):
-            sc = get(f"phase_{v}", "true")
-            if sc is None:  # constant prior: sentences matching the lexicons that describe this phase
-                if v == "delivery":
-                    lex = {d["name"] for d in self.lexicon_data_ if "role" in d.get("tasks", [])}
-                else:
-                    lex = {v} | {d["name"] for d in self.lexicon_data_ if d["name"] == "co_creation"}
-                sc = ev.rule_scores(infos, lex)
-            phase_items += ev.pick(infos, sc, k, label=v)
-        phase_items.sort(key=lambda e: -e["score"])
-        bs = ev.pick(infos, get("boundary_spanner", pred["boundary_spanner"]), k)
-        return {"role": role, "phases": phase_items[:k], "boundary_spanner": bs}
+    def _evidence(self, document: Document, prediction: dict) -> dict:
+        """``evidence`` and ``evidence_notes`` for the predicted labels (``model/evidence.py``: codebook
+        cues, not the model's weights)."""
+        return ev.ranker(self.evidence_k).explain(document, prediction)
 
     def rules_predict(self, documents: list[Document]) -> list[dict]:
         """The rules-only baseline: fixed decisions from lexicon matches, same dict shape as predict."""
@@ -501,7 +465,8 @@ class ChartingModel(BaseEstimator):
         out = []
         for i, doc in enumerate(documents):
             base = _base(doc)
-            base.update(rules_predict_row(feats.frame.iloc[i], feats.sentences[i], self.evidence_k))
+            base.update(rules_predict_row(feats.frame.iloc[i]))
+            base.update(ev.ranker(self.evidence_k).explain(doc, base))
             out.append(base)
         return out
 

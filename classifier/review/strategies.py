@@ -33,6 +33,21 @@ DEFAULT_BALANCE = 0.5
 # ``weights={task: w}`` changes that.
 
 
+DOUBTFUL_NOTE = ("no evidence sentence shows the predicted labels (only the closest candidates): "
+                 "doubtful, read the abstract")
+
+
+def doubtful_evidence(pred: dict) -> bool:
+    """All-neutral evidence: a labelled prediction none of whose evidence sentences supports the role,
+    the phases or (when predicted) boundary-spanner language; only candidates, counter-evidence or nothing."""
+    if pred.get("status", "ok") != "ok" or not pred.get("role"):
+        return False
+    evidence = pred.get("evidence") or {}
+    tasks_shown = ["role", "phases"] + (["boundary_spanner"] if str(pred.get("boundary_spanner")) == "true" else [])
+    return not any(isinstance(item, dict) and item.get("kind", "support") == "support"
+                   for t in tasks_shown for item in (evidence.get(t) or []))
+
+
 def probs(task_name: str, predictions: list[dict]) -> np.ndarray:
     """One row per prediction, one column per probability column of the task (schema order)."""
     columns = tasks()[task_name].prob_columns

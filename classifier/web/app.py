@@ -31,6 +31,7 @@ from ..io.labels import LabelsError
 from ..locations import default_model_path
 from ..review.retrain import BackgroundRetrainer
 from ..review.store import Decision, LabelStore
+from ..review.strategies import DOUBTFUL_NOTE, doubtful_evidence
 from ..schema import task_names, tasks
 from . import model_page
 from .highlight import SectionSource, build_view
@@ -299,7 +300,8 @@ def unexpected(exc):
 @pages.app_context_processor
 def globals_():
     return {"TASKS": tasks(), "task_names": task_names(), "pct": _pct, "label_text": label_text,
-            "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE}
+            "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE,
+            "doubtful": doubtful_evidence, "DOUBTFUL_NOTE": DOUBTFUL_NOTE}
 
 
 def queue_args() -> dict:
