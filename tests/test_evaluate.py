@@ -62,6 +62,13 @@ def test_metrics_json_has_the_specified_shape(evaluated):
         for m in entry["baselines"].values():
             check(m, task)
             assert m["n"] == entry["model"]["n"]        # same studies, same folds
+        # out of fold: per requested error rate, the share of 'confident' labels and how often they were wrong
+        for rate, a in entry["model"]["accept_unread"].items():
+            assert a["requested"] == float(rate) and 0 <= a["coverage"] <= 1 and 0 <= a["error"] <= 1
+            assert a["n_confident"] == round(a["coverage"] * entry["model"]["n"])
+        curve = entry["model"]["risk_coverage"]
+        assert curve[-1]["coverage"] == pytest.approx(1.0)
+        assert curve[-1]["error"] == pytest.approx(1 - entry["model"]["accuracy"]) or task == "phases"
     # the majority baseline of role predicts one value only
     maj = metrics["role"]["baselines"]["majority"]["per_class"]
     assert sum(1 for pc in maj.values() if pc["recall"] > 0) == 1
@@ -72,6 +79,10 @@ def test_report_is_one_self_contained_file(evaluated):
     assert html.startswith("<!DOCTYPE html>") and "data:image/png;base64," in html
     assert "<script src=" not in html and 'src="http' not in html
     assert "Cohen" in html and "0.88" in html
+    assert "Which labels can be accepted unread" in html and 'alt="risk-coverage curves"' in html
+    assert "Nested cross-validation" in html
+    # the cross-source check comes before the per-value tables
+    assert html.index("cross-source check") < html.index("<h2>Per value</h2>")
     # for review teams: no development targets, no parameter dump; Methods read from the fitted model
     assert "Target" not in html and "issue" not in html.lower() and "rule_weight" not in html
     details = json.loads((evaluated / "details.json").read_text())

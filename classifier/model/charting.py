@@ -40,7 +40,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from ..document import Document
 from ..features.lexicons import Lexicon, load_lexicons
@@ -205,7 +205,7 @@ class ChartingModel(BaseEstimator):
         feats = feats or featurize(documents, self._get_matcher())
         table = add_rule_decisions(feats.frame)
         scorer = cue_scorer()
-        best = [scorer.best_scores(d) for d in documents]
+        best = [_best_scores(scorer, d) for d in documents]
         for key in (best[0] if best else {}):
             table[_cue_column(key)] = [b.get(key, 0.0) for b in best]
         return table
@@ -282,21 +282,36 @@ class ChartingModel(BaseEstimator):
             self.oof_[target] = {"classes": [str(c) for c in est.classes_],
                                  "proba": est.predict_proba(np.zeros((len(yy), 1))), "truth": list(yy), "ids": ids}
             return
-        best = grid.best_estimator_
-        _strip(best)
-        if task.kind == "single" and self.calibration not in (None, "none"):
-            folds = int(min(3, counts.min()))
-            if folds >= 2:
-                best = CalibratedClassifierCV(best, method=self.calibration, ensemble=False,
-                                              cv=StratifiedKFold(folds, shuffle=True, random_state=self.random_state))
-                best.fit(X, yy)
-                for c in best.calibrated_classifiers_:
-                    _strip(c.estimator)
-        self.estimators_[target], self.kinds_[target] = best, "logistic"
         self.C_[target] = float(grid.best_params_["clf__C"])
+        best = self._calibrated(task, _strip(grid.best_estimator_), X, yy)
+        self.estimators_[target], self.kinds_[target] = best, "logistic"
+        classes = [str(c) for c in best.classes_]
         outer = StratifiedKFold(int(min(self.oof_folds, counts.min())), shuffle=True, random_state=self.random_state)
-        P = cross_val_predict(clone(best), X, yy, cv=outer, method="predict_proba")
-        self.oof_[target] = {"classes": [str(c) for c in best.classes_], "proba": P, "truth": list(yy), "ids": ids}
+        P = np.zeros((len(yy), len(classes)))
+        for train, test in outer.split(X, yy):   # out-of-fold probabilities, with the chosen C
+            est = self._calibrated(task, clone(grid.best_estimator_).fit(X.iloc[train], yy[train]),
+                                   X.iloc[train], yy[train])
+            fold = [str(c) for c in est.classes_]
+            Q = est.predict_proba(X.iloc[test])
+            for j, c in enumerate(fold):
+                P[test, classes.index(c)] = Q[:, j]
+        self.oof_[target] = {"classes": classes, "proba": P, "truth": list(yy), "ids": ids}
+
+    def _calibrated(self, task, fitted, X, y):
+        """A single-choice model's probabilities calibrated on cross-validated scores (``calibration``),
+        when every value has at least two examples; otherwise the fitted pipeline as it is."""
+        if task.kind != "single" or self.calibration in (None, "none"):
+            return fitted
+        _, counts = np.unique(y, return_counts=True)
+        folds = int(min(3, counts.min()))
+        if folds < 2 or len(counts) < 2:
+            return fitted
+        est = CalibratedClassifierCV(clone(fitted), method=self.calibration, ensemble=False,
+                                     cv=StratifiedKFold(folds, shuffle=True, random_state=self.random_state))
+        est.fit(X, y)
+        for c in est.calibrated_classifiers_:
+            _strip(c.estimator)
+        return est
 
     # -- prediction -------------------------------------------------------------------------------------
     def _check(self):
@@ -514,6 +529,23 @@ def _task_thresholds(task, oof, rate: float) -> dict:
             best = float(c_sorted[i])
             break
     return {"set": max(0.0, 1.0 - q), "confident": best, "n": n}
+
+
+_BEST: dict = {}   # document content -> cue scores (bounded: refits on a corpus score each text once)
+
+
+def _best_scores(scorer, document: Document) -> dict:
+    import hashlib
+
+    h = hashlib.sha1()
+    for s in document.sections:
+        h.update(b"\0" + s.name.encode() + b"\0" + s.text.encode("utf-8", "replace"))
+    key = h.hexdigest()
+    if key not in _BEST:
+        if len(_BEST) > 2000:
+            _BEST.clear()
+        _BEST[key] = scorer.best_scores(document)
+    return _BEST[key]
 
 
 def _cue_column(key: str) -> str:
