@@ -28,7 +28,7 @@ LAYOUT = (
     ("p_role_co_creation", "p role co_creation", 11),
     ("p_phase_commissioning", "p phase commissioning", 11), ("p_phase_design", "p phase design", 11),
     ("p_phase_delivery", "p phase delivery", 11), ("p_phase_assessment", "p phase assessment", 11),
-    ("doi", "doi", 22), ("pages", "pages", 7), ("source", "source", 40),
+    ("doi", "doi", 22), ("pages", "pages", 7), ("ocr_pages", "pages read by OCR", 10), ("source", "source", 40),
 )
 COUNTS = ("pages", "peer_terms")  # whole numbers
 MAX_CELL = 32767  # Excel's limit on characters in a cell
