@@ -33,8 +33,9 @@ from .model import Page, Span
 
 DPI = 300                 # Tesseract is trained on text of ~20-30 px x-height: 300 dpi for 9-10 pt type
 LANGUAGE = "eng"
-MIN_LETTERS = 40          # a page with fewer letters in its text layer has no usable text
-MIN_PICTURE_SHARE = 0.25  # ... and is a scan when pictures cover at least this share of it
+# A page is a scan when a picture covers at least a quarter of it and its text layer has fewer than
+# 40 letters, or half of it and fewer than 200 (a download stamp printed on every scanned page)
+SCAN_RULES = ((0.25, 40), (0.5, 200))
 MIN_CONFIDENCE = 30.0     # words Tesseract is less sure of are dropped (speckles read as letters)
 FONT = "OCR"
 INSTALL_HINT = ("OCR needs Tesseract, which is not installed (Debian/Ubuntu: apt-get install tesseract-ocr "
@@ -85,9 +86,14 @@ def letters(page: Page) -> int:
     return sum(sum(ch.isalpha() for ch in s.text) for s in page.spans)
 
 
-def text_layer_usable(page: Page) -> bool:
-    """Enough real letters on the page (unmappable glyphs come out as U+FFFD or private-use codes)."""
-    return letters(page) >= MIN_LETTERS
+def is_scan(page: Page, pdf_page) -> bool:
+    """Too few real letters in the text layer (unmappable glyphs do not count) for the picture on
+    the page (``SCAN_RULES``)."""
+    n = letters(page)
+    if n >= max(most for _, most in SCAN_RULES):
+        return False
+    share = picture_share(pdf_page)
+    return any(share >= least and n < most for least, most in SCAN_RULES)
 
 
 def picture_share(pdf_page) -> float:
@@ -262,11 +268,11 @@ class PageOcr:
             return False
         if self.mode == "always":
             return True
-        if text_layer_usable(page):
-            return False
+        if letters(page) >= max(most for _, most in SCAN_RULES):
+            return False  # the common case, decided without loading the page's objects
         pdf_page = self._page(page.number)
         try:
-            return picture_share(pdf_page) >= MIN_PICTURE_SHARE
+            return is_scan(page, pdf_page)
         finally:
             pdf_page.close()
 
