@@ -21,11 +21,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 import time
 from functools import lru_cache
-from statistics import median
 
 from . import OCR_MODES
 from .errors import ExtractionError
@@ -58,6 +55,9 @@ def check_mode(mode: str) -> str:
 @lru_cache(maxsize=1)
 def tesseract() -> tuple[str, str] | None:
     """``(program path, version)`` of a working Tesseract with English data, or None."""
+    import shutil
+    import subprocess
+
     program = shutil.which(os.environ.get("PEER_CHARTING_TESSERACT", "tesseract"))
     if not program:
         return None
@@ -82,8 +82,14 @@ def fingerprint(mode: str) -> str:
 
 
 # -- which pages -----------------------------------------------------------------------------------
-def letters(page: Page) -> int:
-    return sum(sum(ch.isalpha() for ch in s.text) for s in page.spans)
+def letters(page: Page, enough: int = 1 << 30) -> int:
+    """Letters in the page's text layer (counting stops at ``enough``)."""
+    n = 0
+    for span in page.spans:
+        n += sum(ch.isalpha() for ch in span.text)
+        if n >= enough:
+            break
+    return n
 
 
 def is_scan(page: Page, pdf_page) -> bool:
@@ -116,6 +122,8 @@ def picture_share(pdf_page) -> float:
 def read_page(path, pdf_page, number: int, deadline: float | None = None, timeout: float = 0.0,
               dpi: int = DPI) -> Page:
     """OCR one pdfium page into a ``Page`` of word spans (PDF points, origin top-left)."""
+    import subprocess
+
     found = tesseract()
     if found is None:
         raise OcrUnavailable(INSTALL_HINT)
@@ -240,6 +248,12 @@ def _em(word: str, height: float) -> float:
     return height / share
 
 
+def median(values) -> float:
+    ordered = sorted(values)
+    n = len(ordered)
+    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+
 def _sizes(heights: dict, lines: dict) -> dict:
     """Type sizes per line (points, to the half point). Lines within 12% of the usual size of lines
     of prose (four words or more) get exactly that size, so body text has one size."""
@@ -268,7 +282,8 @@ class PageOcr:
             return False
         if self.mode == "always":
             return True
-        if letters(page) >= max(most for _, most in SCAN_RULES):
+        most = max(m for _, m in SCAN_RULES)
+        if letters(page, most) >= most:
             return False  # the common case, decided without loading the page's objects
         pdf_page = self._page(page.number)
         try:
