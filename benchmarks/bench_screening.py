@@ -70,7 +70,8 @@ def variations(base: list[dict], n: int, seed: int = 13178):
     """``n`` distinct records from ``base``: re-worded titles, abstracts with sentences dropped or
     reordered, about 6% title-only, some non-ASCII; ids, DOIs, years and authors of their own."""
     rng = random.Random(seed)
-    for i in range(n):
+    base = [{"title": " ".join(b["title"].split()), "abstract": " ".join(b["abstract"].split())} for b in base]
+    for i in range(n):  # (one line per field, as reference managers export RIS)
         b = base[i % len(base)]
         title = rng.choice(PREFIXES) + b["title"].strip() + rng.choice(SUFFIXES) + f" ({i})"
         sentences = re.split(r"(?<=[.!?])\s+", b["abstract"].strip()) if b["abstract"].strip() else []
