@@ -15,7 +15,7 @@ from contextlib import redirect_stdout
 import pytest
 
 from classifier.extract import ExtractionError, load_document
-from classifier.extract.quality import CORE
+from helpers.quality import CORE
 
 STILLBIRTH = "hindawi_stillbirth_delays.pdf"   # two columns, numbered headings
 FROG = "plosone_fanged_frog.pdf"               # one wide column, a side margin, sans-serif headings

@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from . import OCR_MODES
 from .errors import ExtractionError
-from .model import Page, Span
+from .spans import Page, Span
 
 DPI = 300                 # Tesseract is trained on text of ~20-30 px x-height: 300 dpi for 9-10 pt type
 LANGUAGE = "eng"
