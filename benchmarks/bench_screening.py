@@ -70,7 +70,9 @@ def variations(base: list[dict], n: int, seed: int = 13178):
     """``n`` distinct records from ``base``: re-worded titles, abstracts with sentences dropped or
     reordered, about 6% title-only, some non-ASCII; ids, DOIs, years and authors of their own."""
     rng = random.Random(seed)
-    base = [{"title": " ".join(b["title"].split()), "abstract": " ".join(b["abstract"].split())} for b in base]
+    # records with an abstract (a screening export has one for most records); 6% are made title-only below
+    base = [{"title": " ".join(b["title"].split()), "abstract": " ".join(b["abstract"].split())}
+            for b in base if b["abstract"].strip()]
     for i in range(n):  # (one line per field, as reference managers export RIS)
         b = base[i % len(base)]
         title = rng.choice(PREFIXES) + b["title"].strip() + rng.choice(SUFFIXES) + f" ({i})"
@@ -168,7 +170,8 @@ def step_records(opts, tmp: Path, env: dict) -> None:
     write_ris(ris, records)
     write_csv(table, records)
     title_only = sum(not r["abstract"] for r in records)
-    print(f"r. {len(records)} records from {len(base)} corpus entries ({title_only} title-only); "
+    print(f"r. {len(records)} records from the {sum(bool(b['abstract'].strip()) for b in base)} corpus entries "
+          f"with an abstract ({title_only} made title-only); "
           f"RIS {ris.stat().st_size / 2**20:.1f} MiB, CSV {table.stat().st_size / 2**20:.1f} MiB", flush=True)
     results = {}
     for name, path, jobs in (("RIS", ris, 1), ("RIS", ris, 2), ("CSV", table, 2)):
