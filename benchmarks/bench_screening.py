@@ -232,8 +232,14 @@ def step_pdfs(opts, tmp: Path, env: dict, state: dict) -> None:
 def step_dask(opts, tmp: Path, env: dict, state: dict) -> None:
     from distributed import LocalCluster
 
-    if "pdf_rows_j2" not in state:
-        sys.exit("the Dask step compares with the PDF step: run --steps pd")
+    if "pdf_rows_j2" not in state:  # --steps d alone: the same PDFs with -j 2 as the reference
+        pdfs = sorted(opts.pdfs.glob("*.pdf"))
+        files = pdf_copies(pdfs, tmp / "pdfs", opts.copies)
+        state["pdf_pages"] = bare_pass(files)[0]
+        r = predict([tmp / "pdfs", "--out", tmp / "pdf_j2.csv", "-j", 2, "--no-cache"], env)
+        state["pdf_rows_j2"], state["pdf_j2_seconds"] = read_rows(tmp / "pdf_j2.csv"), r["seconds"]
+    # the cluster's worker processes are started from this process: same code and model as predict.py
+    os.environ["PYTHONPATH"] = env["PYTHONPATH"]
     started = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                       host="127.0.0.1") as cluster:
@@ -245,7 +251,7 @@ def step_dask(opts, tmp: Path, env: dict, state: dict) -> None:
     pages = state["pdf_pages"]
     print(f"d. Dask LocalCluster, 2 worker processes x 1 thread (started in {up:.1f} s): {r['seconds']:.1f} s = "
           f"{pages / r['seconds']:.1f} pages/s ({state['pdf_j2_seconds']:.1f} s with -j 2); rows identical to -j 2: "
-          f"{same} ({len(rows)} rows)", flush=True)
+          f"{same} ({len(rows)} rows, {sum(row['status'] == 'ok' for row in rows)} ok)", flush=True)
 
 
 STARTUP = r"""
