@@ -240,6 +240,7 @@ def step_dask(opts, tmp: Path, env: dict, state: dict) -> None:
         state["pdf_rows_j2"], state["pdf_j2_seconds"] = read_rows(tmp / "pdf_j2.csv"), r["seconds"]
     # the cluster's worker processes are started from this process: same code and model as predict.py
     os.environ["PYTHONPATH"] = env["PYTHONPATH"]
+    sys.path.insert(0, str(REPO))  # spawned worker processes inherit this process's sys.path
     started = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                       host="127.0.0.1") as cluster:
