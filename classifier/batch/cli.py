@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ocr", choices=("auto", "always", "never"), default="auto",
                    help="read scanned pages by OCR with Tesseract: auto = pages without a usable text layer "
                         "(default), always = every page, never = none (scans are then error rows)")
+    p.add_argument("--error-rate", type=float, default=None, metavar="RATE",
+                   help="error rate allowed among labels marked 'confident' (accept unread); the others are "
+                        "marked 'check' (default 0.05)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the extraction cache")
     p.add_argument("--cache-dir", metavar="DIR",
                    help="cache directory (default $XDG_CACHE_HOME/peer-charting, else ~/.cache/peer-charting)")
@@ -92,11 +95,14 @@ def _settings(args):
         raise _UsageError("--timeout must be 0 (no limit) or a number of seconds")
     if args.max_pages < 1:
         raise _UsageError("--max-pages must be at least 1")
+    if args.error_rate is not None and not 0 < args.error_rate < 0.5:
+        raise _UsageError("--error-rate must be a share between 0 and 0.5, e.g. 0.05 for 5%")
     if args.model and not Path(args.model).exists():
         raise _UsageError(f"--model {args.model}: no such file or directory")
     cache_dir = None if args.no_cache else str(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
     return WorkerSettings(model_path=args.model, engine=args.engine, max_pages=args.max_pages,
-                          timeout=args.timeout, cache_dir=cache_dir, ocr=args.ocr)
+                          timeout=args.timeout, cache_dir=cache_dir, error_rate=args.error_rate,
+                          ocr=args.ocr)
 
 
 def _backend(args):
