@@ -42,6 +42,7 @@ class Document:
     sections: list[Section] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     meta: dict = field(default_factory=dict)  # title, doi, year ... when known
+    ocr_pages: list[int] = field(default_factory=list)  # pages whose text was read by OCR (1-based)
 
     @property
     def text(self) -> str:
@@ -73,6 +74,7 @@ class Document:
             "pages": self.pages,
             "sections": [s.to_dict() for s in self.sections],
             "warnings": list(self.warnings),
+            "ocr_pages": list(self.ocr_pages),
         }
 
     @classmethod
@@ -85,6 +87,7 @@ class Document:
             sections=[Section(s["name"], s.get("heading", ""), s.get("text", "")) for s in data.get("sections", [])],
             warnings=list(data.get("warnings", [])),
             meta=dict(data.get("meta", {})),
+            ocr_pages=[int(n) for n in data.get("ocr_pages", [])],
         )
 
     @classmethod

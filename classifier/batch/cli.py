@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="refuse PDFs longer than this (default 500)")
     p.add_argument("--engine", choices=("pdfium", "plumber"), default="pdfium",
                    help="PDF text engine (default pdfium: fast; plumber: slower, for odd layouts)")
+    p.add_argument("--ocr", choices=("auto", "always", "never"), default="auto",
+                   help="read scanned pages by OCR with Tesseract: auto = pages without a usable text layer "
+                        "(default), always = every page, never = none (scans are then error rows)")
     p.add_argument("--error-rate", type=float, default=None, metavar="RATE",
                    help="error rate allowed among labels marked 'confident' (accept unread); the others are "
                         "marked 'check' (default 0.05)")
@@ -98,7 +101,8 @@ def _settings(args):
         raise _UsageError(f"--model {args.model}: no such file or directory")
     cache_dir = None if args.no_cache else str(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
     return WorkerSettings(model_path=args.model, engine=args.engine, max_pages=args.max_pages,
-                          timeout=args.timeout, cache_dir=cache_dir, error_rate=args.error_rate)
+                          timeout=args.timeout, cache_dir=cache_dir, error_rate=args.error_rate,
+                          ocr=args.ocr)
 
 
 def _backend(args):

@@ -8,7 +8,7 @@ LABEL_FIELDS = tuple(c for c in PREDICTION_COLUMNS if c not in ("id", "source", 
 
 def base_row(item) -> dict:
     row = {"id": item.id, "source": item.source, "status": "ok", "error": "", "title": "", "doi": "",
-           "pages": "", "peer_terms": ""}
+           "pages": "", "ocr_pages": [], "peer_terms": ""}
     if item.record is not None:
         row["title"] = item.record.title
         row["doi"] = item.record.doi
@@ -45,12 +45,13 @@ def ok_row(item, document, part: dict) -> dict:
         row["title"] = row["title"] or document.title
         row["doi"] = row["doi"] or document.meta.get("doi", "")
         row["pages"] = document.pages or ""
+        row["ocr_pages"] = list(document.ocr_pages)
     row.update(part)
     if row.get("status") == "error":  # the model declined (e.g. nothing to classify)
         reason = str(row.get("error") or "the model could not label this document")
         if reason.startswith(f"{item.id}: "):
             reason = reason[len(item.id) + 2:]
         name = item.path.rsplit("/", 1)[-1] if item.path else item.source
-        kept = {k: row[k] for k in ("title", "doi", "pages")}  # (peer_terms: none without labels)
+        kept = {k: row[k] for k in ("title", "doi", "pages", "ocr_pages")}  # (peer_terms: none without labels)
         return error_row(item, f"{name}: {reason}") | kept
     return row

@@ -33,6 +33,15 @@ FILE_WEIGHT = 16
 MODEL_CODE = ("features", "model", "data", "schema.py")
 
 
+def ocr_fingerprint(mode: str) -> str:
+    """The OCR mode and, when OCR may run, the Tesseract version (see ``extract.ocr.fingerprint``)."""
+    if mode == "never":
+        return "ocr=never"
+    from ..extract.ocr import fingerprint
+
+    return fingerprint(mode)
+
+
 @dataclass
 class Summary:
     total: int = 0
@@ -104,7 +113,7 @@ class BatchRunner:
             content = text_digest("record", r.title, r.abstract, r.doi)
             doc_key = ""
         else:
-            doc_key = text_digest(file_digest(item.path), s.engine, s.max_pages,
+            doc_key = text_digest(file_digest(item.path), s.engine, s.max_pages, ocr_fingerprint(s.ocr),
                                   code_fingerprint(*EXTRACT_CODE))
             content = doc_key
         return doc_key, text_digest(content, self.model_fingerprint(), f"error_rate={s.error_rate}")
@@ -124,7 +133,7 @@ class BatchRunner:
         hit = self.cache.get("predictions", task.pred_key)
         if hit and isinstance(hit.get("part"), dict):
             row = ok_row(item, None, hit["part"])
-            for key in ("title", "doi", "pages"):
+            for key in ("title", "doi", "pages", "ocr_pages"):
                 row[key] = row.get(key) or hit.get(key, "")
             return row, {"prediction_cache_hit": True, "pages": hit.get("pages") or 0}
         return task

@@ -35,6 +35,7 @@ class WorkerSettings:
     model_path: str | None = None
     model_loader: str = "classifier.model:load_model"   # "module:function"; tests substitute it
     engine: str = "pdfium"
+    ocr: str = "auto"                                    # auto | always | never (scanned pages)
     max_pages: int = 500
     error_rate: float | None = None                      # of 'confident' labels; None: the model's default
     timeout: float = 120.0                               # seconds per document; 0 = none
@@ -141,7 +142,7 @@ def _get_document(task: Task, settings: WorkerSettings, cache: DiskCache | None,
     stats[EXTRACTED_COUNTER] = True
     try:
         doc = load_document(item.path, engine=settings.engine, max_pages=settings.max_pages,
-                            timeout=settings.timeout or None)
+                            timeout=settings.timeout or None, ocr=settings.ocr)
     except ExtractionError as exc:
         reason = getattr(exc, "reason", None) or _first_line(exc)
         # the same bytes fail the same way next time, except against the clock (a longer --timeout
@@ -180,7 +181,8 @@ def _finish(task: Task, doc, pred: dict, cache: DiskCache | None) -> dict:
     row = ok_row(task.item, doc, part)
     if cache is not None and task.pred_key and row["status"] == "ok":
         cache.put("predictions", task.pred_key,
-                  {"part": part, "title": row["title"], "doi": row["doi"], "pages": row["pages"]})
+                  {"part": part, "title": row["title"], "doi": row["doi"], "pages": row["pages"],
+                   "ocr_pages": row["ocr_pages"]})
     return row
 
 

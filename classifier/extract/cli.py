@@ -19,6 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="refuse PDFs with more than N pages (default 500)")
     p.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                    help="give up on a file after this many seconds (default 120)")
+    p.add_argument("--ocr", choices=("auto", "always", "never"), default="auto",
+                   help="read scanned pages by OCR (Tesseract): auto = pages without a usable text layer "
+                        "(default), always = every page, never = none")
     p.add_argument("--sentences", action="store_true", help="also list each section's sentences with offsets")
     return p
 
@@ -29,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         doc = load_document(args.file, engine=args.engine, max_pages=args.max_pages, timeout=args.timeout,
-                            sentences=False)
+                            sentences=False, ocr=args.ocr)
         if args.sentences:
             from .sentences import add_sentences
 

@@ -6,7 +6,9 @@ Engine-independent: works on ``model.Page``/``Span`` from either engine.
 * columns: vertical gutters found from the x-coverage of *narrow* lines, so a full-width title or
   abstract above two columns does not hide the gutter; narrow side columns (margin notes, metadata
   sidebars) are read after the page's main text;
-* reading order: bands separated by lines that span several columns, each band column by column;
+* reading order: bands separated by lines that span several columns and by full-width blocks
+  mid-page (figures, tables: a strip with running text in no column, and in every column above and
+  below it), each band column by column;
 * furniture: lines near the top/bottom edge (or rotated in the margin) whose text, digits masked,
   repeats on several pages, and bare page numbers, are dropped; so is a download cover page;
 * joining: line-end hyphens joined, paragraphs kept apart.
@@ -238,6 +240,12 @@ def reading_order(lines: list[Line], body_size: float | None = None) -> list[Lin
             ln.column = -1
             ln.side = False
     main = sorted((ln for ln in lines if not ln.side and not ln.rotated), key=lambda ln: (ln.top, ln.x0))
+    breaks = band_breaks(main, cols, side_cols, body_size)
+    for a, b in breaks:  # what sits in a full-width block (figure labels, table cells) is read row by row
+        for ln in main:
+            if a - 1 <= (ln.top + ln.bottom) / 2 <= b + 1:
+                ln.column = -1
+    bottoms = [b for _, b in breaks]
     out: list[Line] = []
     band: list[Line] = []
 
@@ -260,6 +268,9 @@ def reading_order(lines: list[Line], body_size: float | None = None) -> list[Lin
         band.clear()
 
     for ln in main:
+        while bottoms and ln.top >= bottoms[0]:  # below a full-width block: a new band
+            flush()
+            bottoms.pop(0)
         if ln.column == -1:
             flush(before_full_width=True)
             out.append(ln)
@@ -269,6 +280,57 @@ def reading_order(lines: list[Line], body_size: float | None = None) -> list[Lin
     out.extend(sorted((ln for ln in lines if ln.side and not ln.rotated), key=lambda ln: (ln.column, ln.top)))
     out.extend(ln for ln in lines if ln.rotated)
     return out
+
+
+def band_breaks(main: list[Line], cols: list[tuple[float, float]], side_cols: set,
+                body_size: float | None) -> list[tuple[float, float]]:
+    """Vertical intervals ``(top, bottom)`` that split a multi-column page into bands: no running
+    text in any main column there, running text in every main column above and below. That is
+    where a figure or table spans the columns mid-page, whatever it is made of (a picture has no
+    text at all; a table's cells and a chart's labels are not running text)."""
+    main_cols = [i for i in range(len(cols)) if i not in side_cols]
+    if len(main_cols) < 2:
+        return []
+    size = body_size or median_size(main)
+    prose = []
+    for ln in main:
+        if ln.column in main_cols and abs(ln.size - size) <= 0.6:
+            a, b = cols[ln.column]
+            if len(ln.text.split()) >= 4 or ln.x1 - ln.x0 >= 0.6 * (b - a):
+                prose.append(ln)
+    if len(prose) < 8:
+        return []
+    pitches = sorted(b.top - a.top for a, b in zip(prose, prose[1:]) if a.column == b.column and b.top > a.top)
+    pitch = pitches[len(pitches) // 2] if pitches else 1.2 * size
+    min_gap = max(2.5 * pitch, 25.0)
+    out = []
+    reach = prose[0].bottom
+    for ln in prose[1:]:  # prose is in (top, x0) order: a hole in the union of the lines' extents
+        if ln.top - reach >= min_gap:
+            a, b = reach, ln.top
+            above = {x.column for x in prose if x.bottom <= a + 0.5}
+            below = {x.column for x in prose if x.top >= b - 0.5}
+            if all(c in above and c in below for c in main_cols) and _empty_strip(main, main_cols, size, a, b) >= min_gap:
+                out.append((a, b))
+        reach = max(reach, ln.bottom)
+    return out
+
+
+def _empty_strip(main: list[Line], main_cols: list[int], size: float, a: float, b: float) -> float:
+    """The tallest strip between ``a`` and ``b`` free of column lines in body type or larger: the
+    headings in two columns side by side (two sections that happen to start at one height) leave
+    no tall strip, a picture or a table in small type does."""
+    reach, best = a, 0.0
+    for ln in main:  # in (top, x0) order
+        if ln.column in main_cols and ln.size >= size - 0.6 and ln.bottom > a and ln.top < b:
+            best = max(best, ln.top - reach)
+            reach = max(reach, ln.bottom)
+    return max(best, b - reach)
+
+
+def median_size(lines: list[Line]) -> float:
+    sizes = sorted(ln.size for ln in lines)
+    return sizes[len(sizes) // 2] if sizes else 10.0
 
 
 # -- furniture -------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 from ..document import Document
+from . import OCR_MODES
 from .errors import ExtractionError
 
 TEXT_SUFFIXES = (".txt", ".text")
@@ -61,9 +62,12 @@ class Extractor:
     """One configured extraction: ``Extractor(engine=..., max_pages=..., timeout=...).load(path)``."""
 
     def __init__(self, engine: str = "pdfium", max_pages: int = 500, timeout: float = 120.0,
-                 sentences: bool = True, on_page_limit: str = "error"):
+                 sentences: bool = True, on_page_limit: str = "error", ocr: str = "auto"):
         if on_page_limit not in ("error", "truncate"):
             raise ValueError("on_page_limit must be 'error' or 'truncate'")
+        if ocr not in OCR_MODES:
+            raise ValueError(f"unknown OCR mode {ocr!r}; choose one of {', '.join(OCR_MODES)}")
+        self.ocr = ocr
         self.engine = engine
         self.max_pages = max_pages
         self.timeout = timeout
@@ -130,17 +134,50 @@ class Extractor:
         deadline = start + self.timeout if self.timeout else None
         pages_lines, heights = [], []
         empty_pages = []
-        for page in engine.pages(path, max_pages=limit, deadline=deadline, timeout=self.timeout):
-            lines = build_lines(page)
-            if not lines:
-                empty_pages.append(page.number)
-            pages_lines.append(lines)
-            heights.append(page.height)
+        ocr = None
+        if self.ocr != "never":
+            from .ocr import PageOcr
+
+            ocr = PageOcr(path, self.ocr, deadline, self.timeout)
+        try:
+            for page in engine.pages(path, max_pages=limit, deadline=deadline, timeout=self.timeout):
+                if ocr is not None:
+                    page = ocr.page(page)
+                lines = build_lines(page)
+                if not lines:
+                    empty_pages.append(page.number)
+                pages_lines.append(lines)
+                heights.append(page.height)
+        finally:
+            if ocr is not None:
+                ocr.close()
         self._check_time(path, start)
+        if ocr is not None and ocr.read:
+            from .ocr import harmonise_sizes
+
+            read = set(ocr.read)
+            harmonise_sizes([ln for lines in pages_lines for ln in lines if ln.page in read])
         size = body_size(pages_lines)
         pages_lines = [reading_order(lines, size) for lines in pages_lines]
+        ocr_pages = ocr.read if ocr is not None else []
+        missed = set(ocr.missed) if ocr is not None else set()
         if len(empty_pages) == len(pages_lines):
-            raise ExtractionError(path, "no text layer (image-only scan; run OCR first)")
+            if ocr is not None and ocr.unavailable:
+                raise ExtractionError(path, f"no text layer (image-only scan); {ocr.unavailable}")
+            if self.ocr == "never":
+                raise ExtractionError(path, "no text layer (image-only scan; OCR is off: use --ocr auto)")
+            raise ExtractionError(path, "no text layer (no text and no scanned page image found)")
+        if ocr_pages:
+            from .ocr import page_list
+
+            why = "every page, as asked" if self.ocr == "always" else "no usable text layer"
+            warnings.append(f"page(s) {page_list(ocr_pages)} read by OCR ({why}): check quoted text "
+                            f"against the page")
+        if missed:
+            from .ocr import page_list
+
+            warnings.append(f"no text layer on page(s) {page_list(sorted(missed))} (scanned); {ocr.unavailable}")
+        empty_pages = [n for n in empty_pages if n not in missed]
         if empty_pages:
             shown = ", ".join(map(str, empty_pages[:10])) + (" ..." if len(empty_pages) > 10 else "")
             warnings.append(f"no text layer on page(s) {shown} (images only)")
@@ -168,4 +205,5 @@ class Extractor:
             if s.name == "title":
                 meta["title"] = s.text
                 break
-        return Document(source=str(path), id=path.stem, pages=total, sections=sections, warnings=warnings, meta=meta)
+        return Document(source=str(path), id=path.stem, pages=total, sections=sections, warnings=warnings, meta=meta,
+                        ocr_pages=list(ocr_pages))

@@ -18,7 +18,8 @@ def _prediction_columns() -> tuple[str, ...]:
 PREDICTION_COLUMNS = _prediction_columns()
 # peer_terms: how often the text mentions peers or lived experience (features/topic.py); 0 = probably
 # not a study of peer workers
-EXTRA_COLUMNS = ("title", "doi", "pages", "peer_terms")
+# ocr_pages: the pages whose text was read by OCR (scanned pages), e.g. "1;2;3"; empty for none
+EXTRA_COLUMNS = ("title", "doi", "pages", "ocr_pages", "peer_terms")
 CSV_COLUMNS = PREDICTION_COLUMNS + EXTRA_COLUMNS
 
 

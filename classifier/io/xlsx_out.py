@@ -37,7 +37,8 @@ def _layout() -> tuple[tuple[str, str, int], ...]:
         if task.kind != "binary":
             probabilities += [(c, f"{task.prob_prefix.replace('_', ' ')} {v}", 11)
                               for c, v in zip(task.prob_columns, task.values)]
-    tail = [("doi", "doi", 22), ("pages", "pages", 7), ("source", "source", 40)]
+    tail = [("doi", "doi", 22), ("pages", "pages", 7), ("ocr_pages", "pages read by OCR", 10),
+            ("source", "source", 40)]
     return tuple(head + labels + evidence + probabilities + tail)
 
 
