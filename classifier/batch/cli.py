@@ -38,10 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="PDF or .txt files, directories (searched recursively), or records files "
-                        "(.csv, .tsv, .xlsx, .ris, .jsonl)")
+                        "(.csv, .tsv, .tab, .xlsx, .ris, .jsonl; a .txt export holding RIS or Web of Science "
+                        "records is read as records)")
     p.add_argument("--out", required=True, metavar="FILE.csv", help="predictions CSV (written as documents finish)")
     p.add_argument("--jsonl", metavar="FILE.jsonl", help="also write predictions with evidence sentences as JSON Lines")
     p.add_argument("--xlsx", metavar="FILE.xlsx", help="also write an Excel workbook for reviewers")
+    p.add_argument("--ris", metavar="FILE.ris", help="also write the charting as RIS for a reference manager "
+                   "(labels as keywords 'role: peer_support', the tool's note in N1)")
+    p.add_argument("--refs-csv", metavar="FILE.csv", help="also write a reference-list CSV (Rayyan's columns) "
+                   "with the labels in keywords and notes")
     p.add_argument("--model", metavar="PATH", help="model directory (default: the model shipped in models/)")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                    help="parallel workers (default 1; -1 = one per CPU core)")
@@ -64,10 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check_outputs(args) -> list[Path]:
-    outs = [Path(x) for x in (args.out, args.jsonl, args.xlsx) if x]
+    outs = [Path(x) for x in (args.out, args.jsonl, args.xlsx, args.ris, args.refs_csv) if x]
     resolved = [o.resolve() for o in outs]
     if len(set(resolved)) != len(resolved):
-        raise _UsageError("--out, --jsonl and --xlsx must be different files")
+        raise _UsageError("--out, --jsonl, --xlsx, --ris and --refs-csv must be different files")
     inputs = {Path(i).resolve() for i in args.inputs}
     for out, res in zip(outs, resolved):
         if res in inputs:
@@ -143,6 +148,14 @@ def run(args, stderr=None) -> int:
             from ..io.xlsx_out import XlsxWriter
 
             writers.append(XlsxWriter(args.xlsx))
+        if args.ris:
+            from ..io.ris_out import RisWriter
+
+            writers.append(RisWriter(args.ris))
+        if args.refs_csv:
+            from ..io.refs_csv_out import RefsCsvWriter
+
+            writers.append(RefsCsvWriter(args.refs_csv))
         progress = Progress(total, quiet=args.quiet, stream=stderr)
         for row, stats in runner.run(plan):
             for writer in writers:
