@@ -57,3 +57,15 @@ def tasks() -> dict[str, Task]:
 
 
 TASK_NAMES = ("role", "phases", "boundary_spanner")
+
+
+@lru_cache(maxsize=1)
+def codebook() -> dict:
+    """``{"version": str, "source": str}``: which codebook the tasks and values follow."""
+    raw = yaml.safe_load(resources.files("classifier").joinpath("data/schema.yml").read_text("utf-8"))
+    book = raw.get("codebook") or {}
+    return {"version": str(book.get("version", "")), "source": str(book.get("source", ""))}
+
+
+def codebook_version() -> str:
+    return codebook()["version"]

@@ -96,6 +96,17 @@ def test_predict_writes_ris_and_refs_csv_that_read_back_with_labels(tmp_path, st
     assert len(rows) == 5 and all(r["status"] == "ok" for r in rows)
     assert rows[0]["source"].endswith("endnote_export.txt#RIS record 1")
     assert rows[4]["source"].endswith("savedrecs.txt#Web of Science record 2")
+    # the audit trail: every row names the model (its file's SHA-256) and the codebook version
+    import hashlib
+    import yaml
+
+    digest = hashlib.sha256((REPO / "models" / "peer-charting" / "model.skops").read_bytes()).hexdigest()
+    card = json.loads((REPO / "models" / "peer-charting" / "model_card.json").read_text("utf-8"))
+    schema = yaml.safe_load((REPO / "classifier" / "data" / "schema.yml").read_text("utf-8"))
+    for row in rows:
+        assert row["model_hash"] == digest and row["model_name"] == card["name"]
+        assert row["model_version"] == card["date"]
+        assert row["codebook_version"] == schema["codebook"]["version"] != ""
 
     entries = rispy.load(ris)
     assert [e["id"] for e in entries] == [r["id"] for r in rows]
@@ -104,6 +115,7 @@ def test_predict_writes_ris_and_refs_csv_that_read_back_with_labels(tmp_path, st
         expected |= {f"phases: {p}" for p in row["phases"].split(";") if p}
         assert set(entry["keywords"]) == expected
         assert row["role"] in entry["notes"][0] and "peer-charting" in entry["notes"][0]
+        assert digest[:12] in entry["notes"][0]
         assert entry["title"] == row["title"]
     assert entries[0]["authors"] == ["Doe, Jane", "Roe, R."]
     assert entries[0]["year"] == str(studies[0].get("year") or 2020)

@@ -101,6 +101,21 @@ def _settings(args):
                           timeout=args.timeout, cache_dir=cache_dir)
 
 
+def _audit(settings) -> dict:
+    """The audit columns every row carries: the model's name, version and file hash, the codebook version."""
+    from ..schema import codebook_version
+
+    audit = {"model_name": "", "model_version": "", "model_hash": "", "codebook_version": codebook_version()}
+    if settings.model_loader == "classifier.model:load_model":
+        from ..model.persist import ModelError, model_identity
+
+        try:
+            audit.update(model_identity(settings.model_path))
+        except ModelError:
+            pass  # load_model in the workers says what is wrong, in every row
+    return audit
+
+
 def _backend(args):
     from .backends import DaskBackend, LokyBackend
 
@@ -136,6 +151,7 @@ def run(args, stderr=None) -> int:
     try:
         runner = BatchRunner(settings, backend, use_cache=not args.no_cache)
         runner.model_fingerprint()  # a missing model stops here, before any output is touched
+        audit = _audit(settings)
         total = plan.count()
         for out in outs:
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -158,6 +174,7 @@ def run(args, stderr=None) -> int:
             writers.append(RefsCsvWriter(args.refs_csv))
         progress = Progress(total, quiet=args.quiet, stream=stderr)
         for row, stats in runner.run(plan):
+            row.update(audit)
             for writer in writers:
                 writer.write(row)
             summary.add(row, stats)

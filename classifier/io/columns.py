@@ -14,7 +14,9 @@ PREDICTION_COLUMNS = (
 # peer_terms: how often the text mentions peers or lived experience (features/topic.py); 0 = probably
 # not a study of peer workers
 EXTRA_COLUMNS = ("title", "doi", "pages", "peer_terms")
-CSV_COLUMNS = PREDICTION_COLUMNS + EXTRA_COLUMNS
+# The audit trail of each row: which model (name, version, SHA-256 of its file) under which codebook.
+AUDIT_COLUMNS = ("model_name", "model_version", "model_hash", "codebook_version")
+CSV_COLUMNS = PREDICTION_COLUMNS + EXTRA_COLUMNS + AUDIT_COLUMNS
 EVIDENCE_TASKS = ("role", "phases", "boundary_spanner")
 
 

@@ -29,6 +29,8 @@ LAYOUT = (
     ("p_phase_commissioning", "p phase commissioning", 11), ("p_phase_design", "p phase design", 11),
     ("p_phase_delivery", "p phase delivery", 11), ("p_phase_assessment", "p phase assessment", 11),
     ("doi", "doi", 22), ("pages", "pages", 7), ("source", "source", 40),
+    ("model_name", "model", 16), ("model_version", "model version", 20), ("model_hash", "model hash", 20),
+    ("codebook_version", "codebook version", 9),
 )
 COUNTS = ("pages", "peer_terms")  # whole numbers
 MAX_CELL = 32767  # Excel's limit on characters in a cell
