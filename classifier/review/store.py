@@ -32,6 +32,8 @@ LOG_COLUMNS = ("time", "reviewer", "study", "task", "old", "new", "source", "not
 CONFLICT_COLUMNS = ("time", "reviewer", "study", "task", "current", "proposed", "source", "note", "status")
 # Columns the store maintains in the labels file (added after the existing ones when missing).
 REVIEW_COLUMNS = ("reviewed_by", "reviewed_at")
+# Where a reviewer's note on a decision lands in the labels file (besides the log).
+NOTES_COLUMN = "notes"
 # A per-task provenance cell (``role_source``) or a row-wide one (``label_source``) containing one
 # of these words (``review_inferred``) marks a label that no person stated: replacing it is a correction,
 # not a conflict.
@@ -175,23 +177,42 @@ def append_rows(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
 
 
 class Table:
-    """The labels file in memory: ordered columns, rows as dicts, ``id`` -> row."""
+    """The labels file in memory: ordered columns, rows as dicts of strings, ``id`` -> row.
 
-    def __init__(self, columns: list[str], rows: list[dict], bom: bool = False):
+    Each row read from the file keeps its raw text, and ``to_text`` writes the rows nobody touched
+    exactly as they were (quoting, line endings, trailing cells): a save changes the lines of the
+    studies it changed (and the header, when it adds a column), so the file's history stays readable
+    and a spreadsheet's own formatting survives. Rows ``touch``-ed or new are written in the file's
+    line ending with every column. A row counts as changed when any of its cells differs from what
+    was read (or it was ``touch``-ed).
+    """
+
+    def __init__(self, columns: list[str], rows: list[dict], bom: bool = False, *, header_raw: str = "",
+                 chunks: list | None = None, newline: str = "\n"):
         self.columns = columns
         self.rows = rows
         self.bom = bom
         self.index = {row["id"]: row for row in rows}
+        self.header_raw = header_raw
+        self._read_columns = list(columns)
+        # the file after its header, in order: ("row", raw text, row dict) or ("blank", raw text, None)
+        self.chunks = chunks if chunks is not None else [("row", "", row) for row in rows]
+        self._original = {row["id"]: dict(row) for row in rows}
+        self.newline = newline
+        self.touched: set[str] = set() if chunks is not None else {row["id"] for row in rows}
 
     @classmethod
     def empty(cls) -> "Table":
-        return cls(["id", *TASK_NAMES], [])
+        return cls(["id", *tasks()], [])
 
     def ensure_column(self, name: str) -> None:
         if name not in self.columns:
             self.columns.append(name)
             for row in self.rows:
                 row.setdefault(name, "")
+
+    def touch(self, study_id: str) -> None:
+        self.touched.add(study_id)
 
     def row(self, study_id: str) -> dict:
         row = self.index.get(study_id)
@@ -200,15 +221,50 @@ class Table:
             row["id"] = study_id
             self.rows.append(row)
             self.index[study_id] = row
+            self.chunks.append(("row", "", row))
+            self.touched.add(study_id)
         return row
 
-    def to_text(self) -> str:
+    def _line(self, cells) -> str:
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=self.columns, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        for row in self.rows:
-            writer.writerow({c: row.get(c, "") or "" for c in self.columns})
-        return ("\ufeff" if self.bom else "") + buf.getvalue()
+        csv.writer(buf, lineterminator=self.newline).writerow(cells)
+        return buf.getvalue()
+
+    def _changed(self, row: dict) -> bool:
+        if row["id"] in self.touched:
+            return True
+        original = self._original.get(row["id"], {})
+        return any((row.get(c) or "") != (original.get(c) or "") for c in self.columns)
+
+    def to_text(self) -> str:
+        if self.header_raw and self.columns == self._read_columns:
+            parts = [self.header_raw]
+        else:
+            parts = [self._line(self.columns)]
+        for kind, raw, row in self.chunks:
+            if kind == "row" and (not raw or self._changed(row)):
+                text = self._line([row.get(c, "") or "" for c in self.columns])
+            else:
+                text = raw
+            if parts and not parts[-1].endswith(("\n", "\r")):
+                parts[-1] += self.newline  # the old last line had no line ending
+            parts.append(text)
+        return ("\ufeff" if self.bom else "") + "".join(parts)
+
+
+def _records(text: str):
+    """``(cells, raw text)`` per CSV record, raw text exactly as in the file (line endings included)."""
+    consumed: list[str] = []
+
+    def lines():
+        for line in io.StringIO(text, newline=""):
+            consumed.append(line)
+            yield line
+
+    for cells in csv.reader(lines()):
+        raw = "".join(consumed)
+        consumed.clear()
+        yield cells, raw
 
 
 def read_table(path: Path) -> Table:
@@ -226,10 +282,12 @@ def read_table(path: Path) -> Table:
     text = text.lstrip("\ufeff")
     if not text.strip():
         return Table.empty()
-    reader = csv.reader(io.StringIO(text, newline=""))
+    newline = "\r\n" if "\r\n" in text[:65536] else "\n"
+    records = _records(text)
     try:
-        header = [h.strip() for h in next(reader)]
-        body = list(reader)
+        cells, header_raw = next(records)
+        header = [h.strip() for h in cells]
+        body = list(records)
     except csv.Error as exc:
         raise LabelStoreError(f"{path}: not a readable CSV ({exc})") from None
     if "id" not in header:
@@ -237,9 +295,10 @@ def read_table(path: Path) -> Table:
     if len(set(header)) != len(header):
         dup = sorted({h for h in header if header.count(h) > 1})
         raise LabelStoreError(f"{path}: column {dup[0]!r} appears twice")
-    rows, seen = [], set()
-    for number, cells in enumerate(body, start=2):
+    rows, seen, chunks = [], set(), []
+    for number, (cells, raw_row) in enumerate(body, start=2):
         if not any(c.strip() for c in cells):
+            chunks.append(("blank", raw_row, None))
             continue
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
             raise LabelStoreError(f"{path} row {number}: more cells than columns")
@@ -251,8 +310,9 @@ def read_table(path: Path) -> Table:
             raise LabelStoreError(f"{path} row {number}: id {row['id']!r} appears twice")
         seen.add(row["id"])
         rows.append(row)
-    table = Table(header, rows, bom)
-    for name in TASK_NAMES:
+        chunks.append(("row", raw_row, row))
+    table = Table(header, rows, bom, header_raw=header_raw, chunks=chunks, newline=newline)
+    for name in tasks():
         table.ensure_column(name)
     return table
 
@@ -363,8 +423,6 @@ class LabelStore:
         lock = self._locked()
         try:
             table = read_table(self.path)
-            for name in REVIEW_COLUMNS:
-                table.ensure_column(name)
             stamp = now()
             log_rows, conflict_rows, changed = [], [], False
             resolved: set[tuple[str, str]] = set()
@@ -375,12 +433,16 @@ class LabelStore:
                 if old == new:
                     outcome = UNCHANGED
                     result.unchanged.append(d)
+                    if d.note and existing is not None:
+                        changed |= self._add_note(table, d)
                 elif old is not None and not d.force and self._is_human(existing, d.task):
                     outcome = CONFLICT
                     conflict = Conflict(d.study_id, d.task, old, new or "", d.reviewer, d.source, d.note, stamp)
                     result.conflicts.append(conflict)
                     conflict_rows.append(conflict)
                 else:
+                    for name in REVIEW_COLUMNS:
+                        table.ensure_column(name)
                     row = table.row(d.study_id)
                     row[d.task] = new or ""
                     prov = f"{d.task}_source"
@@ -391,6 +453,9 @@ class LabelStore:
                         who.append(d.reviewer)
                     row["reviewed_by"] = ";".join(who)
                     row["reviewed_at"] = stamp
+                    table.touch(d.study_id)
+                    if d.note:
+                        self._add_note(table, d)
                     changed = True
                     outcome = APPLIED if old is None else (CLEARED if new is None else OVERWRITTEN)
                     result.applied.append(d)
@@ -406,6 +471,19 @@ class LabelStore:
         finally:
             lock.release()
         return result
+
+    @staticmethod
+    def _add_note(table: Table, d: Decision) -> bool:
+        """Put the reviewer's note in the row's ``notes`` column (after what is there; once)."""
+        table.ensure_column(NOTES_COLUMN)
+        row = table.row(d.study_id)
+        text = f"{d.reviewer}: {d.note}" if d.reviewer else d.note
+        cell = str(row.get(NOTES_COLUMN, "") or "")
+        if text in cell:
+            return False
+        row[NOTES_COLUMN] = f"{cell} | {text}" if cell.strip() else text
+        table.touch(d.study_id)
+        return True
 
     def _update_conflicts(self, new: list[Conflict], resolved: set[tuple[str, str]]) -> None:
         """Add new pending conflicts (no duplicates) and mark resolved ones; atomic rewrite."""
