@@ -160,12 +160,12 @@ def task_agreement(task, labels: dict[str, dict[str, str | None]], raters: Seque
 
 
 def measure(annotations, reviewers: Sequence[str] | None = None, predictions: list[dict] | None = None,
-            n_bootstrap: int = N_BOOTSTRAP) -> dict:
+            n_bootstrap: int = N_BOOTSTRAP, studies: Sequence[str] | None = None) -> dict:
     """Reviewer against reviewer (from the log beside ``annotations``), and, with ``predictions``, the model
     against the agreed labels: the labels file's value for the studies two or more of the reviewers
     charted (after the consensus step), or every labelled study when none was charted twice.
 
-    Returns a JSON-ready dict: ``{"reviewers": [...], "reviewer_counts": {...}, "tasks": {task:
+    ``studies``: only these studies (a blind round's sample). Returns a JSON-ready dict: ``{"reviewers": [...], "reviewer_counts": {...}, "tasks": {task:
     {"studies": n, "task": ..., "per_label": ...}}, "model": {"reference": ..., "tasks": {...}}}``.
     """
     from ..review.reviewers import charted_by, reviewer_labels
@@ -174,6 +174,10 @@ def measure(annotations, reviewers: Sequence[str] | None = None, predictions: li
 
     store = LabelStore(annotations)
     per_reviewer = reviewer_labels(store.log())
+    if studies is not None:
+        keep = set(studies)
+        per_reviewer = {r: {t: {s: v for s, v in cells.items() if s in keep} for t, cells in per_task.items()}
+                        for r, per_task in per_reviewer.items()}
     chosen = list(reviewers) if reviewers else sorted(per_reviewer)
     unknown = [r for r in chosen if r not in per_reviewer]
     out: dict = {"reviewers": chosen, "unknown_reviewers": unknown, "interval": INTERVAL_METHOD,
@@ -199,6 +203,8 @@ def measure(annotations, reviewers: Sequence[str] | None = None, predictions: li
         for name, task in tasks().items():
             human, model = {}, {}
             for study, cells in labels.items():
+                if studies is not None and study not in keep:
+                    continue
                 if (double and study not in double) or study not in by_id or cells.get(name) is None:
                     continue
                 try:

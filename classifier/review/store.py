@@ -433,6 +433,8 @@ class LabelStore:
                 if old == new:
                     outcome = UNCHANGED
                     result.unchanged.append(d)
+                    if d.force:  # a forced decision settles the study and task, even when it keeps the value
+                        resolved.add((d.study_id, d.task))
                     if d.note and existing is not None:
                         changed |= self._add_note(table, d)
                 elif old is not None and not d.force and self._is_human(existing, d.task):

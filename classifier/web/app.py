@@ -22,6 +22,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, abort, jsonify, redirect, render_template, request, send_from_directory, url_for
 
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
+from ..review.blind import load_round, masked, own_labels
 from ..review.store import Decision, LabelStore, LabelStoreError, read_table
 from ..schema import TASK_NAMES, tasks
 from . import model_page
@@ -62,6 +63,7 @@ class ServeConfig:
     model: Path | None = None       # the current model folder (its age decides what "waits for retraining")
     texts: list[Path] | None = None  # the texts to retrain on (as review --texts)
     model_out: Path | None = None   # where a retrained model goes
+    blind: bool = False             # chart the blind round beside the labels file (review/blind.py)
 
 
 def default_reviewer() -> str:
@@ -122,6 +124,17 @@ def create_app(config: ServeConfig) -> Flask:
     store = LabelStore(config.annotations, lock_timeout=LOCK_TIMEOUT)
     sources = SectionSource(base_dir=Path(config.predictions).resolve().parent)
     reviewer_default = config.reviewer or default_reviewer()
+    # blind double charting: only the round's studies, only the reviewer's own labels, no conflicts shown
+    blind_round = load_round(store) if config.blind else None
+    hide_model = bool(blind_round and blind_round.hide_model)
+
+    def current_reviewer() -> str:
+        """The name the page asked for once and keeps in a cookie; in a blind round, no login-name guess."""
+        name = " ".join((request.cookies.get("reviewer") or "").split())[:80]
+        return name or config.reviewer or ("" if blind_round else reviewer_default)
+
+    def shown(pred: dict) -> dict:
+        return masked(pred) if hide_model else pred
     state = {"model": config.model if config.model is not None else shipped_model_dir()}
     model_out = config.model_out or Path(config.annotations).resolve().parent / "retrained_model"
 
@@ -189,13 +202,20 @@ def create_app(config: ServeConfig) -> Flask:
     @app.context_processor
     def globals_():
         return {"TASKS": tasks(), "TASK_NAMES": TASK_NAMES, "pct": _pct, "label_text": label_text,
-                "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE}
+                "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE, "blind": blind_round is not None,
+                "hide_model": hide_model}
 
     def read_labels():
         """(labels, log rows, message): a broken labels file is said on the page, not raised."""
         try:
-            labels, problems = lenient_labels(store)
-            log_rows = store.log()
+            if blind_round is not None:
+                me = current_reviewer()
+                studies = set(blind_round.studies)
+                labels, problems = own_labels(store, me, blind_round.studies) if me else {}, []
+                log_rows = [r for r in store.log() if me and r.get("reviewer") == me and r.get("study") in studies]
+            else:
+                labels, problems = lenient_labels(store)
+                log_rows = store.log()
         except (LabelStoreError, OSError) as exc:
             return {}, [], str(exc)
         message = ""
@@ -237,7 +257,12 @@ def create_app(config: ServeConfig) -> Flask:
             ordered = order(data.items, strategy, task, rules)
             with order_lock:
                 order_cache[key] = (data, ordered)
-        rows, progress = build_queue(data.items, labels, log_rows, strategy=strategy, task=task, label=label,
+        items = data.items
+        if blind_round is not None:  # the round's studies in the round's order, the model hidden if it says so
+            by_id = {p["id"]: p for p in data.items}
+            items = [shown(by_id[s]) for s in blind_round.studies if s in by_id]
+            ordered = items
+        rows, progress = build_queue(items, labels, log_rows, strategy=strategy, task=task, label=label,
                                      show=show, ordered=ordered)
         return {"rows": rows, "progress": progress, "strategy": args.get("strategy") or strategy, "task": task,
                 "label": label, "show": show, "labels": labels, "log_rows": log_rows, "problem": problem,
@@ -265,7 +290,7 @@ def create_app(config: ServeConfig) -> Flask:
             number = 1
         shown = q["rows"][(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
         try:
-            conflicts = store.conflicts()
+            conflicts = store.conflicts() if blind_round is None else []
         except (LabelStoreError, OSError):
             conflicts = []
         return render_template("queue.html", q=q, args=args, qs=urlencode(args), strategies=strategies(),
@@ -291,8 +316,9 @@ def create_app(config: ServeConfig) -> Flask:
     def doc_context(study_id: str, args: dict, **extra):
         data = predictions.current()
         pred = data.get(study_id)
-        if pred is None:
+        if pred is None or (blind_round is not None and study_id not in blind_round.studies):
             abort(404)
+        pred = shown(pred)
         prev_id, next_id, q = neighbours(study_id, args)
         sections, origin, note = sources.sections_for(pred)
         view = build_view(pred, sections, origin, note)
@@ -300,14 +326,14 @@ def create_app(config: ServeConfig) -> Flask:
                                        if s.get("name") == "title" and s.get("text")), "") or pred["id"]
         current = q["labels"].get(study_id, {t: None for t in TASK_NAMES})
         try:
-            pending = [c for c in store.conflicts() if c.study_id == study_id]
+            pending = [c for c in store.conflicts() if c.study_id == study_id] if blind_round is None else []
         except (LabelStoreError, OSError):
             pending = []
         history = [row for row in q["log_rows"] if row.get("study") == study_id][-12:]
         form = extra.pop("form", None) or {t: current.get(t) for t in TASK_NAMES}
         return dict(pred=pred, view=view, title=title, current=current, form=form, pending=pending, history=history,
                     prev_id=prev_id, next_id=next_id, args=args, qs=urlencode(args), problem=q["problem"],
-                    progress=q["progress"], reviewer=request.cookies.get("reviewer") or reviewer_default,
+                    progress=q["progress"], reviewer=current_reviewer(),
                     shortcuts=SHORTCUTS, **extra)
 
     @app.get("/doc/<path:study_id>")
@@ -322,11 +348,14 @@ def create_app(config: ServeConfig) -> Flask:
         args = {k: v for k, v in request.form.items() if k.startswith("q_") and v}
         args = {k[2:]: v for k, v in args.items()}
         pred = predictions.current().get(study_id)
-        if pred is None:
+        if pred is None or (blind_round is not None and study_id not in blind_round.studies):
             abort(404)
-        reviewer = " ".join(request.form.get("reviewer", "").split())[:80] or reviewer_default
+        reviewer = " ".join(request.form.get("reviewer", "").split())[:80] or current_reviewer()
         note = " ".join(request.form.get("note", "").split())[:2000]
-        force = set(request.form.getlist("force"))
+        force = set(request.form.getlist("force")) if blind_round is None else set()
+        if not reviewer:
+            message = "Type your name in the Reviewer box first: in a blind round every decision carries its reviewer."
+            return render_template("document.html", **doc_context(study_id, args, error=message)), 400
         form_values, decisions, errors = {}, [], []
         for name, task in tasks().items():
             raw = ";".join(request.form.getlist(name)) if task.kind == "multi" else request.form.get(name, "")
@@ -348,6 +377,8 @@ def create_app(config: ServeConfig) -> Flask:
             return render_template("document.html", **doc_context(study_id, args, form=form_values, error=message)), 503
         target = dict(args, applied=len(result.applied), unchanged=len(result.unchanged),
                       conflicts=len(result.conflicts))
+        if blind_round is not None:  # say nothing of the other reviewers' labels (a conflict would tell)
+            target = dict(args, applied=len(decisions), unchanged=0, conflicts=0)
         response = redirect(url_for("document_page", study_id=study_id) + "?" + urlencode(target), code=303)
         response.set_cookie("reviewer", reviewer, samesite="Strict", httponly=True, max_age=3600 * 24 * 365)
         return response

@@ -73,7 +73,7 @@
       var roles = valueRadios("role");
       var phases = inputs("phases");
       var handled = true;
-      if (key === "a") { acceptAll(); }
+      if (key === "a" && accept) { acceptAll(); }
       else if (key >= "1" && key <= "3" && roles[Number(key) - 1]) { setRadio("role", roles[Number(key) - 1].value); }
       else if (key >= "4" && key <= "7" && phases[Number(key) - 4]) {
         var box = phases[Number(key) - 4]; box.checked = !box.checked; markDirty();
