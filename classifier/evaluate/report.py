@@ -24,25 +24,14 @@ def targets(summary: dict) -> list[tuple[str, str, bool]]:
     return rows
 
 
-def methods_text(scheme: str, summary: dict) -> str:
-    r, p, b = (summary[t]["model"] for t in ("role", "phases", "boundary_spanner"))
-    return (
-        "Studies were charted by a classifier trained on the studies named in the scoping review by Åkerblom and "
-        "Ness (2023; labels as the review states them, plus labels inferred from its counts) and on further studies "
-        "charted from their abstracts with the same codebook. Each task has its own logistic-regression model over "
-        "TF-IDF word features of the title and abstract and rule features counting codebook lexicon terms "
-        "(lemma-matched) per section, with balanced class weights and sigmoid calibration. "
-        f"Performance was estimated by {scheme}; all baselines used the same folds. Cross-validated macro-F1 was "
-        f"{r['macro_f1']:.2f} for peer-worker role (Cohen's κ {r['kappa']:.2f}), {p['macro_f1']:.2f} for service-cycle "
-        f"phases (κ {p['kappa']:.2f}) and {b['macro_f1']:.2f} for explicit boundary-spanner language (κ {b['kappa']:.2f}), "
-        "against a published human inter-rater agreement for data charting of κ ≈ 0.88. Each prediction comes with "
-        "its probability and the sentences that support it, for a reviewer to confirm or correct.")
-
-
 def render(summary: dict, details: dict) -> str:
     """``summary``: metrics.json (the task entries, and ``external`` when the cross-source check ran)."""
+    from ..schema import tasks
+    from .methods import methods_paragraph
+
     external = summary.get("external")
-    summary = {t: e for t, e in summary.items() if t != "external"}
+    methods, _ = methods_paragraph(summary)
+    summary = {t: e for t, e in summary.items() if t in tasks() and isinstance(e, dict) and "model" in e}
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     template = env.from_string(resources.files("classifier.evaluate").joinpath("templates/report.html.j2")
                                .read_text("utf-8"))
@@ -62,7 +51,7 @@ def render(summary: dict, details: dict) -> str:
     configs = [(n, BASELINE_NOTES.get(n) or ABLATIONS.get(n, ("", ""))[1]) for n in names]
     return template.render(
         generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), params=details.get("params", {}),
-        seconds=round(details.get("seconds", 0)), methods=methods_text(details.get("scheme", ""), summary),
+        seconds=round(details.get("seconds", 0)), methods=methods,
         summary=summary, targets=targets(summary), configs=configs, plots=figs,
         repeats=details.get("repeats", 1), learning=details.get("learning_curve", []),
         gap=details.get("full_text_gap", {"n": 0, "note": ""}), examples=details.get("examples", {}),
