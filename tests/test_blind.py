@@ -148,6 +148,11 @@ def test_two_reviewers_chart_blind_then_agree(round_, capsys):
     assert "carla: discussed; methods section decides" in notes[ids[5]]
     assert blind(["consensus", "--annotations", str(labels)]) == 0
     assert "No disagreement" in capsys.readouterr().out
+    from classifier.evaluate.agreement_cli import main as agreement
+
+    assert agreement(["--annotations", str(labels)]) == 0            # the round's reviewers and studies
+    out = capsys.readouterr().out
+    assert "Blind round of 6 studies (ana, ben)." in out and "Studies charted: 6 (6 by two or more" in out
     # the consensus is nobody's own charting: agreement is unchanged by it
     assert measure(labels, ["ana", "ben"], studies=ids)["tasks"]["role"]["task"]["kappa"]["value"] == pytest.approx(0.5,
                                                                                                                  abs=1e-4)

@@ -4,8 +4,9 @@
               [--json OUT.json]
 
 Each reviewer's labels come from the decision log beside the labels file (every decision names its
-reviewer). Without ``--reviewers``, every reviewer in the log is compared on the studies they all
-charted. ``--predictions`` adds the model against the agreed labels.
+reviewer). Without ``--reviewers``, the reviewers of the blind round beside the labels file are
+compared on its studies (``python -m classifier blind``); with no round, every reviewer in the log, on
+the studies they all charted. ``--predictions`` adds the model against the agreed labels.
 
 Exit status: 0 done, 1 nothing to compare, 2 bad arguments or unreadable files.
 """
@@ -91,8 +92,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warning: {problem}", file=sys.stderr)
     from ..review.store import LabelStoreError
 
+    reviewers, studies = args.reviewers, None
+    if not reviewers:
+        from ..review.blind import BlindError, load_round
+        from ..review.store import LabelStore
+
+        try:
+            rnd = load_round(LabelStore(path))
+            reviewers, studies = rnd.reviewers, rnd.studies
+            print(f"Blind round of {len(rnd.studies)} studies ({', '.join(rnd.reviewers)}).")
+        except BlindError:
+            pass
     try:
-        figures = measure(path, args.reviewers, predictions)
+        figures = measure(path, reviewers, predictions, studies=studies)
     except LabelStoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
