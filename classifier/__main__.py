@@ -1,4 +1,5 @@
-"""``python -m classifier SUBCOMMAND ...``: extract, evaluate, review, simulate, serve.
+"""``python -m classifier SUBCOMMAND ...``: extract, predict, train, evaluate, review, blind, agreement,
+simulate, serve.
 
 Each subcommand lives in its stage's ``cli`` module and is imported only when called, so
 ``python -m classifier extract`` never pays for scikit-learn or Flask.
