@@ -95,6 +95,16 @@ def tool_sentence(f: Figures) -> str:
     return s + ". It suggests, for each study, a label per task with its probability and the sentences that support it."
 
 
+def model_sentence(f: Figures) -> str:
+    """What each task's model uses (``run.model_description``: ``{task: sentence}`` read from a fitted
+    model), when the run recorded it."""
+    described = f.get("run.model_description")
+    if not isinstance(described, dict):
+        return ""
+    return " ".join(f"{TASK_PHRASES.get(t, t.replace('_', ' ')).capitalize()}: "
+                    f"{f.text(f'run.model_description.{t}').rstrip('.')}." for t in described if described[t])
+
+
 def data_sentence(f: Figures) -> str:
     if not f.has("training.n_studies"):
         return ""
@@ -218,7 +228,7 @@ def methods_paragraph(metrics: dict) -> tuple[str, list[tuple[str, str]]]:
     ``metrics.json`` key path it was read from."""
     f = Figures(metrics)
     tasks = _tasks(metrics)
-    parts = [tool_sentence(f), data_sentence(f), validation_sentences(f, tasks), review_sentences(f),
+    parts = [tool_sentence(f), model_sentence(f), data_sentence(f), validation_sentences(f, tasks), review_sentences(f),
              limitations_sentence(f, tasks)]
     return " ".join(p for p in parts if p), f.refs
 
