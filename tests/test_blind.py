@@ -15,7 +15,7 @@ from classifier.review.blind_cli import main as blind
 from classifier.review.cli import main as review
 from classifier.review.store import LabelStore
 from classifier.web import ServeConfig, create_app
-from classifier.web.sample import write_sample
+from helpers.sample import write_sample
 
 ANA = {"role": ["peer_support", "peer_support", "peer_support", "co_creation", "pre_determined", "peer_support"],
        "boundary_spanner": ["true", "false", "false", "false", "false", "false"],

@@ -10,18 +10,23 @@ from . import plots
 from .cv import ABLATIONS, BASELINE_NOTES
 
 
-def targets(summary: dict) -> list[tuple[str, str, bool]]:
-    role, bs = summary["role"]["model"], summary["boundary_spanner"]["model"]
-    rows = [("role macro-F1 ≥ 0.70", f"{role['macro_f1']:.3f}", role["macro_f1"] >= 0.70),
-            ("co-creation recall ≥ 0.5", f"{role['per_class']['co_creation']['recall']:.3f}",
-             role["per_class"]["co_creation"]["recall"] >= 0.5),
-            ("boundary-spanner F1 ≥ 0.85 (F1 of 'true')", f"{bs['per_class']['true']['f1']:.3f}",
-             bs["per_class"]["true"]["f1"] >= 0.85),
-            ("boundary-spanner macro-F1 ≥ 0.85", f"{bs['macro_f1']:.3f}", bs["macro_f1"] >= 0.85)]
+def highlights(summary: dict) -> list[tuple[str, str, str]]:
+    """The value of each one-of and yes/no task a review team most needs to find, and the measure shown
+    for it beside macro-F1: ``(task, value, "recall" | "f1")`` -- the recall of a one-of task's rarest
+    value, the F1 of a yes/no task's ``true``."""
+    from ..schema import tasks
+
+    out = []
     for t, e in summary.items():
-        gain = e["model"]["macro_f1"] - e["baselines"]["majority"]["macro_f1"]
-        rows.append((f"{t}: macro-F1 ≥ majority + 0.10", f"+{gain:.3f}", gain >= 0.10))
-    return rows
+        per = e["model"].get("per_class", {})
+        task = tasks().get(t)
+        if not per or task is None or task.kind == "multi":
+            continue
+        if task.kind == "binary":
+            out.append((t, "true", "f1"))
+        else:
+            out.append((t, min(per, key=lambda v: per[v].get("support", 0)), "recall"))
+    return out
 
 
 def render(summary: dict, details: dict) -> str:
@@ -37,22 +42,22 @@ def render(summary: dict, details: dict) -> str:
                                .read_text("utf-8"))
     conf = details.get("confusion", {})
     conf_plots = []
-    if "role" in conf:
-        conf_plots.append(plots.confusion_plot(conf["role"], "role"))
-    if "boundary_spanner" in conf:
-        conf_plots.append(plots.confusion_plot(conf["boundary_spanner"], "boundary spanner"))
-    for v, c in conf.get("phases", {}).items():
-        conf_plots.append(plots.confusion_plot(c, f"phase: {v}"))
+    for t, c in conf.items():
+        if "matrix" in c:
+            conf_plots.append(plots.confusion_plot(c, t.replace("_", " ")))
+        else:  # a multi-valued task: one yes/no matrix per value
+            conf_plots += [plots.confusion_plot(m, f"{t}: {v}") for v, m in c.items()]
     majority = {t: e["baselines"]["majority"]["macro_f1"] for t, e in summary.items()}
     figs = {"confusion": conf_plots, "reliability": plots.reliability_plot(details.get("reliability", {})),
             "learning": plots.learning_curve_plot(details["learning_curve"], majority) if details.get("learning_curve") else "",
             "baselines": plots.baselines_plot(summary)}
-    names = [n for n in summary["role"]["baselines"]]
+    names = list(next(iter(summary.values()))["baselines"]) if summary else []
     configs = [(n, BASELINE_NOTES.get(n) or ABLATIONS.get(n, ("", ""))[1]) for n in names]
     return template.render(
-        generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), params=details.get("params", {}),
-        seconds=round(details.get("seconds", 0)), methods=methods,
-        summary=summary, targets=targets(summary), configs=configs, plots=figs,
+        generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        seconds=round(details.get("seconds", 0)),
+        methods=methods,
+        summary=summary, configs=configs, plots=figs, highlights=highlights(summary),
         repeats=details.get("repeats", 1), learning=details.get("learning_curve", []),
         gap=details.get("full_text_gap", {"n": 0, "note": ""}), examples=details.get("examples", {}),
         sources=details.get("label_sources", {}), external=external)

@@ -5,7 +5,7 @@ disagreement with a reason.
 A **round** is a small JSON file beside the labels file (``labels.blind.json``): the studies, the
 reviewers, whether the model is hidden, when it started. Reviewers chart through the usual tools —
 the web page started with ``serve --blind``, or a spreadsheet written by ``blind start --export DIR``
-and read back by ``review --import`` — and every decision goes through the label store, so it is
+and read back by ``review import`` — and every decision goes through the label store, so it is
 logged with its reviewer. When reviewers disagree, the store keeps the later proposal as a conflict:
 those conflicts, and every other place where the reviewers' own labels (read back from the log) differ
 from each other or from the labels file, are the **disagreements** the consensus step lists, side by
@@ -23,7 +23,8 @@ from pathlib import Path
 
 from ..schema import tasks
 from .reviewers import SETTLEMENT_SOURCES, reviewer_labels
-from .store import Decision, LabelStore, atomic_write_text, now
+from ..atomic import write_atomic
+from .store import Decision, LabelStore, now
 
 CONSENSUS_SOURCE = "consensus"
 
@@ -83,7 +84,7 @@ def start_round(store: LabelStore, predictions: list[dict], reviewers: list[str]
             raise BlindError(f"--sample {sample}: only {len(pool)} studies were labelled without error")
         chosen = random.Random(seed).sample(pool, sample)
     rnd = Round(chosen, list(dict.fromkeys(reviewers)), hide_model, now(), predictions_path)
-    atomic_write_text(round_path(store), json.dumps(rnd.to_dict(), indent=1) + "\n")
+    write_atomic(round_path(store), json.dumps(rnd.to_dict(), indent=1) + "\n")
     return rnd
 
 
@@ -111,7 +112,7 @@ def own_labels(store: LabelStore, reviewer: str, studies: list[str] | None = Non
 def export_sheets(rnd: Round, predictions: list[dict], folder: Path) -> list[Path]:
     """One queue spreadsheet per reviewer (``<reviewer>.csv``): the round's studies, the reviewer's name
     filled in, empty label columns; the model's labels and evidence only when the round shows them.
-    Read back with ``review --import``."""
+    Read back with ``review import``."""
     from .queuefile import EVIDENCE_COLUMNS, PREDICTION_COLUMNS, queue_rows, write_queue
 
     by_id = {p["id"]: p for p in predictions}
@@ -121,10 +122,10 @@ def export_sheets(rnd: Round, predictions: list[dict], folder: Path) -> list[Pat
     for reviewer in rnd.reviewers:
         rows = queue_rows(ordered, [(i, 0.0) for i in range(len(ordered))], "blind")
         for row in rows:
-            row["priority"] = ""
+            row["priority"] = None
             row["reviewer"] = reviewer
             if rnd.hide_model:
-                row.update({c: "" for c in (*PREDICTION_COLUMNS, *EVIDENCE_COLUMNS)})
+                row.update({c: None for c in (*PREDICTION_COLUMNS, *EVIDENCE_COLUMNS)})
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in reviewer) or "reviewer"
         path = folder / f"{safe}.csv"
         write_queue(path, rows)
@@ -201,13 +202,13 @@ def export_consensus(path: Path, items: list[Disagreement], rnd: Round, predicti
                "evidence": evidence_text(pred, d.task) if pred else "", "agreed": "", "reason": ""}
         row.update({r: (d.by_reviewer.get(r) or "") for r in rnd.reviewers})
         writer.writerow(row)
-    atomic_write_text(Path(path), "\ufeff" + buf.getvalue())
+    write_atomic(Path(path), "\ufeff" + buf.getvalue())
 
 
 def read_consensus(path: Path, reviewer: str) -> list[Decision]:
     """The filled ``agreed`` cells of a consensus sheet as forced decisions with their reasons. Every
     agreed label needs a reason; one bad row refuses the file (ValueError naming the row)."""
-    from .queuefile import read_table as read_sheet
+    from .queuefile import read_queue_table as read_sheet
 
     header, body = read_sheet(Path(path))
     names = [h.strip().lstrip("\ufeff").lower() for h in header]

@@ -7,7 +7,7 @@
     blind consensus --annotations CSV --import SHEET.csv --reviewer NAME
 
 Reviewers chart the round in the web page (``serve ... --blind``) or in their own spreadsheet
-(``start --export DIR`` writes one per reviewer; ``review --import DIR/NAME.csv`` reads it back).
+(``start --export DIR`` writes one per reviewer; ``review import DIR/NAME.csv`` reads it back).
 ``consensus`` lists the disagreements side by side (``--export`` as a spreadsheet with ``agreed`` and
 ``reason`` columns to fill in) and ``--import`` records the agreed labels with their reasons, then
 prints the agreement between the reviewers on the round.
@@ -76,7 +76,7 @@ def _start(args, store) -> int:
     print(f"Blind round: {len(rnd.studies)} studies for {', '.join(rnd.reviewers)}{hidden}.")
     if args.export:
         for path in export_sheets(rnd, predictions, Path(args.export)):
-            print(f"  {path}  (fill in, then: python -m classifier review --import {path} --annotations {store.path})")
+            print(f"  {path}  (fill in, then: python -m classifier review import {path} --annotations {store.path})")
     print(f"In the browser: python -m classifier serve --predictions {args.predictions} --annotations {store.path} --blind")
     return 0
 
