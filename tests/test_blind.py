@@ -159,7 +159,11 @@ def test_two_reviewers_chart_blind_then_agree(round_, capsys):
 
 
 def test_round_needs_two_reviewers_and_known_ids(tmp_path, capsys):
+    from classifier.review.blind import BlindError
+
     sample = write_sample(tmp_path / "s", n=5)
+    with pytest.raises(BlindError, match="no blind charting round here"):
+        create_app(ServeConfig(predictions=sample["predictions"], annotations=sample["annotations"], blind=True))
     base = ["start", "--annotations", str(sample["annotations"]), "--predictions", str(sample["predictions"])]
     assert blind(base + ["--reviewers", "ana", "--sample", "3"]) == 1
     assert "at least two different reviewers" in capsys.readouterr().err
