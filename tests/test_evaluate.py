@@ -217,3 +217,14 @@ def test_methods_paragraph_traces_every_number_to_metrics_json(evaluated):
     assert "10 of them independently by two or more reviewers" in text and "Gwet's AC1" in text
     assert sum(metrics["training"]["by_source"]["role"].values()) == metrics["role"]["model"]["n"]
     assert "Charting was assisted by peer-charting" in (evaluated / "report.html").read_text("utf-8")
+
+
+def test_report_shows_evidence_against_the_charters_quotes(evaluated_all):
+    details = json.loads((evaluated_all / "details.json").read_text())
+    ev = details["evidence"]
+    assert ev["n_quoted"] >= 90   # the labelled studies charted from abstracts, all with quotes
+    rows = {r["measure"]: r for r in ev["rows"]}
+    assert set(rows) == {"role_top1", "role_top3", "phase_top1", "bs_true_top1"}
+    assert rows["role_top1"]["n"] == ev["n_quoted"] and 0 < rows["role_top1"]["rate"] <= rows["role_top3"]["rate"]
+    html = (evaluated_all / "report.html").read_text()
+    assert "Evidence sentences against the charters" in html and "bench_evidence.py" in html

@@ -70,9 +70,15 @@ def clean_prediction(obj: dict) -> dict:
                     "start": row.get("start") if isinstance(row.get("start"), int) else None,
                     "end": row.get("end") if isinstance(row.get("end"), int) else None,
                     "score": _number(row.get("score")),
+                    "kind": str(row.get("kind") or "support"),
+                    "label": str(row.get("label") or ""),
+                    "truncated": row.get("truncated") is True,
                 })
         clean[name] = good
     pred["evidence"] = clean
+    notes = pred.get("evidence_notes")
+    pred["evidence_notes"] = ({str(k): str(v) for k, v in notes.items() if k in task_names() and v}
+                              if isinstance(notes, dict) else {})
     return pred
 
 

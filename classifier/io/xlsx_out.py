@@ -83,7 +83,8 @@ class XlsxWriter:
         cells = []
         for column, _, _ in LAYOUT:
             if column.startswith("evidence_"):
-                value = evidence_text(evidence.get(column[len("evidence_"):]), MAX_CELL)
+                task = column[len("evidence_"):]
+                value = evidence_text(evidence.get(task), MAX_CELL, notes=(row.get("evidence_notes") or {}).get(task, ""))
                 cells.append(self._cell(value, wrap=True))
                 continue
             value = row.get(column)

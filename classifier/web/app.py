@@ -32,6 +32,7 @@ from ..locations import default_model_path
 from ..review.blind import load_round, masked, own_labels
 from ..review.retrain import BackgroundRetrainer
 from ..review.store import Decision, LabelStore
+from ..review.strategies import DOUBTFUL_NOTE, doubtful_evidence
 from ..schema import task_names, tasks
 from . import model_page
 from .highlight import SectionSource, build_view
@@ -329,7 +330,8 @@ def unexpected(exc):
 def globals_():
     review = state()
     return {"TASKS": tasks(), "task_names": task_names(), "pct": _pct, "label_text": label_text,
-            "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE, "blind": review.blind is not None,
+            "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE,
+            "doubtful": doubtful_evidence, "DOUBTFUL_NOTE": DOUBTFUL_NOTE, "blind": review.blind is not None,
             "hide_model": review.hide_model}
 
 
