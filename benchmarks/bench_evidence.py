@@ -43,7 +43,6 @@ def main():
     from classifier.evaluate.data import charter_quotes
     from classifier.evaluate.evidence import MEASURES, matches, overlap_figures, supporting
     from classifier.model.charting import ChartingModel
-    from classifier.model.defaults import DEFAULT_PARAMS
     from classifier.io.labels import read_labels
     from classifier.model.texts import load_labelled_texts
 
@@ -61,7 +60,7 @@ def main():
     preds = []
     folds = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=args.seed).split(ids, y)
     for train, test in folds:
-        model = ChartingModel(**DEFAULT_PARAMS).fit([docs[i] for i in train], labels)
+        model = ChartingModel().fit([docs[i] for i in train], labels)
         preds += model.predict([docs[i] for i in test])
     seconds = time.perf_counter() - t0
     bs_truth = {i: truth["boundary_spanner"][i] for i in ids}

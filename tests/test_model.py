@@ -261,8 +261,10 @@ def _passthrough_columns(estimator):
 
 def test_yes_no_models_read_only_the_codebook_words_of_their_task(fitted):
     bs_cols = _passthrough_columns(fitted.estimators_["boundary_spanner"])
-    assert bs_cols and all(c.startswith("rule_boundary_spanning") for c in bs_cols)
+    assert bs_cols and all(c.startswith("rule_boundary_spanning") or c == "cue_boundary_spanner:true"
+                           for c in bs_cols)
     assert any("@peer_actor" in c for c in bs_cols)        # the cue in a sentence about the peer worker
+    assert "cue_boundary_spanner:true" in bs_cols          # the graded best-sentence score
     from classifier.model.estimators import members
 
     [role_pipe] = members(fitted.estimators_["role"])
@@ -273,6 +275,7 @@ def test_yes_no_models_read_only_the_codebook_words_of_their_task(fitted):
         if fitted.kinds_[target] == "logistic":
             cols = _passthrough_columns(fitted.estimators_[target])
             assert f"rulesays_{target}" in cols and not any("manualised" in c for c in cols)
+            assert f"cue_phases:{target[len('phase_'):]}" in cols and not any(c.startswith("cue_role") for c in cols)
 
 
 def test_regularisation_is_chosen_inside_fit_from_the_grid(small):

@@ -38,9 +38,14 @@ CONTEXT = {"methods": 0.7, "background": 0.85}
 # bonus for repeating the title's words: among sentences that show a label, the one about this study
 # (rather than peer work in general); not for boundary spanning, whose language is rarely in a title
 SALIENCE = {"role": 1.0, "phases": 2.0, "boundary_spanner": 0.0}
-ROLE_VALUES = ("pre_determined", "peer_support", "co_creation")
-PHASE_VALUES = ("commissioning", "design", "delivery", "assessment")
-LABELS = (("role", ROLE_VALUES), ("phases", PHASE_VALUES), ("boundary_spanner", ("true",)))
+
+
+def cue_labels() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(task, values a cue can support) for the charting tasks of ``data/schema.yml`` (a yes/no task: true)."""
+    from ..schema import tasks
+
+    return tuple((t.name, ("true",) if t.kind == "binary" else t.values)
+                 for t in tasks().values() if t.name in ("role", "phases", "boundary_spanner"))
 
 
 class EvidenceDataError(Exception):
@@ -107,7 +112,7 @@ class CueScorer:
                         raise EvidenceDataError(f"{where}: no terms")
                     self.weights[name] = (task, str(value), float(group.get("weight", 1.0)))
                     lexicons.append(Lexicon(name, tuple(terms), patterns))
-        missing = [f"{t}/{v}" for t, vs in LABELS for v in vs if not any(w[:2] == (t, v) for w in self.weights.values())]
+        missing = [f"{t}/{v}" for t, vs in cue_labels() for v in vs if not any(w[:2] == (t, v) for w in self.weights.values())]
         if missing:
             raise EvidenceDataError(f"{origin}: no cues for {', '.join(missing)}")
         self.continuations = tuple(t.lower() for t in _as_terms(data.get("continuations"), origin))
@@ -206,7 +211,7 @@ class CueScorer:
         plainly the text shows each label (the evidence of a negative comes this close)."""
         sents = [s for s in self.sentences(document) if _words(s.text) >= MIN_WORDS]
         out = {}
-        for task, values in LABELS:
+        for task, values in cue_labels():
             for v in values:
                 out[f"{task}:{v}"] = round(max((self.score(s, task, v)[0] for s in sents), default=0.0), 4)
         return out

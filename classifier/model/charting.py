@@ -196,17 +196,33 @@ class ChartingModel(BaseEstimator):
         return out
 
     # -- features per target --------------------------------------------------------------------------
+    def _table(self, documents, feats=None) -> pd.DataFrame:
+        """The feature table: text, lexicon counts, the fixed rules' decisions, and per label the score
+        of the sentence that shows it most plainly (``features/cues.py``: a cue with the peer worker as
+        its actor scores high, the same words not about peers low)."""
+        from ..features.cues import cue_scorer
+
+        feats = feats or featurize(documents, self._get_matcher())
+        table = add_rule_decisions(feats.frame)
+        scorer = cue_scorer()
+        best = [scorer.best_scores(d) for d in documents]
+        for key in (best[0] if best else {}):
+            table[_cue_column(key)] = [b.get(key, 0.0) for b in best]
+        return table
+
     def _rule_columns_for(self, target) -> list[str]:
         """Single-choice tasks: every rule column. Yes/no targets: those of the lexicons naming the task
         (and, for a phase, the fixed rule's decision for that phase)."""
         task = _task_of(target)
         if task.kind == "single":
-            return list(self.rule_columns_)
+            return list(self.rule_columns_) + [c for c in self.cue_columns_ if c.startswith(f"cue_{task.name}:")]
+        value = "true" if task.kind == "binary" else task.values[task.targets.index(target)]
+        cue = [c for c in self.cue_columns_ if c == _cue_column(f"{task.name}:{value}")]
         mine = {d["name"] for d in self.lexicon_data_ if task.name in d.get("tasks", [])}
         keep = [c for c in self.rule_columns_ if c[len("rule_"):].rsplit("_", 1)[0].replace("@", "+").split("+")[0] in mine]
         if task.kind == "multi":
             keep.append(f"rulesays_{target}")
-        return keep
+        return keep + cue
 
     def _pipeline(self, target):
         task = _task_of(target)
@@ -225,9 +241,10 @@ class ChartingModel(BaseEstimator):
         self.__dict__.pop("_matcher", None)
         self.__dict__.pop("_thresholds", None)
         ids = [d.id or d.source for d in documents]
-        table = add_rule_decisions(featurize(documents, self._get_matcher()).frame)
+        table = self._table(documents)
         m = self._get_matcher()
         self.rule_columns_ = rule_columns(m.names, m.pairs, m.near)
+        self.cue_columns_ = [c for c in table.columns if c.startswith("cue_")]
         per_target = self._target_labels(self._targets(labels, ids), labels, ids, documents, table)
         self.estimators_, self.kinds_, self.n_train_, self.C_, self.oof_ = {}, {}, {}, {}, {}
         for target, y in per_target.items():
@@ -289,7 +306,7 @@ class ChartingModel(BaseEstimator):
     def predict_proba_table(self, documents: list[Document]) -> pd.DataFrame:
         """Probabilities only (no evidence): one column per ``Task.prob_columns``."""
         self._check()
-        table = add_rule_decisions(featurize(documents, self._get_matcher()).frame)
+        table = self._table(list(documents))
         with _one_thread():
             return self._proba(table)
 
@@ -424,7 +441,7 @@ class ChartingModel(BaseEstimator):
         documents = list(documents)
         feats = featurize(documents, self._get_matcher())
         with _one_thread(), shared_analysis():  # one n-gram split per text for all tasks
-            probs = self._proba(add_rule_decisions(feats.frame))
+            probs = self._proba(self._table(documents, feats))
         out = []
         for i, doc in enumerate(documents):
             base = _base(doc)
@@ -497,6 +514,11 @@ def _task_thresholds(task, oof, rate: float) -> dict:
             best = float(c_sorted[i])
             break
     return {"set": max(0.0, 1.0 - q), "confident": best, "n": n}
+
+
+def _cue_column(key: str) -> str:
+    """``role:co_creation`` -> ``cue_role:co_creation``."""
+    return f"cue_{key}"
 
 
 def _strip(pipeline):

@@ -26,7 +26,8 @@ from __future__ import annotations
 import threading
 
 from ..document import Document
-from ..features.cues import ABOUT_PEERS, MIN_WORDS, ROLE_VALUES, CueSentence, cue_scorer
+from ..features.cues import ABOUT_PEERS, MIN_WORDS, CueSentence, cue_scorer
+from ..schema import tasks
 
 LABEL_WORDS = {"pre_determined": "pre-determined role", "peer_support": "peer-support role",
                "co_creation": "co-creation", "commissioning": "commissioning", "design": "design",
@@ -113,8 +114,9 @@ class EvidenceRanker:
 
     def _counter(self, sents, prediction, taken) -> dict | None:
         """The best sentence for the runner-up role, if one is about peers and shows that role."""
-        probs = {v: float(prediction.get(f"p_role_{v}", 0) or 0) for v in ROLE_VALUES}
-        others = sorted((v for v in ROLE_VALUES if v != prediction.get("role")), key=lambda v: -probs[v])
+        role = tasks()["role"]
+        probs = {v: float(prediction.get(role.prob_column(v), 0) or 0) for v in role.values}
+        others = sorted((v for v in role.values if v != prediction.get("role")), key=lambda v: -probs[v])
         if not others:
             return None
         runner = others[0]

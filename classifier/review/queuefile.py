@@ -16,6 +16,7 @@ from pathlib import Path
 from ..atomic import write_atomic
 from ..io.columns import KIND_WORDS
 from ..schema import task_names, tasks
+from ..io.predictions import as_number
 from .store import Decision
 from .strategies import DOUBTFUL_NOTE, doubtful_evidence
 
@@ -73,14 +74,6 @@ def evidence_text(prediction: dict, task: str, limit: int = EVIDENCE_PER_TASK) -
     return "\n".join(lines)
 
 
-def _number(x) -> float | None:
-    try:
-        value = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if value != value else value
-
-
 def predicted_summary(prediction: dict) -> dict:
     """The model's labels (text), confidences (numbers; None when unknown) and probabilities (readable
     text), per task: ``predicted_<task>``; ``<task>_confidence`` (the probability of the label shown) for
@@ -90,9 +83,9 @@ def predicted_summary(prediction: dict) -> dict:
         label = str(prediction.get(task.name, "") or "")
         out[f"predicted_{task.name}"] = label
         if task.kind == "single":
-            out[f"{task.name}_confidence"] = _number(prediction.get(f"{task.name}_confidence"))
+            out[f"{task.name}_confidence"] = as_number(prediction.get(f"{task.name}_confidence"))
         elif task.kind == "binary":
-            p_true = _number(prediction.get(task.prob_column("true")))
+            p_true = as_number(prediction.get(task.prob_column("true")))
             out[f"{task.name}_confidence"] = (None if p_true is None or label not in task.values
                                               else p_true if label == "true" else 1.0 - p_true)
         if task.kind != "binary":
@@ -119,7 +112,7 @@ def queue_rows(predictions: list[dict], ranked: list[tuple[int, float]], strateg
     rows = []
     for rank, (i, score) in enumerate(ranked, start=1):
         p = predictions[i]
-        terms = _number(p.get("peer_terms"))
+        terms = as_number(p.get("peer_terms"))
         row = {"rank": rank, "id": p["id"], "title": " ".join(str(p.get("title", "") or "").split()),
                "source": str(p.get("source", "") or ""), "priority": round(float(score), 3),
                "peer_terms": int(terms) if terms is not None else None}

@@ -22,14 +22,15 @@ import numpy as np
 from ..schema import tasks
 
 STRATEGIES = ("uncertainty", "margin", "random", "disagreement")
-# The queue order when none is asked for: measured best on the shared corpus (docs/review.md).
+# The queue order when none is asked for (it measured best on an earlier model; current figures:
+# docs/review.md, written by scripts/review_figures.py).
 DEFAULT_STRATEGY = "margin"
 EPS = 1e-9
 # Rare-class weighting belongs here, in the order of the queue, never in the labels (the model writes
 # the most probable value): probabilities are divided by class priors ** DEFAULT_BALANCE before the
 # entropy and the margin, so a study that may well be co-creation comes up early.
 DEFAULT_BALANCE = 0.5
-# Every task counts the same when they are combined (equal weights measured best; docs/review.md);
+# Every task counts the same when they are combined;
 # ``weights={task: w}`` changes that.
 
 
