@@ -1,4 +1,5 @@
-"""``python -m classifier SUBCOMMAND ...``: extract, evaluate, review, simulate, serve.
+"""``python -m classifier SUBCOMMAND ...``: extract, predict, train, evaluate, review, blind, agreement,
+simulate, serve.
 
 Each subcommand lives in its stage's ``cli`` module and is imported only when called, so
 ``python -m classifier extract`` never pays for scikit-learn or Flask.
@@ -14,6 +15,8 @@ SUBCOMMANDS = {
     "train": ("classifier.model.cli", "Train a model directory (same as train.py)."),
     "evaluate": ("classifier.evaluate.cli", "Cross-validated evaluation: metrics.json and report.html."),
     "review": ("classifier.review.cli", "Active-learning review: export/import a queue, or review in the terminal."),
+    "blind": ("classifier.review.blind_cli", "Blind double charting: start a round, its status, the consensus step."),
+    "agreement": ("classifier.evaluate.agreement_cli", "Agreement between reviewers, and the model against them."),
     "simulate": ("classifier.review.simulate_cli", "Replay active learning on fully labelled data."),
     "serve": ("classifier.web.cli", "The review page in the browser."),
 }

@@ -98,3 +98,15 @@ def tasks() -> dict[str, Task]:
 def task_names() -> tuple[str, ...]:
     """The task names in schema order (the label columns of annotations/labels.csv)."""
     return tuple(tasks())
+
+
+@lru_cache(maxsize=1)
+def codebook() -> dict:
+    """``{"version": str, "source": str}``: which codebook the tasks and values follow."""
+    raw = yaml.safe_load(resources.files("classifier").joinpath("data/schema.yml").read_text("utf-8"))
+    book = raw.get("codebook") or {}
+    return {"version": str(book.get("version", "")), "source": str(book.get("source", ""))}
+
+
+def codebook_version() -> str:
+    return codebook()["version"]

@@ -29,11 +29,28 @@ def test_multi_metrics_by_hand():
     assert m["accuracy"] == pytest.approx(1 / 3)
 
 
+def add_review_log(path: Path) -> None:
+    """Two reviewers confirm the role of ten review-stated studies; the second disagrees on two of them
+    (conflicts kept, the labels file unchanged): the run then has reviewer figures for its Methods text."""
+    from classifier.review.store import Decision, LabelStore
+
+    before = path.read_bytes()
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rows = frame[(frame["role"] != "") & (frame["role_source"] == "review_stated")].head(10)
+    other = {"peer_support": "co_creation", "co_creation": "peer_support", "pre_determined": "peer_support"}
+    store = LabelStore(path)
+    store.record([Decision(i, "role", r, "ana", "web") for i, r in zip(rows["id"], rows["role"])])
+    store.record([Decision(i, "role", other[r] if n < 2 else r, "ben", "ben.csv")
+                  for n, (i, r) in enumerate(zip(rows["id"], rows["role"]))])
+    assert len(store.conflicts()) == 2 and path.read_bytes() == before
+
+
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory, corpus_dir, shipped_labels):
     out = tmp_path_factory.mktemp("eval")
     labels = pd.read_csv(shipped_labels, dtype=str, keep_default_na=False)
     labels.to_csv(out / "labels.csv", index=False)
+    add_review_log(out / "labels.csv")
     r = subprocess.run([sys.executable, "-m", "classifier", "evaluate", "--labels", str(out / "labels.csv"),
                         "--texts", str(corpus_dir / "studies.jsonl"), str(corpus_dir / "charted_studies.jsonl"),
                         "--out", str(out / "run"), "--repeats", "1", "--folds", "3", "--quick", "--limit", "90"],
@@ -44,8 +61,9 @@ def evaluated(tmp_path_factory, corpus_dir, shipped_labels):
 
 def test_metrics_json_has_the_specified_shape(evaluated):
     metrics = json.loads((evaluated / "metrics.json").read_text())
-    assert set(metrics) == {"role", "phases", "boundary_spanner", "external"}
-    metrics.pop("external")
+    assert set(metrics) == {"role", "phases", "boundary_spanner", "external", "run", "training", "review"}
+    for key in ("external", "run", "training", "review"):
+        metrics.pop(key)
     values = {"role": {"pre_determined", "peer_support", "co_creation"},
               "phases": {"commissioning", "design", "delivery", "assessment"}, "boundary_spanner": {"true", "false"}}
 
@@ -174,6 +192,42 @@ def test_cross_source_check_skips_a_direction_without_studies(evaluated):
     assert ext["directions"]["to_charted_abstract"]["skipped"] == "no test studies"
     assert ext["directions"]["from_charted_abstract"]["skipped"] == "no training studies"
     assert "Not computed: no test studies" in (evaluated / "report.html").read_text()
+
+
+def test_methods_paragraph_traces_every_number_to_metrics_json(evaluated):
+    """methods.md is written by the run, and each number or identifier in it is a value in metrics.json."""
+    import hashlib
+    import re
+
+    from classifier.evaluate.methods import Figures, methods_paragraph
+
+    metrics = json.loads((evaluated / "metrics.json").read_text("utf-8"))
+    text, refs = methods_paragraph(metrics)
+    assert text in (evaluated / "methods.md").read_text("utf-8")
+    lookup = Figures(metrics)
+    for path, shown in refs:
+        value = lookup.get(path)
+        assert value is not None, path
+        formatted = f"{value:.2f}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else str(value)
+        assert shown == formatted or (isinstance(value, str) and shown in value), (path, shown, value)
+    rest = text.replace("95%", "").replace("SHA-256", "")   # the only figures the text may state itself
+    for _, shown in sorted(refs, key=lambda r: -len(r[1])):
+        rest = rest.replace(shown, "")
+    assert re.findall(r"\S*\d\S*", rest) == []   # no typed-in number
+    # what the paragraph must say, from this run
+    model_file = REPO / "models" / "peer-charting" / "model.skops"
+    assert metrics["run"]["model"]["model_hash"] == hashlib.sha256(model_file.read_bytes()).hexdigest()
+    assert metrics["run"]["model"]["model_hash"][:12] in text
+    assert f"{metrics['role']['model']['macro_f1']:.2f} for peer-worker role" in text
+    lo, hi = metrics["role"]["model"]["macro_f1_ci"]
+    assert lo <= metrics["role"]["model"]["macro_f1"] <= hi and f"95% CI {lo:.2f} to {hi:.2f}" in text
+    counts = metrics["review"]["reviewer_counts"]
+    assert counts == {"studies_charted": 10, "by_one_reviewer": 0, "by_two_or_more": 10}
+    role = metrics["review"]["tasks"]["role"]["task"]
+    assert role["percent_agreement"]["value"] == pytest.approx(0.8)
+    assert "10 of them independently by two or more reviewers" in text and "Gwet's AC1" in text
+    assert sum(metrics["training"]["by_source"]["role"].values()) == metrics["role"]["model"]["n"]
+    assert "Charting was assisted by peer-charting" in (evaluated / "report.html").read_text("utf-8")
 
 
 def test_report_shows_evidence_against_the_charters_quotes(evaluated_all):

@@ -39,7 +39,8 @@ def test_prediction_columns_derived_from_the_schema_keep_the_designed_order():
     assert PREDICTION_COLUMNS[: len(DESIGN_COLUMNS)] == DESIGN_COLUMNS
     assert PREDICTION_COLUMNS[len(DESIGN_COLUMNS):] == (
         "role_status", "role_set", "phases_status", "phases_set", "boundary_spanner_status")
-    assert CSV_COLUMNS[len(PREDICTION_COLUMNS):] == ("title", "doi", "pages", "ocr_pages", "peer_terms")
+    assert CSV_COLUMNS[len(PREDICTION_COLUMNS):] == ("title", "doi", "pages", "ocr_pages", "peer_terms", "model_name",
+                                                     "model_version", "model_hash", "codebook_version")
 
 
 def test_csv_has_the_designed_columns_and_is_valid_after_each_row(tmp_path):

@@ -178,3 +178,67 @@ def test_kill_9_during_writes_loses_no_confirmed_decision(labels, tmp_path):
     LabelStore(labels).record([Decision("after_kill", "role", "co_creation", "kim", "t")])
     assert rows(labels)["after_kill"]["role"] == "co_creation"
     assert len(LabelStore(labels).log()) >= 2 * len(confirmed)
+
+
+def changed_lines(before: str, after: str) -> list[str]:
+    import difflib
+
+    return [line for line in difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                                  n=0) if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def test_first_save_changes_only_the_lines_it_decides(tmp_path):
+    """The project's own labels file: three decisions change three rows and the header (new columns),
+    nothing else; the reviewer's note lands in the row's notes column."""
+    path = tmp_path / "labels.csv"
+    before = (REPO / "annotations" / "labels.csv").read_text("utf-8")
+    path.write_text(before, encoding="utf-8")
+    ids = [r["id"] for r in rows(path).values() if not r["boundary_spanner"]][:3]
+    LabelStore(path).record([Decision(ids[0], "boundary_spanner", "true", "ana", "web", note="links users to housing"),
+                             Decision(ids[1], "boundary_spanner", "false", "ana", "web"),
+                             Decision(ids[2], "boundary_spanner", "true", "ana", "web")])
+    after = path.read_text("utf-8")
+    diff = changed_lines(before, after)
+    assert len(diff) == 8, diff            # header + 3 rows, each removed and added
+    table = rows(path)
+    assert table[ids[0]]["notes"].endswith("ana: links users to housing")
+    assert table[ids[0]]["reviewed_by"] == "ana"
+    assert list(table) == [r["id"] for r in csv.DictReader(before.splitlines())]   # same studies, same order
+
+
+def test_save_keeps_crlf_quoting_and_untouched_rows_byte_for_byte(tmp_path):
+    path = tmp_path / "labels.csv"
+    text = ('"id","role","phases","boundary_spanner","reviewed_by","reviewed_at","notes"\r\n'
+            '"a","peer_support","delivery","","","",""\r\n'
+            '"b","","","","","","kept, as typed"\r\n'
+            '\r\n'
+            '"c","co_creation","design","true","ben","2024-01-01T00:00:00+00:00",""\r\n')
+    path.write_bytes(("\ufeff" + text).encode("utf-8"))
+    LabelStore(path).record([Decision("b", "role", "pre_determined", "ana", "web", note="set programme")])
+    raw = path.read_bytes()
+    assert raw.startswith("\ufeff".encode("utf-8"))
+    lines = raw.decode("utf-8").lstrip("\ufeff").split("\r\n")
+    original = text.split("\r\n")
+    assert lines[0] == original[0] and lines[1] == original[1] and lines[3] == "" and lines[4] == original[4]
+    assert lines[2].startswith("b,pre_determined,,,ana,")
+    def rows(path):
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            return {r["id"]: r for r in csv.DictReader(fh)}
+
+    assert rows(path)["b"]["notes"] == "kept, as typed | ana: set programme"
+    assert b"\n" not in raw.replace(b"\r\n", b"")          # every line still ends in CRLF
+    # a new study and a file whose last line has no line ending
+    path.write_bytes(raw.rstrip(b"\r\n"))
+    LabelStore(path).record([Decision("d", "role", "peer_support", "ana", "web")])
+    assert rows(path)["c"]["role"] == "co_creation" and rows(path)["d"]["role"] == "peer_support"
+
+
+def test_note_on_a_confirmed_label_lands_in_notes(labels):
+    store = LabelStore(labels)
+    before = labels.read_text("utf-8")
+    result = store.record([Decision("a_2019", "role", "peer_support", "ana", "web", note="read the full text")])
+    assert result.unchanged and not result.applied
+    assert rows(labels)["a_2019"]["notes"] == "a note, with comma | ana: read the full text"
+    assert len(changed_lines(before, labels.read_text("utf-8"))) == 2    # that row only
+    store.record([Decision("a_2019", "role", "peer_support", "ana", "web", note="read the full text")])
+    assert rows(labels)["a_2019"]["notes"] == "a note, with comma | ana: read the full text"   # once

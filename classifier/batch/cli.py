@@ -38,10 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="PDF or .txt files, directories (searched recursively), or records files "
-                        "(.csv, .tsv, .xlsx, .ris, .jsonl)")
+                        "(.csv, .tsv, .tab, .xlsx, .ris, .jsonl; a .txt export holding RIS or Web of Science "
+                        "records is read as records)")
     p.add_argument("--out", required=True, metavar="FILE.csv", help="predictions CSV (written as documents finish)")
     p.add_argument("--jsonl", metavar="FILE.jsonl", help="also write predictions with evidence sentences as JSON Lines")
     p.add_argument("--xlsx", metavar="FILE.xlsx", help="also write an Excel workbook for reviewers")
+    p.add_argument("--ris", metavar="FILE.ris", help="also write the charting as RIS for a reference manager "
+                   "(labels as keywords 'role: peer_support', the tool's note in N1)")
+    p.add_argument("--refs-csv", metavar="FILE.csv", help="also write a reference-list CSV (Rayyan's columns) "
+                   "with the labels in keywords and notes")
     p.add_argument("--model", metavar="PATH", help="model directory (default: the model shipped in models/)")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                    help="parallel workers (default 1; -1 = one per CPU core)")
@@ -70,10 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check_outputs(args) -> list[Path]:
-    outs = [Path(x) for x in (args.out, args.jsonl, args.xlsx) if x]
+    outs = [Path(x) for x in (args.out, args.jsonl, args.xlsx, args.ris, args.refs_csv) if x]
     resolved = [o.resolve() for o in outs]
     if len(set(resolved)) != len(resolved):
-        raise _UsageError("--out, --jsonl and --xlsx must be different files")
+        raise _UsageError("--out, --jsonl, --xlsx, --ris and --refs-csv must be different files")
     inputs = {Path(i).resolve() for i in args.inputs}
     for out, res in zip(outs, resolved):
         if res in inputs:
@@ -103,6 +108,21 @@ def _settings(args):
     return WorkerSettings(model_path=args.model, engine=args.engine, max_pages=args.max_pages,
                           timeout=args.timeout, cache_dir=cache_dir, error_rate=args.error_rate,
                           ocr=args.ocr)
+
+
+def _audit(settings) -> dict:
+    """The audit columns every row carries: the model's name, version and file hash, the codebook version."""
+    from ..schema import codebook_version
+
+    audit = {"model_name": "", "model_version": "", "model_hash": "", "codebook_version": codebook_version()}
+    if settings.model_loader == "classifier.model:load_model":
+        from ..model.persist import ModelError, model_identity
+
+        try:
+            audit.update(model_identity(settings.model_path))
+        except ModelError:
+            pass  # load_model in the workers says what is wrong, in every row
+    return audit
 
 
 def _backend(args):
@@ -140,6 +160,7 @@ def run(args, stderr=None) -> int:
     try:
         runner = BatchRunner(settings, backend, use_cache=not args.no_cache)
         runner.model_fingerprint()  # a missing model stops here, before any output is touched
+        audit = _audit(settings)
         total = plan.count()
         for out in outs:
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -152,8 +173,17 @@ def run(args, stderr=None) -> int:
             from ..io.xlsx_out import XlsxWriter
 
             writers.append(XlsxWriter(args.xlsx))
+        if args.ris:
+            from ..io.ris_out import RisWriter
+
+            writers.append(RisWriter(args.ris))
+        if args.refs_csv:
+            from ..io.refs_csv_out import RefsCsvWriter
+
+            writers.append(RefsCsvWriter(args.refs_csv))
         progress = Progress(total, quiet=args.quiet, stream=stderr)
         for row, stats in runner.run(plan):
+            row.update(audit)
             for writer in writers:
                 writer.write(row)
             summary.add(row, stats)

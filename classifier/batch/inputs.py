@@ -1,8 +1,9 @@
 """Turn the INPUT arguments into an ordered stream of work items.
 
 An INPUT is a PDF or ``.txt`` file, a directory (searched recursively for PDF and ``.txt`` files,
-sorted by path, hidden files skipped), or a records file (``.csv``, ``.tsv``, ``.xlsx``, ``.ris``,
-``.jsonl``), which contributes one item per record. Items come out in input order, lazily, so a
+sorted by path, hidden files skipped), or a records file (``.csv``, ``.tsv``, ``.tab``, ``.xlsx``,
+``.ris``, ``.jsonl``, or a ``.txt`` export holding RIS or Web of Science records, recognised by its
+content), which contributes one item per record. Items come out in input order, lazily, so a
 records file of 100,000 rows is never held in memory; ``count()`` reads the inputs once to size the
 progress bar.
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from ..io.records import RECORD_SUFFIXES, Record, RecordError, read_records
+from ..io.records import RECORD_SUFFIXES, Record, RecordError, is_records_file, read_records
 
 DOCUMENT_SUFFIXES = (".pdf", ".txt")
 
@@ -74,10 +75,15 @@ class Plan:
         for path in self.inputs:
             if path.is_dir():
                 for file in _walk(path):
-                    yield Item(id=file.stem, source=str(file), path=str(file))
+                    if file.suffix.lower() == ".txt" and is_records_file(file):
+                        yield from _record_items(file)
+                    else:
+                        yield Item(id=file.stem, source=str(file), path=str(file))
                 continue
             suffix = path.suffix.lower()
-            if suffix in DOCUMENT_SUFFIXES:
+            if suffix == ".txt" and is_records_file(path):
+                yield from _record_items(path)
+            elif suffix in DOCUMENT_SUFFIXES:
                 yield Item(id=path.stem, source=str(path), path=str(path))
             elif suffix in RECORD_SUFFIXES:
                 yield from _record_items(path)

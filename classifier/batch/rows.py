@@ -12,6 +12,10 @@ def base_row(item) -> dict:
     if item.record is not None:
         row["title"] = item.record.title
         row["doi"] = item.record.doi
+        # bibliographic facts for the reference-manager outputs (--ris, --refs-csv)
+        for key in ("authors", "year", "journal"):
+            if item.record.extra.get(key):
+                row[key] = item.record.extra[key]
     return row
 
 

@@ -2,8 +2,11 @@
 
 Repeated stratified cross-validation of the model, its ablations and baselines on the same folds.
 Writes ``DIR/metrics.json`` (design.md shape, plus extras per task, plus ``external``: the cross-source
-check, trained on one label source and tested on the other), ``DIR/details.json`` (confusion
-matrices, reliability, learning curve, full-text gap, examples) and ``DIR/report.html``.
+check, trained on one label source and tested on the other; ``run``: tool, model and codebook identity;
+``training``: studies by label source; ``review``: how many studies reviewers checked and their
+agreement, from the decision log beside ``--labels``), ``DIR/details.json`` (confusion matrices,
+reliability, learning curve, full-text gap, examples), ``DIR/report.html`` and ``DIR/methods.md`` (the
+Methods paragraph, every number read from metrics.json).
 Exit 0 on success, 2 when nothing could run.
 """
 from __future__ import annotations
@@ -26,12 +29,15 @@ def build_parser():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="no ablations, no learning curve (baselines only)")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N labelled studies (for a quick look)")
+    ap.add_argument("--model", metavar="DIR",
+                    help="the model whose suggestions the review used, named in the Methods text (default: the shipped model)")
     ap.add_argument("--render-only", action="store_true",
                     help="rebuild DIR/report.html from the metrics.json and details.json already in DIR")
     return ap
 
 
 def _render_only(out: Path) -> int:
+    from .methods import methods_markdown
     from .report import render
 
     try:
@@ -41,8 +47,39 @@ def _render_only(out: Path) -> int:
         print(f"error: {out}: cannot read metrics.json/details.json ({exc})".splitlines()[0], file=sys.stderr)
         return 2
     write_atomic(out / "report.html", render(summary, details))
-    print(f"wrote {out / 'report.html'}")
+    write_atomic(out / "methods.md", methods_markdown(summary))
+    print(f"wrote {out / 'report.html'}, {out / 'methods.md'}")
     return 0
+
+
+def provenance(args, res, counts, n_studies: int) -> dict:
+    """The non-task sections of metrics.json the Methods text reads: ``run``, ``training``, ``review``."""
+    import datetime as _dt
+
+    from .. import __version__
+    from ..evaluate.agreement import measure
+    from ..model.persist import ModelError, model_identity
+    from ..review.store import LabelStoreError
+    from ..schema import codebook
+    from .intervals import METHOD
+
+    try:
+        model = model_identity(args.model)
+    except ModelError as exc:
+        print(f"warning: {exc}; the Methods text will not name a model file", file=sys.stderr)
+        model = {}
+    run = {"tool": "peer-charting", "tool_version": __version__,
+           "evaluated_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "codebook_version": codebook()["version"], "codebook_source": codebook()["source"],
+           "validation_scheme": res.scheme, "interval_method": METHOD, "model": model}
+    training = {"n_studies": n_studies,
+                "by_source": {t: {src: sum(v.values()) for src, v in per.items()} for t, per in counts.items()}}
+    try:
+        review = measure(args.labels)
+    except (LabelStoreError, OSError) as exc:
+        print(f"warning: {exc}; no reviewer figures in the Methods text", file=sys.stderr)
+        review = {}
+    return {"run": run, "training": training, "review": review}
 
 
 def main(argv=None) -> int:
@@ -58,6 +95,7 @@ def main(argv=None) -> int:
     from .cv import ABLATIONS, cross_source, run_cv, summarise
     from .data import body_variants, charter_quotes
     from .evidence import evidence_summary
+    from .methods import methods_markdown
     from .report import render
 
     warnings.filterwarnings("ignore", category=UserWarning)
@@ -93,6 +131,12 @@ def main(argv=None) -> int:
                  learning_fractions=() if args.quick else (0.2, 0.4, 0.6, 0.8, 1.0),
                  progress=lambda m: print(m, file=sys.stderr))
     summary = summarise(res)
+    from .intervals import bootstrap_intervals
+
+    print("95% intervals (bootstrap over studies) ...", file=sys.stderr)
+    for t in summary:
+        for name, ci in bootstrap_intervals(t, res.truth[t], res.oof["model"]).items():
+            summary[t]["model"][f"{name}_ci"] = ci
     conf = analysis.confusions(res)
     gap = analysis.full_text_gap(res)
     for t in summary:
@@ -119,9 +163,12 @@ def main(argv=None) -> int:
                "label_counts": counts, "evidence": evidence}
     tasks_summary = dict(summary)
     summary["external"] = external
+    summary.update(provenance(args, res, counts, len(res.ids)))
+    summary["run"]["model_description"] = described
     write_atomic(out / "metrics.json", json.dumps(summary, indent=2) + "\n")
     write_atomic(out / "details.json", json.dumps(details, indent=2, default=str) + "\n")
     write_atomic(out / "report.html", render(summary, details))
+    write_atomic(out / "methods.md", methods_markdown(summary))
     for t, e in tasks_summary.items():
         print(f"{t:>17}: macro-F1 {e['model']['macro_f1']:.3f} (majority {e['baselines']['majority']['macro_f1']:.3f}, "
               f"rules {e['baselines']['rules']['macro_f1']:.3f}), kappa {e['model']['kappa']:.3f}")
@@ -134,5 +181,5 @@ def main(argv=None) -> int:
         if row["n"]:
             print(f"evidence: {row['label']} matches a charter's quote for {100 * row['rate']:.0f}% "
                   f"({row['hits']}/{row['n']})")
-    print(f"wrote {out / 'metrics.json'}, {out / 'details.json'}, {out / 'report.html'}")
+    print(f"wrote {out / 'metrics.json'}, {out / 'details.json'}, {out / 'report.html'}, {out / 'methods.md'}")
     return 0

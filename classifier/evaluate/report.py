@@ -10,38 +10,6 @@ from . import plots
 from .cv import ABLATIONS, BASELINE_NOTES, ERROR_RATE, RATES
 
 
-def methods_text(scheme: str, summary: dict, model_description: dict | None = None) -> str:
-    """The Methods paragraph. ``model_description``: ``{task: sentence}`` read from a fitted model
-    (``model.describe.describe_model``), so the paragraph says what each task's model really uses."""
-    parts = [
-        "Studies were charted by a classifier trained on the studies named in the scoping review by Åkerblom and "
-        "Ness (2023; labels as the review states them, plus labels inferred from its counts) and on further studies "
-        "charted from their abstracts with the same codebook."]
-    if model_description:
-        parts.append(" ".join(f"{_task_title(t)}: {text}" for t, text in model_description.items()))
-    parts.append(f"Performance was estimated by {scheme}; all baselines used the same folds." if scheme else
-                 "All baselines used the same folds.")
-    scores = [f"{e['model']['macro_f1']:.2f} for {_task_title(t).lower()} (Cohen's κ {e['model']['kappa']:.2f})"
-              for t, e in summary.items()]
-    if scores:
-        parts.append("Cross-validated macro-F1 was " + _join(scores) +
-                     ", against a published human inter-rater agreement for data charting of κ ≈ 0.88.")
-    parts.append("Each prediction comes with its probability and the sentences that support it, for a reviewer "
-                 "to confirm or correct.")
-    return " ".join(parts)
-
-
-def _task_title(name: str) -> str:
-    from ..schema import tasks
-
-    task = tasks().get(name)
-    return task.description if task and task.description else name.replace("_", " ")
-
-
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def highlights(summary: dict) -> list[tuple[str, str, str]]:
     """The value of each one-of and yes/no task a review team most needs to find, and the measure shown
     for it beside macro-F1: ``(task, value, "recall" | "f1")`` -- the recall of a one-of task's rarest
@@ -63,8 +31,12 @@ def highlights(summary: dict) -> list[tuple[str, str, str]]:
 
 def render(summary: dict, details: dict) -> str:
     """``summary``: metrics.json (the task entries, and ``external`` when the cross-source check ran)."""
+    from ..schema import tasks
+    from .methods import methods_paragraph
+
     external = summary.get("external")
-    summary = {t: e for t, e in summary.items() if t != "external"}
+    methods, _ = methods_paragraph(summary)
+    summary = {t: e for t, e in summary.items() if t in tasks() and isinstance(e, dict) and "model" in e}
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     template = env.from_string(resources.files("classifier.evaluate").joinpath("templates/report.html.j2")
                                .read_text("utf-8"))
@@ -85,7 +57,7 @@ def render(summary: dict, details: dict) -> str:
     return template.render(
         generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         seconds=round(details.get("seconds", 0)),
-        methods=methods_text(details.get("scheme", ""), summary, details.get("model_description")),
+        methods=methods,
         summary=summary, configs=configs, plots=figs, highlights=highlights(summary),
         repeats=details.get("repeats", 1), learning=details.get("learning_curve", []),
         gap=details.get("full_text_gap", {"n": 0, "note": ""}), examples=details.get("examples", {}),

@@ -20,7 +20,9 @@ PREDICTION_COLUMNS = _prediction_columns()
 # not a study of peer workers
 # ocr_pages: the pages whose text was read by OCR (scanned pages), e.g. "1;2;3"; empty for none
 EXTRA_COLUMNS = ("title", "doi", "pages", "ocr_pages", "peer_terms")
-CSV_COLUMNS = PREDICTION_COLUMNS + EXTRA_COLUMNS
+# The audit trail of each row: which model (name, version, SHA-256 of its file) under which codebook.
+AUDIT_COLUMNS = ("model_name", "model_version", "model_hash", "codebook_version")
+CSV_COLUMNS = PREDICTION_COLUMNS + EXTRA_COLUMNS + AUDIT_COLUMNS
 
 
 def cell_text(value) -> str:
@@ -75,3 +77,52 @@ def evidence_text(items, limit: int = 32000, notes: str = "") -> str:
         lines.append(f"({notes})")
     out = "\n".join(lines)
     return out if len(out) <= limit else out[: limit - 1] + "\u2026"
+
+
+def label_keywords(row: dict) -> list[str]:
+    """The predicted labels as reference-manager keywords, one per value: ``role: peer_support``,
+    ``phases: design``, ``phases: delivery``, ``boundary_spanner: true`` (none for an error row)."""
+    from ..schema import tasks
+
+    if row.get("status") != "ok":
+        return []
+    out = []
+    for name, task in tasks().items():
+        cell = cell_text(row.get(name)).strip()
+        if not cell:
+            continue
+        values = [v for v in cell.split(";") if v] if task.kind == "multi" else [cell]
+        out += [f"{name}: {v}" for v in values]
+    return out
+
+
+def label_note(row: dict) -> str:
+    """One line for a reference manager's note: what the tool suggested, how sure, from which model."""
+    from .. import __version__
+    from ..schema import tasks
+
+    tool = f"peer-charting {__version__}"
+    model = " ".join(cell_text(row.get(k)) for k in ("model_name", "model_version") if row.get(k))
+    if row.get("model_hash"):
+        model += f" ({str(row['model_hash'])[:12]})"
+    made_by = f"{tool}, model {model}" if model else tool
+    if row.get("status") != "ok":
+        return f"{made_by}: could not chart this record ({cell_text(row.get('error')) or 'unknown error'})."
+    parts = []
+    for name, task in tasks().items():
+        cell = cell_text(row.get(name)).strip()
+        if task.kind == "single":
+            conf = row.get(f"{name}_confidence")
+            text = f"{name} {cell or 'none'}" + (f" (confidence {float(conf):.2f})" if conf not in (None, "") else "")
+        elif task.kind == "binary":
+            p = row.get(task.prob_columns[0])
+            text = f"{name} {cell or 'unknown'}" + (f" (probability {float(p):.2f})" if p not in (None, "") else "")
+        else:
+            text = f"{name} {cell.replace(';', ', ') or 'none'}"
+        status = row.get(f"{name}_status")
+        if status:
+            text += f" [{status}]"
+        parts.append(text)
+    codebook = f"; codebook {row['codebook_version']}" if row.get("codebook_version") else ""
+    return (f"{made_by}{codebook}: suggested {'; '.join(parts)}. "
+            f"Suggestions for a reviewer to check, not decisions.")

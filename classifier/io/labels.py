@@ -28,14 +28,28 @@ class LabelsError(Exception):
 
 
 class LabelTable:
-    """The labels file as written: ordered columns, rows as dicts of text, ``index``: id -> row."""
+    """The labels file as written: ordered columns, rows as dicts of text, ``index``: id -> row.
 
-    def __init__(self, columns: list[str], rows: list[dict], bom: bool = False):
+    Each row read from the file keeps its raw text, and ``to_text`` writes every row whose cells did not
+    change exactly as it was (quoting, line endings, trailing cells): a save changes the lines of the
+    studies it changed, and the header only when it adds a column, so three decisions are a three-line
+    change and a spreadsheet's own formatting survives. Changed and new rows are written with every
+    column, in the file's line ending.
+    """
+
+    def __init__(self, columns: list[str], rows: list[dict], bom: bool = False, *, header_raw: str = "",
+                 chunks: list | None = None, newline: str = "\n"):
         self.columns = columns
         self.rows = rows
         self.bom = bom
         self.index = {row["id"]: row for row in rows}
         self.given = tuple(columns)  # the columns the file itself has (before the task columns are added)
+        self.header_raw = header_raw
+        # the file after its header, in order: ("row", raw text, row) or ("blank", raw text, None)
+        self.chunks = chunks if chunks is not None else [("row", "", row) for row in rows]
+        self.newline = newline
+        self._original = {row["id"]: dict(row) for row in rows}
+        self.touched: set[str] = set()
 
     @classmethod
     def empty(cls) -> "LabelTable":
@@ -47,6 +61,10 @@ class LabelTable:
             for row in self.rows:
                 row.setdefault(name, "")
 
+    def touch(self, study_id: str) -> None:
+        """Write this row out in full at the next save, even if no cell changed."""
+        self.touched.add(study_id)
+
     def row(self, study_id: str) -> dict:
         """The row of ``study_id``, added (empty) when the file has none."""
         row = self.index.get(study_id)
@@ -55,21 +73,51 @@ class LabelTable:
             row["id"] = study_id
             self.rows.append(row)
             self.index[study_id] = row
+            self.chunks.append(("row", "", row))
         return row
 
-    def to_text(self) -> str:
+    def _line(self, cells) -> str:
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=self.columns, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        for row in self.rows:
-            writer.writerow({c: row.get(c, "") or "" for c in self.columns})
-        return ("\ufeff" if self.bom else "") + buf.getvalue()
+        csv.writer(buf, lineterminator=self.newline).writerow(cells)
+        return buf.getvalue()
+
+    def _changed(self, row: dict) -> bool:
+        if row["id"] in self.touched:
+            return True
+        original = self._original.get(row["id"], {})
+        return any((row.get(c) or "") != (original.get(c) or "") for c in self.columns)
+
+    def to_text(self) -> str:
+        keep_header = self.header_raw and tuple(self.columns) == self.given
+        parts = [self.header_raw if keep_header else self._line(self.columns)]
+        for kind, raw, row in self.chunks:
+            text = raw if kind == "blank" or (raw and not self._changed(row)) else \
+                self._line([row.get(c, "") or "" for c in self.columns])
+            if not parts[-1].endswith(("\n", "\r")):
+                parts[-1] += self.newline  # the old last line had no line ending
+            parts.append(text)
+        return ("\ufeff" if self.bom else "") + "".join(parts)
 
 
 def _canonical_header(header: list[str]) -> list[str]:
     """Headers stripped; ``ID``, ``Role`` ... (the known columns, any case) as the schema spells them."""
     known = {name.lower(): name for name in ("id", *task_names())}
     return [known.get(h.strip().lower(), h.strip()) for h in header]
+
+
+def _records(text: str):
+    """``(cells, raw text)`` per CSV record, the raw text exactly as in the file (line endings included)."""
+    consumed: list[str] = []
+
+    def lines():
+        for line in io.StringIO(text, newline=""):
+            consumed.append(line)
+            yield line
+
+    for cells in csv.reader(lines()):
+        raw = "".join(consumed)
+        consumed.clear()
+        yield cells, raw
 
 
 def read_table(path: str | Path) -> LabelTable:
@@ -89,10 +137,12 @@ def read_table(path: str | Path) -> LabelTable:
     text = text.lstrip("\ufeff")
     if not text.strip():
         return LabelTable.empty()
-    reader = csv.reader(io.StringIO(text, newline=""))
+    newline = "\r\n" if "\r\n" in text[:65536] else "\n"
+    records = _records(text)
     try:
-        header = _canonical_header(next(reader))
-        body = list(reader)
+        cells, header_raw = next(records)
+        header = _canonical_header(cells)
+        body = list(records)
     except csv.Error as exc:
         raise LabelsError(f"{path}: not a readable CSV ({exc})") from None
     if "id" not in header:
@@ -100,9 +150,10 @@ def read_table(path: str | Path) -> LabelTable:
     if len(set(header)) != len(header):
         dup = sorted({h for h in header if header.count(h) > 1})
         raise LabelsError(f"{path}: column {dup[0]!r} appears twice")
-    rows, seen = [], set()
-    for number, cells in enumerate(body, start=2):
+    rows, seen, chunks = [], set(), []
+    for number, (cells, raw_row) in enumerate(body, start=2):
         if not any(c.strip() for c in cells):
+            chunks.append(("blank", raw_row, None))
             continue
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
             raise LabelsError(f"{path} row {number}: more cells than columns")
@@ -114,8 +165,8 @@ def read_table(path: str | Path) -> LabelTable:
             raise LabelsError(f"{path} row {number}: id {row['id']!r} appears twice")
         seen.add(row["id"])
         rows.append(row)
-    table = LabelTable(list(header), rows, bom)
-    table.given = tuple(header)
+        chunks.append(("row", raw_row, row))
+    table = LabelTable(list(header), rows, bom, header_raw=header_raw, chunks=chunks, newline=newline)
     for name in task_names():
         table.ensure_column(name)
     return table

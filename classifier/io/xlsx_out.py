@@ -38,7 +38,9 @@ def _layout() -> tuple[tuple[str, str, int], ...]:
             probabilities += [(c, f"{task.prob_prefix.replace('_', ' ')} {v}", 11)
                               for c, v in zip(task.prob_columns, task.values)]
     tail = [("doi", "doi", 22), ("pages", "pages", 7), ("ocr_pages", "pages read by OCR", 10),
-            ("source", "source", 40)]
+            ("source", "source", 40),
+            ("model_name", "model", 16), ("model_version", "model version", 20), ("model_hash", "model hash", 20),
+            ("codebook_version", "codebook version", 9)]
     return tuple(head + labels + evidence + probabilities + tail)
 
 

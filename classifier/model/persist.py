@@ -90,6 +90,33 @@ def check_trusted(file: Path) -> list[str]:
     return list(types)
 
 
+def model_identity(path: str | Path | None = None) -> dict:
+    """What an audit trail names a model by: ``model_name`` and ``model_version`` (the name and the
+    training time in its card) and ``model_hash``, the SHA-256 of the model file's bytes (two files with
+    the same hash make the same predictions). Raises ModelError when there is no model file."""
+    import hashlib
+    import json
+
+    path = Path(path) if path is not None else default_model_path()
+    file = _model_file(path)
+    if not file.is_file():
+        raise ModelError(f"{file}: no model file")
+    digest = hashlib.sha256()
+    with open(file, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    card = {}
+    card_file = file.with_name(CARD_JSON)
+    if card_file.is_file():
+        try:
+            card = json.loads(card_file.read_text("utf-8"))
+        except (OSError, ValueError):
+            card = {}
+    return {"model_name": str(card.get("name") or file.parent.name),
+            "model_version": str(card.get("version") or card.get("date") or ""),
+            "model_hash": digest.hexdigest()}
+
+
 def load_model(path: str | Path | None = None):
     """The fitted ``ChartingModel`` in ``path`` (a model directory or .skops file; None = shipped model)."""
     sio = _skops_io()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..document import Document
 from ..io import RECORD_SUFFIXES, read_records
+from ..io.records import is_records_file
 from ..io.records import RecordError
 
 DOC_SUFFIXES = (".pdf", ".txt")
@@ -60,6 +61,10 @@ def load_texts(paths, ids=None, strict: bool = False, why: dict | None = None) -
             if not files:
                 problems.append(f"{path}: no .pdf or .txt files found")
             for f in files:
+                if f.suffix.lower() == ".txt" and is_records_file(f):
+                    problems.append(f"{f}: a records export (RIS or Web of Science) inside a folder of texts; "
+                                    f"pass it to --texts on its own to read its records")
+                    continue
                 if wanted is not None and f.stem not in wanted:
                     continue
                 try:
@@ -67,7 +72,7 @@ def load_texts(paths, ids=None, strict: bool = False, why: dict | None = None) -
                 except Exception as exc:  # ExtractionError and anything unexpected: one line, go on
                     problems.append(str(exc).splitlines()[0] if str(exc) else f"{f}: {type(exc).__name__}")
                     why.setdefault(f.stem, problems[-1])
-        elif path.suffix.lower() in RECORD_SUFFIXES:
+        elif is_records_file(path):
             try:
                 for rec in read_records(path):
                     if rec.error:

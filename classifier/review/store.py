@@ -33,6 +33,8 @@ LOG_COLUMNS = ("time", "reviewer", "study", "task", "old", "new", "source", "not
 CONFLICT_COLUMNS = ("time", "reviewer", "study", "task", "current", "proposed", "source", "note", "status")
 # Columns the store maintains in the labels file (added after the existing ones when missing).
 REVIEW_COLUMNS = ("reviewed_by", "reviewed_at")
+# Where a reviewer's note on a decision lands in the labels file (besides the log).
+NOTES_COLUMN = "notes"
 # A per-task provenance cell (``role_source``) or a row-wide one (``label_source``) containing one
 # of these words (``review_inferred``) marks a label that no person stated: replacing it is a correction,
 # not a conflict.
@@ -239,8 +241,6 @@ class LabelStore:
         lock = self._locked()
         try:
             table = read_table(self.path)
-            for name in REVIEW_COLUMNS:
-                table.ensure_column(name)
             stamp = now()
             log_rows, conflict_rows, changed = [], [], False
             resolved: set[tuple[str, str]] = set()
@@ -251,12 +251,18 @@ class LabelStore:
                 if old == new:
                     outcome = UNCHANGED
                     result.unchanged.append(d)
+                    if d.force:  # a forced decision settles the study and task, even when it keeps the value
+                        resolved.add((d.study_id, d.task))
+                    if d.note and existing is not None:
+                        changed |= self._add_note(table, d)
                 elif old is not None and not d.force and self._is_human(existing, d.task):
                     outcome = CONFLICT
                     conflict = Conflict(d.study_id, d.task, old, new or "", d.reviewer, d.source, d.note, stamp)
                     result.conflicts.append(conflict)
                     conflict_rows.append(conflict)
                 else:
+                    for name in REVIEW_COLUMNS:
+                        table.ensure_column(name)
                     row = table.row(d.study_id)
                     row[d.task] = new or ""
                     prov = f"{d.task}_source"
@@ -267,6 +273,9 @@ class LabelStore:
                         who.append(d.reviewer)
                     row["reviewed_by"] = ";".join(who)
                     row["reviewed_at"] = stamp
+                    table.touch(d.study_id)
+                    if d.note:
+                        self._add_note(table, d)
                     changed = True
                     outcome = APPLIED if old is None else (CLEARED if new is None else OVERWRITTEN)
                     result.applied.append(d)
@@ -282,6 +291,19 @@ class LabelStore:
         finally:
             lock.release()
         return result
+
+    @staticmethod
+    def _add_note(table, d: Decision) -> bool:
+        """Put the reviewer's note in the row's ``notes`` column (after what is there; once)."""
+        table.ensure_column(NOTES_COLUMN)
+        row = table.row(d.study_id)
+        text = f"{d.reviewer}: {d.note}" if d.reviewer else d.note
+        cell = str(row.get(NOTES_COLUMN, "") or "")
+        if text in cell:
+            return False
+        row[NOTES_COLUMN] = f"{cell} | {text}" if cell.strip() else text
+        table.touch(d.study_id)
+        return True
 
     def _update_conflicts(self, new: list[Conflict], resolved: set[tuple[str, str]]) -> None:
         """Add new pending conflicts (no duplicates) and mark resolved ones; atomic rewrite."""

@@ -29,6 +29,7 @@ from flask import (Blueprint, Flask, abort, current_app, jsonify, redirect, rend
 from ..io.predictions import OFF_TOPIC_NOTE, PredictionsError, load_predictions, off_topic
 from ..io.labels import LabelsError
 from ..locations import default_model_path
+from ..review.blind import load_round, masked, own_labels
 from ..review.retrain import BackgroundRetrainer
 from ..review.store import Decision, LabelStore
 from ..review.strategies import DOUBTFUL_NOTE, doubtful_evidence
@@ -99,6 +100,7 @@ class ServeConfig:
     model: Path | None = None       # the current model folder (its age decides what "waits for retraining")
     texts: list[Path] | None = None  # the texts to retrain on (as review --texts)
     model_out: Path | None = None   # where a retrained model goes
+    blind: bool = False             # chart the blind round beside the labels file (review/blind.py)
 
 
 def default_reviewer() -> str:
@@ -161,6 +163,21 @@ class ReviewState:
         self._orders_lock = threading.Lock()
         self.allowed_hosts = {h.lower() for h in LOCAL_NAMES} | {config.host.lower()}
         self.any_host = config.host in ("0.0.0.0", "::", "")
+        # blind double charting: only the round's studies, only the reviewer's own labels, no conflicts
+        # shown, and no model labels when the round hides them (raises BlindError: the CLI reports it)
+        self.blind = load_round(self.store) if config.blind else None
+        self.hide_model = bool(self.blind and self.blind.hide_model)
+
+    def reviewer(self) -> str:
+        """The name the page asked for once and keeps in a cookie; in a blind round, no login-name guess."""
+        name = " ".join((request.cookies.get("reviewer") or "").split())[:80]
+        return name or self.config.reviewer or ("" if self.blind else self.reviewer_default)
+
+    def shown(self, pred: dict) -> dict:
+        return masked(pred) if self.hide_model else pred
+
+    def in_round(self, study_id: str) -> bool:
+        return self.blind is None or study_id in self.blind.studies
 
     def switch_model(self, path: Path) -> None:
         """A retrained model is now the current one (its age decides what waits for retraining)."""
@@ -172,8 +189,13 @@ class ReviewState:
     def read_labels(self):
         """(labels, log rows, message): a broken labels file is said on the page, not raised."""
         try:
-            labels, problems = self.store.labels_and_problems()
-            log_rows = self.store.log()
+            if self.blind is not None:
+                me, studies = self.reviewer(), set(self.blind.studies)
+                labels, problems = (own_labels(self.store, me, self.blind.studies) if me else {}), []
+                log_rows = [r for r in self.store.log() if me and r.get("reviewer") == me and r.get("study") in studies]
+            else:
+                labels, problems = self.store.labels_and_problems()
+                log_rows = self.store.log()
         except (LabelsError, OSError) as exc:
             return {}, [], str(exc)
         message = ""
@@ -184,6 +206,8 @@ class ReviewState:
         return labels, log_rows, message
 
     def conflicts(self, study_id: str | None = None) -> list:
+        if self.blind is not None:
+            return []  # a conflict would tell one reviewer what another said
         try:
             pending = self.store.conflicts()
         except (LabelsError, OSError):
@@ -218,8 +242,12 @@ class ReviewState:
             if rules is None:
                 notice = f"Disagreement order: {self.rules.message} Shown in uncertainty order until then."
                 strategy = "uncertainty"
-        rows, progress = build_queue(data.items, labels, log_rows, strategy=strategy, task=task, label=label,
-                                     show=show, ordered=self.ordered(data, strategy, task, rules))
+        items, ordered = data.items, self.ordered(data, strategy, task, rules)
+        if self.blind is not None:  # the round's studies in the round's order
+            by_id = {p["id"]: p for p in data.items}
+            items = ordered = [self.shown(by_id[s]) for s in self.blind.studies if s in by_id]
+        rows, progress = build_queue(items, labels, log_rows, strategy=strategy, task=task, label=label,
+                                     show=show, ordered=ordered)
         return {"rows": rows, "progress": progress, "strategy": args.get("strategy") or strategy, "task": task,
                 "label": label, "show": show, "labels": labels, "log_rows": log_rows, "problem": problem,
                 "data": data, "notice": notice}
@@ -241,8 +269,9 @@ class ReviewState:
     def document(self, study_id: str, args: dict, **extra) -> dict:
         """The document page's context (404 when the predictions have no such study)."""
         pred = self.predictions.current().get(study_id)
-        if pred is None:
+        if pred is None or not self.in_round(study_id):
             abort(404)
+        pred = self.shown(pred)
         prev_id, next_id, q = self.neighbours(study_id, args)
         sections, origin, note = self.sources.sections_for(pred)
         view = build_view(pred, sections, origin, note)
@@ -254,7 +283,7 @@ class ReviewState:
         return dict(pred=pred, view=view, title=title, current=current, form=form,
                     pending=self.conflicts(study_id), history=history, prev_id=prev_id, next_id=next_id, args=args,
                     qs=urlencode(args), problem=q["problem"], progress=q["progress"],
-                    reviewer=request.cookies.get("reviewer") or self.reviewer_default, shortcuts=shortcuts(),
+                    reviewer=self.reviewer(), shortcuts=shortcuts(),
                     value_keys=value_keys(), **extra)
 
 
@@ -330,9 +359,11 @@ def unexpected(exc):
 
 @pages.app_context_processor
 def globals_():
+    review = state()
     return {"TASKS": tasks(), "task_names": task_names(), "pct": _pct, "label_text": label_text,
             "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE,
-            "doubtful": doubtful_evidence, "DOUBTFUL_NOTE": DOUBTFUL_NOTE}
+            "doubtful": doubtful_evidence, "DOUBTFUL_NOTE": DOUBTFUL_NOTE, "blind": review.blind is not None,
+            "hide_model": review.hide_model}
 
 
 def queue_args() -> dict:
@@ -378,11 +409,14 @@ def document_page(study_id):
 def save(study_id):
     review = state()
     args = {k[2:]: v for k, v in request.form.items() if k.startswith("q_") and v}
-    if review.predictions.current().get(study_id) is None:
+    if review.predictions.current().get(study_id) is None or not review.in_round(study_id):
         abort(404)
-    reviewer = " ".join(request.form.get("reviewer", "").split())[:80] or review.reviewer_default
+    reviewer = " ".join(request.form.get("reviewer", "").split())[:80] or review.reviewer()
     note = " ".join(request.form.get("note", "").split())[:2000]
-    force = set(request.form.getlist("force"))
+    force = set(request.form.getlist("force")) if review.blind is None else set()
+    if not reviewer:
+        message = "Type your name in the Reviewer box first: in a blind round every decision carries its reviewer."
+        return render_template("document.html", **review.document(study_id, args, error=message)), 400
     form_values, decisions, errors = {}, [], []
     for name, task in tasks().items():
         raw = ";".join(request.form.getlist(name)) if task.kind == "multi" else request.form.get(name, "")
@@ -404,6 +438,8 @@ def save(study_id):
         return render_template("document.html", **review.document(study_id, args, form=form_values,
                                                                   error=f"Not saved: {exc}")), 503
     target = dict(args, applied=len(result.applied), unchanged=len(result.unchanged), conflicts=len(result.conflicts))
+    if review.blind is not None:  # say nothing of the other reviewers' labels (a conflict would tell)
+        target = dict(args, applied=len(decisions), unchanged=0, conflicts=0)
     response = redirect(url_for(".document_page", study_id=study_id) + "?" + urlencode(target), code=303)
     response.set_cookie("reviewer", reviewer, samesite="Strict", httponly=True, max_age=3600 * 24 * 365)
     return response

@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strategy", default=DEFAULT_STRATEGY, choices=available_strategies(),
                    help=f"queue order (default {DEFAULT_STRATEGY})")
     p.add_argument("--reviewer", default="", help="name written to the log (default: your login name)")
+    p.add_argument("--blind", action="store_true",
+                   help="chart the blind round started with 'python -m classifier blind start': only its studies, "
+                        "only your own labels shown (and no model labels if the round hides them)")
     p.add_argument("--report", type=Path, metavar="DIR",
                    help="evaluation output folder (evaluate --out DIR) whose figures the model page shows")
     p.add_argument("--model", type=Path, metavar="DIR", help="the current model folder (default: the shipped model)")
@@ -103,10 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     config = ServeConfig(predictions=args.predictions, annotations=args.annotations, strategy=args.strategy,
                          reviewer=args.reviewer, host=args.host, report=args.report, model=args.model,
-                         texts=args.texts, model_out=args.model_out)
+                         texts=args.texts, model_out=args.model_out, blind=args.blind)
+    from ..review.blind import BlindError
+
     try:
         app = create_app(config)
-    except PredictionsError as exc:
+    except (PredictionsError, BlindError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not args.verbose:

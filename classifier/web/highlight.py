@@ -174,10 +174,10 @@ class SectionSource:
                 return None, "", f"Could not re-read {path.name}: {message}. Only the evidence sentences are shown."
             return [s.to_dict() for s in doc.sections], f"{path.name} (re-extracted)", ""
         try:
-            from ..io.records import RECORD_SUFFIXES, read_records
+            from ..io.records import is_records_file, read_records
         except ImportError:
             return None, "", "Record files cannot be read here, so only the evidence sentences are shown."
-        if suffix not in RECORD_SUFFIXES:
+        if not is_records_file(path):
             return None, "", f"{path.name} is neither a document nor a records file, so only the evidence sentences are shown."
         try:
             for rec in read_records(path):

@@ -86,7 +86,7 @@
       var key = ev.key;
       var target = key ? valueInput(key) : null;
       var handled = true;
-      if (key === "a") { acceptAll(); }
+      if (key === "a" && accept) { acceptAll(); }
       else if (target && target.type === "checkbox") { target.checked = !target.checked; markDirty(); }
       else if (target) { setRadio(target.name, target.value); }
       else if (key === "u") { clearAll(); }
