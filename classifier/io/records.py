@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from .encoding import fix_surrogates
+
 # suffix -> reader module (each defines ``read(path) -> Iterator[Record]``)
 READERS = {
     ".jsonl": "classifier.io.jsonl",
@@ -43,6 +45,15 @@ class Record:
     error: str = ""       # non-empty: this row could not be used, and why
     extra: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        # a lone surrogate ("\ud800" in a JSON string) cannot be written to any output file: it
+        # becomes U+FFFD here, so the record is labelled like any other
+        for name in ("id", "title", "abstract", "doi", "where", "error"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, fix_surrogates(value))
+        self.extra = {k: fix_surrogates(v) if isinstance(v, str) else v for k, v in self.extra.items()}
+
     def to_document(self):
         from ..document import Document
 
@@ -60,7 +71,7 @@ def pick(row: dict, keys: tuple[str, ...]) -> str:
         if isinstance(value, list):
             value = " ".join(str(v) for v in value if v)
         if value is not None and str(value).strip() and str(value).strip().lower() != "nan":
-            return str(value).strip()
+            return fix_surrogates(str(value).strip())
     return ""
 
 

@@ -1,39 +1,96 @@
-"""RIS exports (EndNote, Zotero, Mendeley, PubMed) parsed with rispy.
+"""RIS exports (EndNote, Zotero, Mendeley, PubMed): records cut at their ``TY``/``ER`` lines here, each
+parsed with rispy on its own.
 
 rispy maps the tags to names: TI -> title, T1 -> primary_title, AB -> abstract,
 N2 -> notes_abstract, DO -> doi, ID -> id; ``records.make_record`` picks among them.
-Records are numbered in file order ("record 3").
+Records are numbered in file order ("record 3"). Parsing each record alone means one damaged record
+is one error row (naming its record and line) while the others are read; a last record without its
+``ER`` line is read all the same, and tag lines written with one space (``TI - ...``) are understood.
+Tag lines outside any record (a record whose ``TY`` line is missing) are an error row too.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterator
 
-from .encoding import decode_bytes
+from .encoding import detect_encoding
 from .records import Record, RecordError, make_record
+
+# "TI  - value", also "TI - value" and "TI  -" (empty value); tags are a capital and a capital or digit
+_TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: (.*)|\s*)$")
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    try:
+        encoding = detect_encoding(path)
+        handle = open(path, encoding=encoding, errors="replace", newline=None)
+    except OSError as exc:
+        raise RecordError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.rstrip("\n")
+            yield number, line.lstrip("\ufeff") if number == 1 else line
+
+
+def _chunks(path: Path) -> Iterator[tuple[int, int, list[str] | None]]:
+    """``(first line, last line, canonical lines)`` per record; lines None for stray tag lines
+    outside any record."""
+    current: list[str] | None = None
+    start = last = 0
+    stray: list[int] = []
+    for number, line in _lines(path):
+        match = _TAG.match(line)
+        tag = match.group(1) if match else None
+        if tag == "TY":
+            if current is not None:  # a record without ER, followed by the next one
+                yield start, last, current
+            if stray:
+                yield stray[0], stray[-1], None
+                stray = []
+            current, start = [], number
+        if current is None:
+            if tag and tag != "ER":
+                stray.append(number)
+            continue
+        current.append(f"{tag}  - {match.group(2) or ''}" if match else line)
+        last = number
+        if tag == "ER":
+            yield start, number, current
+            current = None
+    if current is not None:  # the last record has no ER line: read it all the same
+        current.append("ER  - ")
+        yield start, last, current
+    if stray:
+        yield stray[0], stray[-1], None
 
 
 def read(path: Path) -> Iterator[Record]:
     import rispy
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise RecordError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
-    text, _ = decode_bytes(raw)
-    if not text.strip():
-        raise RecordError(f"{path.name}: the file is empty")
-    if "TY  -" not in text:
-        raise RecordError(f"{path.name}: not a RIS file (no 'TY  -' record start)")
-    try:
-        entries = rispy.loads(text)
-    except Exception as exc:  # rispy raises plain IOError/ParseError with multi-line text
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise RecordError(f"{path.name}: not a readable RIS file ({first})") from None
-    for number, entry in enumerate(entries, start=1):
+    number = 0
+    for first, last, lines in _chunks(path):
+        if lines is None:
+            span = f"line {first}" if first == last else f"lines {first}-{last}"
+            yield Record(id=f"{path.stem}_line{first}", source=str(path), where=f"line {first}",
+                         error=f"{path.name} {span}: tag lines outside any record (its 'TY  -' line is missing)")
+            continue
+        number += 1
         where = f"record {number}"
-        row = dict(entry)
-        rec = make_record(row, str(path), where, f"{path.stem}_record{number}")
+        try:
+            entries = rispy.loads("\n".join(lines) + "\n")
+        except Exception as exc:  # rispy raises assorted errors on odd records
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            yield Record(id=f"{path.stem}_record{number}", source=str(path), where=where,
+                         error=f"{path.name} {where} (line {first}): cannot parse this record "
+                               f"({type(exc).__name__}{': ' + text if text else ''})")
+            continue
+        if not entries:
+            yield Record(id=f"{path.stem}_record{number}", source=str(path), where=where,
+                         error=f"{path.name} {where} (line {first}): cannot parse this record")
+            continue
+        entry = entries[0]
+        rec = make_record(dict(entry), str(path), where, f"{path.stem}_record{number}")
         year = entry.get("year") or entry.get("publication_year")
         if year:
             rec.extra["year"] = str(year).split("/")[0]
@@ -43,3 +100,7 @@ def read(path: Path) -> Iterator[Record]:
         if journal:
             rec.extra["journal"] = journal
         yield rec
+    if number == 0:
+        blank = all(not line.strip() for _, line in _lines(path))
+        raise RecordError(f"{path.name}: the file is empty" if blank
+                          else f"{path.name}: not a RIS file (no 'TY  -' record start)")
