@@ -9,10 +9,10 @@ rows finished so far). Every text cell is stored as text, never as a formula.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from pathlib import Path
 
+from .cells import xlsx_cell
 from .columns import EVIDENCE_TASKS, cell_text, evidence_text
 
 # (column, header, width)
@@ -32,8 +32,6 @@ LAYOUT = (
 )
 COUNTS = ("pages", "peer_terms")  # whole numbers
 MAX_CELL = 32767  # Excel's limit on characters in a cell
-# characters XML 1.0 (so an .xlsx cell) cannot hold
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class XlsxWriter:
@@ -52,14 +50,10 @@ class XlsxWriter:
         self._ws.append([self._cell(header, bold=True) for _, header, _ in LAYOUT])
 
     def _cell(self, value, bold: bool = False, wrap: bool = False):
-        from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Alignment, Font
 
-        if isinstance(value, str):
-            value = NOT_XML.sub("", value)  # control characters, U+FFFE ... from PDF text
-        cell = WriteOnlyCell(self._ws, value=value)
-        if isinstance(value, str):
-            cell.data_type = "s"  # never a formula, whatever the text starts with
+        # text stays text (never a formula); control characters, U+FFFE ... from PDF text dropped
+        cell = xlsx_cell(self._ws, value)
         if bold:
             cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=wrap, vertical="top")

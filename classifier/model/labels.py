@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..io.cells import read_cell
 from ..schema import tasks
 
 
@@ -21,6 +22,7 @@ def read_labels(path) -> pd.DataFrame:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise LabelsError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+    frame = frame.map(read_cell)  # the protective apostrophe of cells that begin like a formula
     cols = {c.strip().lower(): c for c in frame.columns}
     if "id" not in cols:
         raise LabelsError(f"{path}: no 'id' column")

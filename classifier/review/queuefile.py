@@ -13,6 +13,7 @@ import getpass
 import io
 from pathlib import Path
 
+from ..io.cells import csv_cell, read_cell, set_xlsx_cell
 from ..schema import TASK_NAMES, tasks
 from .store import Decision, atomic_write_bytes, atomic_write_text
 
@@ -111,7 +112,8 @@ def write_queue(path, rows: list[dict]) -> None:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=QUEUE_COLUMNS, lineterminator="\r\n", extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    for row in rows:  # text a spreadsheet would run as a formula is written as text
+        writer.writerow({c: csv_cell(row.get(c, "")) for c in QUEUE_COLUMNS})
     # UTF-8 with a byte-order mark: Excel then reads accents and dashes correctly.
     atomic_write_text(path, "\ufeff" + buf.getvalue())
 
@@ -126,8 +128,9 @@ def write_xlsx(path: Path, rows: list[dict]) -> None:
     ws = wb.active
     ws.title = "queue"
     ws.append(list(QUEUE_COLUMNS))
-    for row in rows:
-        ws.append([row.get(c, "") for c in QUEUE_COLUMNS])
+    for r, row in enumerate(rows, start=2):
+        for j, name in enumerate(QUEUE_COLUMNS, start=1):  # text stays text, never a formula
+            set_xlsx_cell(ws.cell(row=r, column=j), row.get(name, ""))
     ws.freeze_panes = "C2"
     widths = {"id": 24, "title": 50, "role_probabilities": 28, "phase_probabilities": 34, "note": 30}
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -177,7 +180,7 @@ def read_table(path) -> tuple[list[str], list[list]]:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise QueueError([f"{path.name}: not a readable CSV ({exc})"]) from None
-    return [str(h) for h in rows[0]], rows[1:]
+    return [str(h) for h in rows[0]], [[read_cell(c) for c in r] for r in rows[1:]]
 
 
 def _read_xlsx(path: Path) -> tuple[list[str], list[list]]:

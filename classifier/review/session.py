@@ -17,6 +17,7 @@ import json
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from ..io.cells import terminal_text
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
 from ..schema import TASK_NAMES, tasks
 from .queuefile import evidence_text, predicted_summary
@@ -127,7 +128,8 @@ class Session:
 
     # ---- io ------------------------------------------------------------------------------------
     def say(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
+        # titles, ids and evidence come from third parties: no escape sequence reaches the terminal
+        self.stdout.write(terminal_text(text) + "\n")
         self.stdout.flush()
 
     def key(self, prompt: str) -> str | None:
@@ -137,7 +139,7 @@ class Session:
         import termios
         import tty
 
-        self.stdout.write(prompt)
+        self.stdout.write(terminal_text(prompt))
         self.stdout.flush()
         fd = self.stdin.fileno()
         old = termios.tcgetattr(fd)
@@ -159,7 +161,7 @@ class Session:
             return False
 
     def ask(self, prompt: str) -> str | None:
-        self.stdout.write(prompt)
+        self.stdout.write(terminal_text(prompt))
         self.stdout.flush()
         line = self.stdin.readline()
         if not line:

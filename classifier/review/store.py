@@ -12,7 +12,8 @@ until someone resolves it (:meth:`LabelStore.resolve`).
 
 The labels file stays a plain UTF-8 CSV a reviewer can open in a spreadsheet: one row per study,
 ``id`` first, one column per task, empty where unknown; columns this module does not know are kept
-as they are, in their order.
+as they are, in their order. Text a spreadsheet would run as a formula (a note or id beginning with
+``=``) is written with a protective apostrophe and read back without it (``io.cells``).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from ..io.cells import csv_cell, read_cell
 from ..schema import TASK_NAMES, tasks
 
 LOG_COLUMNS = ("time", "reviewer", "study", "task", "old", "new", "source", "note", "outcome")
@@ -156,7 +158,7 @@ def append_rows(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
     if new:
         writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
+        writer.writerow({k: csv_cell(row.get(k)) for k in columns})
     data = buf.getvalue().encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
@@ -207,7 +209,7 @@ class Table:
         writer = csv.DictWriter(buf, fieldnames=self.columns, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         for row in self.rows:
-            writer.writerow({c: row.get(c, "") or "" for c in self.columns})
+            writer.writerow({c: csv_cell(row.get(c, "") or "") for c in self.columns})
         return ("\ufeff" if self.bom else "") + buf.getvalue()
 
 
@@ -243,7 +245,7 @@ def read_table(path: Path) -> Table:
             continue
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
             raise LabelStoreError(f"{path} row {number}: more cells than columns")
-        row = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header)}
+        row = {h: (read_cell(cells[i]) if i < len(cells) else "") for i, h in enumerate(header)}
         row["id"] = row["id"].strip()
         if not row["id"]:
             raise LabelStoreError(f"{path} row {number}: empty id")
@@ -329,7 +331,7 @@ class LabelStore:
         for row in csv.DictReader(io.StringIO(text, newline="")):
             if None in row or any(row.get(c) is None for c in columns):
                 continue  # torn line
-            out.append({c: row[c] for c in columns})
+            out.append({c: read_cell(row[c]) for c in columns})
         return out
 
     def conflicts(self, pending_only: bool = True) -> list[Conflict]:
@@ -429,7 +431,8 @@ class LabelStore:
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=CONFLICT_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        for row in rows:
+            writer.writerow({c: csv_cell(row.get(c)) for c in CONFLICT_COLUMNS})
         atomic_write_text(self.conflicts_path, buf.getvalue())
 
     def resolve(self, study_id: str, task: str, value: str | None, reviewer: str, note: str = "",
