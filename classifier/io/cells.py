@@ -10,7 +10,8 @@ as a formula when the file is opened. Following the OWASP guidance on CSV inject
   leading apostrophe, which spreadsheets show as text and never run. Numbers (``-0.5``) are left as
   they are. A cell that already begins with an apostrophe gets one more, so that
 - ``read_cell(text)`` gives back exactly the original value when the tool reads its own files
-  (``labels.csv``, the log, the review queue): ``read_cell(csv_cell(v)) == v`` for every text.
+  (``labels.csv``, the log, the review queue): ``read_cell(csv_cell(v)) == v`` for every text
+  without a NUL character (dropped: no spreadsheet reads it).
 - ``xlsx_value(value)``: for a workbook cell, the text itself (stored as text, never as a formula)
   and whether to give it Excel's quote prefix, so editing the cell later does not turn it into one;
   characters a workbook cannot hold (control characters) are dropped.
@@ -49,6 +50,8 @@ def _risky(text: str) -> bool:
 def csv_cell(value) -> str:
     """``value`` (already formatted as text) as a CSV cell that no spreadsheet runs as a formula."""
     text = fix_surrogates("" if value is None else str(value))
+    if "\x00" in text:  # no spreadsheet (nor this tool's readers) takes a NUL in a text file
+        text = text.replace("\x00", "")
     return "'" + text if _risky(text) else text
 
 
