@@ -6,20 +6,27 @@ label), ``/model`` (decisions waiting for retraining, the evaluation report, a r
 
 Every save goes through :class:`classifier.review.store.LabelStore` (lock, atomic replace,
 append-only log, conflicts kept). Templates autoescape; document text is never marked safe.
-The app answers only requests addressed to the host it was bound to (a DNS-rebinding guard) and
-refuses cross-site form posts, so another web page cannot write labels through it.
+The app answers only requests addressed to the host it was bound to (a DNS-rebinding guard; bound
+to every interface, to this machine's names and the address the request arrived on) and every
+state-changing request (save, retrain) must carry the browser session's token, which only the
+page itself can read: another web page (a form in a sandboxed frame, a script) cannot write labels
+through it.
 """
 from __future__ import annotations
 
 import getpass
+import hmac
 import os
+import secrets
+import socket
 import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, abort, jsonify, redirect, render_template, request, send_from_directory, url_for
+from flask import (Flask, abort, jsonify, redirect, render_template, request, send_from_directory, session,
+                   url_for)
 
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
 from ..review.store import Decision, LabelStore, LabelStoreError, read_table
@@ -114,6 +121,10 @@ def create_app(config: ServeConfig) -> Flask:
     app = Flask(__name__)
     app.config["SERVE"] = config
     app.config["MAX_CONTENT_LENGTH"] = 1 << 20
+    # the session cookie carries the token forms must send back; its key lives as long as the server
+    app.secret_key = secrets.token_bytes(32)
+    app.config.update(SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_NAME="peer_charting_session")
     app.jinja_env.autoescape = True  # every template, whatever its name
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -142,20 +153,37 @@ def create_app(config: ServeConfig) -> Flask:
     app.extensions["rules"] = rules_cache
     allowed_hosts = {h.lower() for h in LOCAL_NAMES} | {config.host.lower()}
     any_host = config.host in ("0.0.0.0", "::", "")
+    if any_host:  # every interface: this machine's own names still, never a foreign name
+        allowed_hosts |= machine_names()
 
     # ---- guards ----------------------------------------------------------------------------------
     @app.before_request
     def check_host():
         host = (request.host or "").lower()
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        if not any_host and name not in allowed_hosts:
+        if name not in allowed_hosts and not (any_host and name.strip("[]") == arrival_address()):
             return render_template("error.html", title="Wrong address",
                                    message=f"This page only answers at {config.host}."), 421
-        if request.method == "POST":
+        token = session.get("csrf")
+        if not token:
+            session["csrf"] = token = secrets.token_urlsafe(32)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
             origin = request.headers.get("Origin") or request.headers.get("Referer")
-            if origin and origin != "null" and urlsplit(origin).netloc.lower() != host:
+            sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+            foreign = origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host)
+            if foreign or not hmac.compare_digest(sent.encode(), token.encode()):
                 return render_template("error.html", title="Refused",
-                                       message="A form from another web site tried to save labels here; refused."), 403
+                                       message="This request did not come from this review page (another web site, "
+                                               "or a page open since the server restarted); nothing was saved. "
+                                               "Reload the page and save again."), 403
+
+    def arrival_address() -> str:
+        """The local address the request arrived on (werkzeug's server gives the socket)."""
+        sock = request.environ.get("werkzeug.socket")
+        try:
+            return str(sock.getsockname()[0]).lower() if sock is not None else ""
+        except OSError:
+            return ""
 
     @app.after_request
     def security_headers(response):
@@ -188,7 +216,8 @@ def create_app(config: ServeConfig) -> Flask:
     # ---- shared context ------------------------------------------------------------------------
     @app.context_processor
     def globals_():
-        return {"TASKS": tasks(), "TASK_NAMES": TASK_NAMES, "pct": _pct, "label_text": label_text,
+        return {"csrf_token": session.get("csrf", ""),
+                "TASKS": tasks(), "TASK_NAMES": TASK_NAMES, "pct": _pct, "label_text": label_text,
                 "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE}
 
     def read_labels():
@@ -388,6 +417,20 @@ def create_app(config: ServeConfig) -> Flask:
         return send_from_directory(Path(config.report).resolve(), name)
 
     return app
+
+
+def machine_names() -> set[str]:
+    """This machine's host names and addresses, lower-cased: what a browser on the network may put in
+    the Host header of a request to a server bound to every interface."""
+    names = set()
+    try:
+        hostname = socket.gethostname()
+        names |= {hostname, socket.getfqdn()}
+        for info in socket.getaddrinfo(hostname, None):
+            names.add(str(info[4][0]))
+    except OSError:
+        pass
+    return {n.lower() for n in names if n}
 
 
 def lenient_labels(store: LabelStore) -> tuple[dict, list[str]]:
