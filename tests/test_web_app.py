@@ -177,7 +177,8 @@ def test_record_source_from_the_corpus_is_reread_and_highlighted(corpus_dir, tmp
             "evidence": {"role": [{"text": sentence, "section": "abstract", "score": 1.0}]}}
     preds = tmp_path / "p.jsonl"
     preds.write_text(json.dumps(pred) + "\n")
-    client = PageClient(create_app(ServeConfig(predictions=preds, annotations=tmp_path / "labels.csv")).test_client())
+    client = PageClient(create_app(ServeConfig(predictions=preds, annotations=tmp_path / "labels.csv",
+                                               sources=[corpus_dir])).test_client())
     html = client.get(f"/doc/{record.id}").get_data(as_text=True)
     assert f"From charted_studies.jsonl {record.where}" in html
     assert html.count('class="ev ev-role" title="evidence: role"') == 1
@@ -192,7 +193,7 @@ def test_unreadable_source_shows_evidence_alone_with_the_reason(sample, tmp_path
     preds.write_text(json.dumps(pred) + "\n")
     client = PageClient(create_app(ServeConfig(predictions=preds, annotations=tmp_path / "labels.csv")).test_client())
     html = client.get("/doc/gone").get_data(as_text=True)
-    assert "is not a readable file here, so only the evidence sentences are shown" in html
+    assert "is not a readable file under the folders this page serves" in html
     assert "A lone sentence." in html
 
 
@@ -349,7 +350,8 @@ def test_pdf_source_is_reextracted_and_its_evidence_highlighted(pdf_dir, tmp_pat
             "evidence": {"phases": [{"text": sentence.text, "section": "methods", "start": sentence.start,
                                      "end": sentence.end, "score": 0.7}]}}
     (tmp_path / "p.jsonl").write_text(json.dumps(pred) + "\n")
-    client = PageClient(create_app(ServeConfig(predictions=tmp_path / "p.jsonl", annotations=tmp_path / "l.csv")).test_client())
+    client = PageClient(create_app(ServeConfig(predictions=tmp_path / "p.jsonl", annotations=tmp_path / "l.csv",
+                                               sources=[pdf_dir])).test_client())
     html = client.get(f"/doc/{pdf.stem}").get_data(as_text=True)
     assert f"From {pdf.name} (re-extracted)" in html
     marked = f'<mark class="ev ev-phases" title="evidence: phases">{escape(sentence.text)}</mark>'
@@ -480,3 +482,27 @@ def test_a_document_that_never_mentions_peers_is_flagged(tmp_path):
     assert 'id="off-topic"' in client.get("/doc/frogs").get_data(as_text=True)
     assert 'id="off-topic"' not in client.get("/doc/peers").get_data(as_text=True)
     assert 'id="off-topic"' not in client.get("/doc/older_file").get_data(as_text=True)
+
+
+def test_only_files_under_the_named_folders_are_shown(tmp_path, monkeypatch):
+    outside = tmp_path / "private"
+    outside.mkdir()
+    secret = outside / "secret.txt"
+    secret.write_text("Peer workers.\n\nThe SECRET-MARKER is here.\n", encoding="utf-8")
+    data = tmp_path / "review"
+    data.mkdir()
+    inside = data / "own.txt"
+    inside.write_text("Peer workers.\n\nThe INSIDE-MARKER is here.\n", encoding="utf-8")
+    preds = data / "p.jsonl"
+    base = {"status": "ok", "role": "peer_support", "role_confidence": 0.9, "evidence": {}}
+    preds.write_text("".join(json.dumps(dict(base, id=i, source=s)) + "\n"
+                             for i, s in (("a", str(secret)), ("b", "own.txt"), ("c", "../private/secret.txt"))))
+    monkeypatch.chdir(data)
+    client = PageClient(create_app(ServeConfig(predictions=preds, annotations=data / "l.csv")).test_client())
+    for study in ("a", "c"):
+        html = client.get(f"/doc/{study}").get_data(as_text=True)
+        assert "SECRET-MARKER" not in html and "not a readable file under the folders this page serves" in html
+    assert "INSIDE-MARKER" in client.get("/doc/b").get_data(as_text=True)
+    named = PageClient(create_app(ServeConfig(predictions=preds, annotations=data / "l.csv",
+                                              sources=[outside])).test_client())
+    assert "SECRET-MARKER" in named.get("/doc/a").get_data(as_text=True)

@@ -69,6 +69,7 @@ class ServeConfig:
     model: Path | None = None       # the current model folder (its age decides what "waits for retraining")
     texts: list[Path] | None = None  # the texts to retrain on (as review --texts)
     model_out: Path | None = None   # where a retrained model goes
+    sources: list[Path] | None = None  # more folders whose files the page may show as document text
 
 
 def default_reviewer() -> str:
@@ -131,7 +132,9 @@ def create_app(config: ServeConfig) -> Flask:
 
     predictions = Predictions(Path(config.predictions))
     store = LabelStore(config.annotations, lock_timeout=LOCK_TIMEOUT)
-    sources = SectionSource(base_dir=Path(config.predictions).resolve().parent)
+    roots = [Path.cwd(), *(Path(t) if Path(t).is_dir() else Path(t).parent for t in (config.texts or [])),
+             *(config.sources or [])]
+    sources = SectionSource(base_dir=Path(config.predictions).resolve().parent, roots=roots)
     reviewer_default = config.reviewer or default_reviewer()
     state = {"model": config.model if config.model is not None else shipped_model_dir()}
     model_out = config.model_out or Path(config.annotations).resolve().parent / "retrained_model"
