@@ -506,3 +506,24 @@ def test_only_files_under_the_named_folders_are_shown(tmp_path, monkeypatch):
     named = PageClient(create_app(ServeConfig(predictions=preds, annotations=data / "l.csv",
                                               sources=[outside])).test_client())
     assert "SECRET-MARKER" in named.get("/doc/a").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("study", ["../escape", "a/../b", "./here", "..", ".", "x/./y"])
+def test_ids_with_dot_segments_get_links_a_browser_keeps(tmp_path, study):
+    from urllib.parse import urlsplit
+
+    base = {"status": "ok", "role": "peer_support", "role_confidence": 0.9, "evidence": {}, "title": "T"}
+    preds = tmp_path / "p.jsonl"
+    preds.write_text(json.dumps(dict(base, id=study)) + "\n" + json.dumps(dict(base, id="other")) + "\n")
+    client = PageClient(create_app(ServeConfig(predictions=preds, annotations=tmp_path / "l.csv")).test_client())
+    html = client.get("/queue").get_data(as_text=True)
+    import re
+
+    (href,) = [h for h in re.findall(r'class="doc-link" href="([^"]+)"', html) if "other" not in h]
+    path = urlsplit(href).path
+    assert not any(seg in (".", "..") or seg.lower() in ("%2e", "%2e%2e", ".%2e", "%2e.")
+                   for seg in path.split("/")), href  # a browser would resolve these away
+    page = client.get(path)
+    assert page.status_code == 200 and f'action="{path}"' in page.get_data(as_text=True).replace("&amp;", "&")
+    assert client.post(path, data={"role": "co_creation", "reviewer": "ann"}).status_code == 303
+    assert LabelStore(tmp_path / "l.csv").labels()[study]["role"] == "co_creation"

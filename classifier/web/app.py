@@ -23,10 +23,11 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import (Flask, abort, jsonify, redirect, render_template, request, send_from_directory, session,
                    url_for)
+from werkzeug.routing import PathConverter
 
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
 from ..review.store import Decision, LabelStore, LabelStoreError, read_table
@@ -126,6 +127,7 @@ def create_app(config: ServeConfig) -> Flask:
     app.secret_key = secrets.token_bytes(32)
     app.config.update(SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_NAME="peer_charting_session")
+    app.url_map.converters["docid"] = DocIdConverter
     app.jinja_env.autoescape = True  # every template, whatever its name
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -342,14 +344,14 @@ def create_app(config: ServeConfig) -> Flask:
                     progress=q["progress"], reviewer=request.cookies.get("reviewer") or reviewer_default,
                     shortcuts=SHORTCUTS, **extra)
 
-    @app.get("/doc/<path:study_id>")
+    @app.get("/doc/<docid:study_id>")
     def document_page(study_id):
         args = queue_args()
         saved = {k: int(request.args.get(k, 0) or 0) for k in ("applied", "unchanged", "conflicts")
                  if str(request.args.get(k, "")).isdigit()}
         return render_template("document.html", **doc_context(study_id, args, saved=saved or None))
 
-    @app.post("/doc/<path:study_id>")
+    @app.post("/doc/<docid:study_id>")
     def save(study_id):
         args = {k: v for k, v in request.form.items() if k.startswith("q_") and v}
         args = {k[2:]: v for k, v in args.items()}
@@ -420,6 +422,24 @@ def create_app(config: ServeConfig) -> Flask:
         return send_from_directory(Path(config.report).resolve(), name)
 
     return app
+
+
+class DocIdConverter(PathConverter):
+    """A study id in a URL path: slashes kept (``/doc/10.1000/abc``), but an id holding a ``.`` or
+    ``..`` segment (``../x``), which a browser would resolve away, has its slashes encoded as well
+    (``/doc/..%2Fx``), so every id gets a link to its own page. The ids ``.`` and ``..`` themselves
+    travel as ``~.`` and ``~..``."""
+
+    def to_url(self, value) -> str:
+        value = str(value)
+        if value in (".", ".."):
+            value = "~" + value
+        if any(part in (".", "..") for part in value.split("/")):
+            return quote(value, safe="")
+        return super().to_url(value)
+
+    def to_python(self, value: str) -> str:
+        return value[1:] if value in ("~.", "~..") else value
 
 
 def machine_names() -> set[str]:
