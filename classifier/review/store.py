@@ -103,6 +103,12 @@ def validate(decision: Decision) -> Decision:
                     str(decision.source or "").strip(), str(decision.note or ""), bool(decision.force))
 
 
+def glob_escape(name: str) -> str:
+    import glob
+
+    return glob.escape(name)
+
+
 def fsync_dir(directory: Path) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)
@@ -276,6 +282,12 @@ class LabelStore:
         return self.path.with_name(self.path.stem + ".log.csv")
 
     @property
+    def journal_path(self) -> Path:
+        """The decisions of a write in progress (intent): written first, removed once the labels
+        file, the conflicts and the log all hold them; found on start, it is reconciled."""
+        return self.path.with_name(self.path.stem + ".pending.json")
+
+    @property
     def conflicts_path(self) -> Path:
         return self.path.with_name(self.path.stem + ".conflicts.csv")
 
@@ -292,7 +304,42 @@ class LabelStore:
             raise LabelStoreError(
                 f"{self.path}: still locked by another reviewer after {self.lock_timeout:.0f}s "
                 f"(lock file {self.lock_path.name}); try again in a moment") from None
+        try:
+            self._recover()
+        except BaseException:
+            lock.release()
+            raise
         return lock
+
+    def _recover(self) -> None:
+        """Under the lock: finish what a writer killed part-way left behind. Temporary files of its
+        atomic writes are removed; a journal (its intent) is reconciled: if the labels file holds
+        the journal's decisions, their log rows are appended (unless the log has them already),
+        otherwise the write never happened and is dropped. Nothing confirmed is ever lost."""
+        import json
+
+        for name in (self.path.name, self.log_path.name, self.conflicts_path.name, self.journal_path.name):
+            for orphan in self.path.parent.glob(f".{glob_escape(name)}.*.tmp"):
+                try:
+                    orphan.unlink()
+                except OSError:
+                    pass
+        if not self.journal_path.exists():
+            return
+        try:
+            intent = json.loads(self.journal_path.read_text("utf-8"))
+            rows = [{c: str(r.get(c, "")) for c in LOG_COLUMNS} for r in intent["rows"]]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            rows = None  # unreadable: it was never complete, so nothing after it was written
+        if rows:
+            table = read_table(self.path)
+            written = all((table.index.get(r["study"]) or {}).get(r["task"], "") == r["new"]
+                          for r in rows if r["outcome"] in (APPLIED, OVERWRITTEN, CLEARED))
+            if written:
+                logged = self._read_csv(self.log_path, LOG_COLUMNS)
+                if logged[-len(rows):] != rows:
+                    append_rows(self.log_path, LOG_COLUMNS, rows)
+        self.journal_path.unlink(missing_ok=True)
 
     # ---- reading -------------------------------------------------------------------------------
     def load(self):
@@ -320,7 +367,13 @@ class LabelStore:
         return {row["id"]: {t: self._parse_cell(t, row.get(t)) for t in TASK_NAMES} for row in table.rows}
 
     def log(self) -> list[dict]:
-        """Every logged decision, oldest first (a torn last line, if any, is skipped)."""
+        """Every logged decision, oldest first (a torn last line, if any, is skipped); a write that
+        was cut short is reconciled first."""
+        if self.journal_path.exists() and self.path.parent.is_dir():
+            try:
+                self._locked().release()
+            except LabelStoreError:
+                pass  # another writer holds the lock; it reconciles
         return self._read_csv(self.log_path, LOG_COLUMNS)
 
     def _read_csv(self, path: Path, columns) -> list[dict]:
@@ -401,10 +454,15 @@ class LabelStore:
                 log_rows.append({"time": stamp, "reviewer": d.reviewer, "study": d.study_id, "task": d.task,
                                  "old": old or "", "new": new or "", "source": d.source, "note": d.note,
                                  "outcome": outcome})
+            import json
+
+            # intent first: a kill from here on is reconciled by the next writer (see _recover)
+            atomic_write_text(self.journal_path, json.dumps({"rows": log_rows}, ensure_ascii=False))
             if changed:
                 atomic_write_text(self.path, table.to_text())
             self._update_conflicts(conflict_rows, resolved)
             append_rows(self.log_path, LOG_COLUMNS, log_rows)
+            self.journal_path.unlink(missing_ok=True)
         finally:
             lock.release()
         return result
