@@ -64,3 +64,25 @@ def test_temporary_files_of_a_killed_write_are_removed_on_the_next_start(tmp_pat
     other.write_text("x")
     store.record([Decision("s1", "role", "peer_support", "ann", "test")])
     assert not any(o.exists() for o in orphans) and other.exists()
+
+
+def test_cache_and_workbook_leftovers_of_a_killed_run_are_removed(tmp_path):
+    import os
+    import time
+
+    from classifier.batch.cache import DiskCache
+    from classifier.io.xlsx_out import XlsxWriter
+
+    cache = DiskCache(tmp_path / "cache")
+    assert cache.put("predictions", "ab" + "0" * 62, {"part": {}})
+    old = tmp_path / "cache" / "predictions" / "ab" / ".tmp-killed"
+    fresh = tmp_path / "cache" / "predictions" / "ab" / ".tmp-writing-now"
+    old.write_text("{")
+    fresh.write_text("{")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert cache.sweep() == 1 and not old.exists() and fresh.exists()
+    part = tmp_path / ".out.xlsx.k1ll3d.part"
+    part.write_bytes(b"PK")
+    with XlsxWriter(tmp_path / "out.xlsx") as writer:
+        writer.write({"id": "a", "title": "t"})
+    assert not part.exists() and (tmp_path / "out.xlsx").exists()

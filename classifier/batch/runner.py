@@ -84,6 +84,8 @@ class BatchRunner:
         self.settings = settings
         self.backend = backend
         self.cache = DiskCache(settings.cache_dir) if (use_cache and settings.cache_dir) else None
+        if self.cache is not None:
+            self.cache.sweep()  # leftovers of a run that was killed
         if not use_cache:
             settings.cache_dir = None
         self.chunk_size = max(1, chunk_size)

@@ -8,6 +8,7 @@ rows finished so far). Every text cell is stored as text, never as a formula.
 """
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from pathlib import Path
@@ -40,6 +41,11 @@ class XlsxWriter:
         from openpyxl.utils import get_column_letter
 
         self.path = Path(path)
+        for orphan in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.part"):
+            try:  # the unfinished workbook of a run that was killed
+                orphan.unlink()
+            except OSError:
+                pass
         self._wb = Workbook(write_only=True)
         self._ws = self._wb.create_sheet(sheet_title)
         self._ws.freeze_panes = "A2"
