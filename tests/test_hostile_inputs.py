@@ -133,3 +133,17 @@ def test_folder_without_documents_is_a_row(tmp_path):
     (tmp_path / "empty" / "notes.docx").write_bytes(b"x")
     (item,) = list(Plan([tmp_path / "empty"]))
     assert "no PDF or .txt files in this directory" in item.error
+
+
+def test_predictions_file_with_hostile_lines_is_read_around_them(tmp_path):
+    from classifier.io.predictions import read_predictions
+
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps({"id": "a", "title": "Split\u2028here", "role": "peer_support"}, ensure_ascii=False)
+                    + "\n" + "[" * 100_000 + "]" * 100_000 + "\n"
+                    + '{"id": "b\\ud800", "title": "lone \\udc00", "evidence": {"role": [{"text": "x\\ud800"}]}}\n',
+                    encoding="utf-8")
+    preds, problems = read_predictions(path)
+    assert [p["id"] for p in preds] == ["a", "b\ufffd"]
+    assert preds[0]["title"] == "Split\u2028here" and preds[1]["evidence"]["role"][0]["text"] == "x\ufffd"
+    assert problems == ["p.jsonl line 2: JSON nested too deeply to read; skipped"]
