@@ -147,3 +147,11 @@ def test_predictions_file_with_hostile_lines_is_read_around_them(tmp_path):
     assert [p["id"] for p in preds] == ["a", "b\ufffd"]
     assert preds[0]["title"] == "Split\u2028here" and preds[1]["evidence"]["role"][0]["text"] == "x\ufffd"
     assert problems == ["p.jsonl line 2: JSON nested too deeply to read; skipped"]
+
+
+def test_csv_with_a_stray_nul_byte_is_read_not_refused(tmp_path):
+    path = tmp_path / "refs.csv"
+    path.write_bytes(b"id,title,abstract\na,One,x\nb,Tw\x00o,y\nc,Three,z\n")
+    recs = records(path)
+    assert [r.id for r in recs] == ["a", "b", "c"] and [r.title for r in recs if r.id != "b"] == ["One", "Three"]
+    assert all(not r.error for r in recs if r.id != "b")

@@ -34,7 +34,8 @@ def read(path: Path) -> Iterator[Record]:
         encoding = detect_encoding(path)
     except OSError as exc:
         raise RecordError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
-    if b"\x00" in head and not encoding.startswith("utf-16"):
+    # many NUL bytes: a workbook or another binary file; one stray NUL is that row's problem only
+    if head.count(b"\x00") > max(4, len(head) // 100) and not encoding.startswith("utf-16"):
         raise RecordError(f"{path.name}: not a text file (binary content)")
     # streamed from disk: a records file of any size is never held in memory whole
     with open(path, encoding=encoding, errors="replace", newline="") as handle:

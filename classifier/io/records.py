@@ -63,9 +63,15 @@ class Record:
         )
 
 
-def pick(row: dict, keys: tuple[str, ...]) -> str:
-    """The first non-empty value among ``keys`` in ``row`` (keys compared lower-cased and stripped)."""
-    lowered = {str(k).strip().lower().lstrip("\ufeff"): v for k, v in row.items() if k is not None}
+def _lowered(row: dict) -> dict:
+    return {str(k).strip().lower().lstrip("\ufeff"): v for k, v in row.items() if k is not None}
+
+
+def pick(row: dict, keys: tuple[str, ...], lowered: dict | None = None) -> str:
+    """The first non-empty value among ``keys`` in ``row`` (keys compared lower-cased and stripped;
+    ``lowered``: ``row`` with its keys so, when the caller has it already)."""
+    if lowered is None:
+        lowered = _lowered(row)
     for key in keys:
         value = lowered.get(key)
         if isinstance(value, list):
@@ -77,11 +83,12 @@ def pick(row: dict, keys: tuple[str, ...]) -> str:
 
 def make_record(row: dict, source: str, where: str, fallback_id: str) -> Record:
     """Map one raw row to a Record; a row with neither title nor abstract is an error record."""
-    title, abstract = pick(row, TITLE_KEYS), pick(row, ABSTRACT_KEYS)
-    rid = pick(row, ID_KEYS) or fallback_id
-    rec = Record(id=rid, title=title, abstract=abstract, doi=pick(row, DOI_KEYS), source=source, where=where)
+    low = _lowered(row)
+    title, abstract = pick(row, TITLE_KEYS, low), pick(row, ABSTRACT_KEYS, low)
+    rid = pick(row, ID_KEYS, low) or fallback_id
+    rec = Record(id=rid, title=title, abstract=abstract, doi=pick(row, DOI_KEYS, low), source=source, where=where)
     for key in ("year", "journal", "authors"):
-        value = pick(row, (key,))
+        value = pick(row, (key,), low)
         if value:
             rec.extra[key] = value
     if not title and not abstract:
