@@ -146,3 +146,14 @@ def test_terminal_review_shows_no_escape_sequences(tmp_path):
         sys.stdin, sys.stdout = stdin, stdout
     shown = out.getvalue()
     assert "Evil" in shown and "\x1b" not in shown and "\x07" not in shown
+
+
+def test_extract_prints_no_escape_sequences_from_the_document(tmp_path, capsys):
+    from classifier.extract.cli import main as extract
+
+    path = tmp_path / "paper.txt"
+    path.write_text("Peer workers \x1b]0;owned\x07title\n\nAbstract\nText \x1b[2J\x1b[31mwith\x9b1m codes.\n",
+                    encoding="utf-8")
+    assert extract([str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Peer workers" in out and "codes." in out and not any(c in out for c in "\x1b\x07\x9b")
