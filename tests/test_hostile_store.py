@@ -86,3 +86,18 @@ def test_cache_and_workbook_leftovers_of_a_killed_run_are_removed(tmp_path):
     with XlsxWriter(tmp_path / "out.xlsx") as writer:
         writer.write({"id": "a", "title": "t"})
     assert not part.exists() and (tmp_path / "out.xlsx").exists()
+
+
+def test_an_atomic_write_removes_old_leftovers_of_killed_writes_to_the_same_file(tmp_path):
+    import os
+    import time
+
+    from classifier.review.queuefile import write_queue
+
+    old = tmp_path / ".queue.csv.k1ll3d.tmp"
+    recent = tmp_path / ".queue.csv.inprogress.tmp"
+    for leftover in (old, recent):
+        leftover.write_text("half")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    write_queue(tmp_path / "queue.csv", [])
+    assert not old.exists() and recent.exists() and (tmp_path / "queue.csv").exists()

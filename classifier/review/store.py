@@ -109,6 +109,20 @@ def glob_escape(name: str) -> str:
     return glob.escape(name)
 
 
+def _sweep_orphans(path: Path, older_than: float = 600.0) -> None:
+    """Remove temporary files of earlier writes to ``path`` that were killed (older than
+    ``older_than`` seconds: a write in progress takes milliseconds)."""
+    import time
+
+    limit = time.time() - older_than
+    for orphan in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        try:
+            if orphan.stat().st_mtime < limit:
+                orphan.unlink()
+        except OSError:
+            pass
+
+
 def fsync_dir(directory: Path) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)
@@ -131,6 +145,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to a temp file beside ``path``, fsync, and ``os.replace`` it onto ``path``
     (keeping the file's permissions); a crash at any point leaves the old file or the new one."""
     path = Path(path)
+    _sweep_orphans(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -318,7 +333,9 @@ class LabelStore:
         otherwise the write never happened and is dropped. Nothing confirmed is ever lost."""
         import json
 
-        for name in (self.path.name, self.log_path.name, self.conflicts_path.name, self.journal_path.name):
+        session = self.path.with_name(self.path.stem + ".session.json")  # the terminal session's state
+        for name in (self.path.name, self.log_path.name, self.conflicts_path.name, self.journal_path.name,
+                     session.name):
             for orphan in self.path.parent.glob(f".{glob_escape(name)}.*.tmp"):
                 try:
                     orphan.unlink()
