@@ -1,4 +1,8 @@
-"""The tasks and their values, read from ``data/schema.yml`` (one file shared by every stage)."""
+"""The tasks and their values, read from ``data/schema.yml`` (one file shared by every stage).
+
+Every list of tasks, values or probability columns elsewhere is derived from here:
+``task_names()``, ``tasks()[name].values``, ``Task.prob_columns``, ``Task.targets``.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,6 +18,38 @@ class Task:
     kind: str  # "single", "multi" or "binary"
     values: tuple[str, ...]
     description: str = ""
+    prob_prefix: str = ""
+
+    @property
+    def prob_columns(self) -> tuple[str, ...]:
+        """The probability columns of the predictions: one per value (single, multi); P(true) (binary)."""
+        if self.kind == "binary":
+            return (self.prob_prefix,)
+        return tuple(f"{self.prob_prefix}_{v}" for v in self.values)
+
+    def prob_column(self, value: str) -> str:
+        """The probability column of one value (binary: only ``"true"`` has one)."""
+        if value not in self.values or (self.kind == "binary" and value != "true"):
+            raise KeyError(f"{self.name} has no probability column for {value!r}")
+        return self.prob_prefix if self.kind == "binary" else f"{self.prob_prefix}_{value}"
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The per-estimator targets: the task itself (single, binary), or one binary target per value (multi)."""
+        if self.kind != "multi":
+            return (self.name,)
+        stem = self.prob_prefix[2:] if self.prob_prefix.startswith("p_") else self.prob_prefix
+        return tuple(f"{stem}_{v}" for v in self.values)
+
+    @property
+    def output_columns(self) -> tuple[str, ...]:
+        """This task's design columns of the predictions: label, confidence (single), probabilities."""
+        return (self.name, *((f"{self.name}_confidence",) if self.kind == "single" else ()), *self.prob_columns)
+
+    @property
+    def decision_columns(self) -> tuple[str, ...]:
+        """The accept-unread columns: ``<task>_status``, and ``<task>_set`` where a set can hold several values."""
+        return (f"{self.name}_status", *((f"{self.name}_set",) if self.kind != "binary" else ()))
 
     def parse(self, cell) -> str | None:
         """Validate one spreadsheet cell; return its canonical form, or None when empty (unknown).
@@ -49,11 +85,16 @@ class Task:
 
 @lru_cache(maxsize=1)
 def tasks() -> dict[str, Task]:
+    """The tasks in schema order (read once)."""
     raw = yaml.safe_load(resources.files("classifier").joinpath("data/schema.yml").read_text("utf-8"))
     return {
-        name: Task(name, spec["kind"], tuple(str(v) for v in spec["values"]), spec.get("description", ""))
+        name: Task(name, spec["kind"], tuple(str(v) for v in spec["values"]), spec.get("description", ""),
+                   spec.get("prob_prefix") or f"p_{name}")
         for name, spec in raw["tasks"].items()
     }
 
 
-TASK_NAMES = ("role", "phases", "boundary_spanner")
+@lru_cache(maxsize=1)
+def task_names() -> tuple[str, ...]:
+    """The task names in schema order (the label columns of annotations/labels.csv)."""
+    return tuple(tasks())

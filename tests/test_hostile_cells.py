@@ -45,7 +45,7 @@ def test_terminal_text_strips_escape_sequences_and_controls():
 
 
 def _predictions(tmp_path, titles):
-    from classifier.web.sample import make_prediction
+    from helpers.sample import make_prediction
 
     rng = random.Random(0)
     preds = []
@@ -90,7 +90,7 @@ def test_review_queue_export_neutralises_and_import_reads_back(tmp_path):
     titles = ["=HYPERLINK(\"http://evil.test\",\"x\")", "Control\x00chars\x1b[2J\x07 in a title", "+cmd", "plain"]
     pred_file, preds = _predictions(tmp_path, titles)
     queue = tmp_path / "queue.csv"
-    assert review(["--predictions", str(pred_file), "--export", str(queue), "--top", "4",
+    assert review(["export", str(queue), "--predictions", str(pred_file), "--top", "4",
                    "--strategy", "random"]) == 0
     text = queue.read_text("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
@@ -98,7 +98,7 @@ def test_review_queue_export_neutralises_and_import_reads_back(tmp_path):
     assert "'=HYPERLINK(\"http://evil.test\",\"x\")" in by_title and "'+cmd" in by_title
     assert not any(r["id"].startswith("=") or r["title"].startswith(("=", "+", "-", "@")) for r in rows)
     xqueue = tmp_path / "queue.xlsx"
-    assert review(["--predictions", str(pred_file), "--export", str(xqueue), "--top", "4",
+    assert review(["export", str(xqueue), "--predictions", str(pred_file), "--top", "4",
                    "--strategy", "random"]) == 0  # control characters: no crash
     ws = load_workbook(xqueue)["queue"]
     cells = [c for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str) and c.value[:1] in "=+-@"]
@@ -113,7 +113,7 @@ def test_review_queue_export_neutralises_and_import_reads_back(tmp_path):
         writer.writerow({k: csv_cell(read_cell(v)) for k, v in r.items()})
     queue.write_text("\ufeff" + buf.getvalue(), encoding="utf-8")
     labels = tmp_path / "labels.csv"
-    assert review(["--import", str(queue), "--annotations", str(labels)]) == 0
+    assert review(["import", str(queue), "--annotations", str(labels)]) == 0
     raw = labels.read_text("utf-8")
     assert "'=cmd|' /C calc'!A0" in raw and "'=evil()" in raw and not any(
         cell.startswith(("=", "+", "@")) for line in csv.reader(io.StringIO(raw)) for cell in line)
@@ -124,7 +124,7 @@ def test_review_queue_export_neutralises_and_import_reads_back(tmp_path):
     log_text = store.log_path.read_text("utf-8")
     assert not any(cell.startswith(("=", "+", "-", "@")) for line in csv.reader(io.StringIO(log_text))
                    for cell in line)
-    from classifier.model.labels import read_labels
+    from classifier.io.labels import read_labels
 
     frame = read_labels(labels)
     assert preds[0]["id"] in frame.index and set(frame["reviewed_by"]) == {"=evil()"}
@@ -140,7 +140,7 @@ def test_terminal_review_shows_no_escape_sequences(tmp_path):
     stdin, stdout = sys.stdin, sys.stdout
     sys.stdin, sys.stdout = io.StringIO("q\n"), out
     try:
-        review(["--predictions", str(pred_file), "--annotations", str(tmp_path / "labels.csv"),
+        review(["session", "--predictions", str(pred_file), "--annotations", str(tmp_path / "labels.csv"),
                 "--reviewer", "ana", "--strategy", "random"])
     finally:
         sys.stdin, sys.stdout = stdin, stdout

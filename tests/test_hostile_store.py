@@ -46,7 +46,7 @@ def test_kill_between_replacing_the_labels_and_logging_keeps_the_log_entry(tmp_p
 def test_kill_before_the_labels_are_replaced_leaves_no_trace(tmp_path):
     labels = tmp_path / "labels.csv"
     LabelStore(labels).record([Decision("s0", "role", "peer_support", "ann", "test")])
-    assert killed_write(labels, "atomic_write_text") == 9
+    assert killed_write(labels, "write_atomic") == 9
     store = LabelStore(labels)
     assert "s1" not in store.labels()
     assert [r["study"] for r in store.log()] == ["s0"] and not store.journal_path.exists()
@@ -75,14 +75,15 @@ def test_cache_and_workbook_leftovers_of_a_killed_run_are_removed(tmp_path):
 
     cache = DiskCache(tmp_path / "cache")
     assert cache.put("predictions", "ab" + "0" * 62, {"part": {}})
-    old = tmp_path / "cache" / "predictions" / "ab" / ".tmp-killed"
-    fresh = tmp_path / "cache" / "predictions" / "ab" / ".tmp-writing-now"
+    old = tmp_path / "cache" / "predictions" / "ab" / ".ab01.json.killed.tmp"
+    fresh = tmp_path / "cache" / "predictions" / "ab" / ".ab02.json.writing-now.tmp"
     old.write_text("{")
     fresh.write_text("{")
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     assert cache.sweep() == 1 and not old.exists() and fresh.exists()
     part = tmp_path / ".out.xlsx.k1ll3d.part"
     part.write_bytes(b"PK")
+    os.utime(part, (time.time() - 7200, time.time() - 7200))
     with XlsxWriter(tmp_path / "out.xlsx") as writer:
         writer.write({"id": "a", "title": "t"})
     assert not part.exists() and (tmp_path / "out.xlsx").exists()

@@ -13,11 +13,12 @@ import getpass
 import io
 from pathlib import Path
 
+from ..atomic import write_atomic
 from ..io.cells import csv_cell, read_cell, set_xlsx_cell
-from ..schema import TASK_NAMES, tasks
-from .store import Decision, atomic_write_bytes, atomic_write_text
+from ..schema import task_names, tasks
+from .store import Decision
 
-REVIEWER_COLUMNS = (*TASK_NAMES, "reviewer", "note")
+REVIEWER_COLUMNS = (*task_names(), "reviewer", "note")
 EVIDENCE_PER_TASK = 3
 
 
@@ -62,46 +63,72 @@ def evidence_text(prediction: dict, task: str, limit: int = EVIDENCE_PER_TASK) -
     return "\n".join(lines)
 
 
-def predicted_summary(prediction: dict) -> dict[str, str]:
-    """The model's labels and confidences as readable cells."""
-    role_values = tasks()["role"].values
-    phase_values = tasks()["phases"].values
-    p_bs = prediction.get("p_boundary_spanner")
-    bs = str(prediction.get("boundary_spanner", "") or "")
+def _number(x) -> float | None:
     try:
-        bs_conf = float(p_bs) if bs == "true" else 1.0 - float(p_bs)
+        value = float(x)
     except (TypeError, ValueError):
-        bs_conf = None
-    return {
-        "predicted_role": str(prediction.get("role", "") or ""),
-        "role_confidence": _fmt(prediction.get("role_confidence")),
-        "role_probabilities": "; ".join(f"{v} {_fmt(prediction.get(f'p_role_{v}'))}" for v in role_values),
-        "predicted_phases": str(prediction.get("phases", "") or ""),
-        "phase_probabilities": "; ".join(f"{v} {_fmt(prediction.get(f'p_phase_{v}'))}" for v in phase_values),
-        "predicted_boundary_spanner": bs,
-        "boundary_spanner_confidence": _fmt(bs_conf),
-    }
+        return None
+    return None if value != value else value
 
 
-PREDICTION_COLUMNS = ("predicted_role", "role_confidence", "role_probabilities", "predicted_phases",
-                      "phase_probabilities", "predicted_boundary_spanner", "boundary_spanner_confidence")
-EVIDENCE_COLUMNS = tuple(f"{t}_evidence" for t in TASK_NAMES)
-QUEUE_COLUMNS = ("rank", "id", "title", "source", "priority", *PREDICTION_COLUMNS, *EVIDENCE_COLUMNS,
-                 *REVIEWER_COLUMNS)
+def predicted_summary(prediction: dict) -> dict:
+    """The model's labels (text), confidences (numbers; None when unknown) and probabilities (readable
+    text), per task: ``predicted_<task>``; ``<task>_confidence`` (the probability of the label shown) for
+    one-of and yes/no tasks; ``<task>_probabilities`` (``value p; ...``) for one-of and any-of tasks."""
+    out: dict = {}
+    for task in tasks().values():
+        label = str(prediction.get(task.name, "") or "")
+        out[f"predicted_{task.name}"] = label
+        if task.kind == "single":
+            out[f"{task.name}_confidence"] = _number(prediction.get(f"{task.name}_confidence"))
+        elif task.kind == "binary":
+            p_true = _number(prediction.get(task.prob_column("true")))
+            out[f"{task.name}_confidence"] = (None if p_true is None or label not in task.values
+                                              else p_true if label == "true" else 1.0 - p_true)
+        if task.kind != "binary":
+            out[f"{task.name}_probabilities"] = "; ".join(
+                f"{v} {_fmt(prediction.get(task.prob_column(v)))}" for v in task.values)
+    return out
+
+
+def _summary_columns() -> tuple[str, ...]:
+    return tuple(predicted_summary({}))
+
+
+PREDICTION_COLUMNS = _summary_columns()
+EVIDENCE_COLUMNS = tuple(f"{t}_evidence" for t in task_names())
+# peer_terms: 0 = the text never mentions peers (probably not a study of peer workers): check it first
+QUEUE_COLUMNS = ("rank", "id", "title", "source", "priority", "peer_terms", *PREDICTION_COLUMNS,
+                 *EVIDENCE_COLUMNS, *REVIEWER_COLUMNS)
+NUMBER_COLUMNS = frozenset(c for c in QUEUE_COLUMNS if c in ("rank", "priority", "peer_terms")
+                           or c.endswith("_confidence"))
 
 
 def queue_rows(predictions: list[dict], ranked: list[tuple[int, float]], strategy: str) -> list[dict]:
+    """One row per ranked prediction; numbers stay numbers (the writers format them)."""
     rows = []
     for rank, (i, score) in enumerate(ranked, start=1):
         p = predictions[i]
+        terms = _number(p.get("peer_terms"))
         row = {"rank": rank, "id": p["id"], "title": " ".join(str(p.get("title", "") or "").split()),
-               "source": str(p.get("source", "") or ""), "priority": f"{score:.3f}"}
+               "source": str(p.get("source", "") or ""), "priority": round(float(score), 3),
+               "peer_terms": int(terms) if terms is not None else None}
         row.update(predicted_summary(p))
-        for task in TASK_NAMES:
+        for task in task_names():
             row[f"{task}_evidence"] = evidence_text(p, task)
         row.update({c: "" for c in REVIEWER_COLUMNS})
         rows.append(row)
     return rows
+
+
+def _csv_cell(column: str, value) -> str:
+    if value is None:
+        return ""
+    if column in ("priority",):
+        return f"{float(value):.3f}"
+    if column.endswith("_confidence"):
+        return _fmt(value)
+    return str(value)
 
 
 def write_queue(path, rows: list[dict]) -> None:
@@ -110,12 +137,12 @@ def write_queue(path, rows: list[dict]) -> None:
         write_xlsx(path, rows)
         return
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=QUEUE_COLUMNS, lineterminator="\r\n", extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:  # text a spreadsheet would run as a formula is written as text
-        writer.writerow({c: csv_cell(row.get(c, "")) for c in QUEUE_COLUMNS})
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(QUEUE_COLUMNS)
+    # text a spreadsheet would run as a formula is written as text (numbers stay numbers)
+    writer.writerows([csv_cell(_csv_cell(c, row.get(c))) for c in QUEUE_COLUMNS] for row in rows)
     # UTF-8 with a byte-order mark: Excel then reads accents and dashes correctly.
-    atomic_write_text(path, "\ufeff" + buf.getvalue())
+    write_atomic(path, "\ufeff" + buf.getvalue())
 
 
 def write_xlsx(path: Path, rows: list[dict]) -> None:
@@ -130,22 +157,29 @@ def write_xlsx(path: Path, rows: list[dict]) -> None:
     ws.append(list(QUEUE_COLUMNS))
     for r, row in enumerate(rows, start=2):
         for j, name in enumerate(QUEUE_COLUMNS, start=1):  # text stays text, never a formula
-            set_xlsx_cell(ws.cell(row=r, column=j), row.get(name, ""))
+            value = row.get(name)
+            set_xlsx_cell(ws.cell(row=r, column=j), value if name in NUMBER_COLUMNS else str(value or ""))
     ws.freeze_panes = "C2"
-    widths = {"id": 24, "title": 50, "role_probabilities": 28, "phase_probabilities": 34, "note": 30}
+    widths = {"id": 24, "title": 50, "note": 30, "rank": 6, "peer_terms": 8, "priority": 8}
     wrap = Alignment(wrap_text=True, vertical="top")
     fill = PatternFill("solid", fgColor="FFF2CC")
     for j, name in enumerate(QUEUE_COLUMNS, start=1):
         letter = get_column_letter(j)
-        ws.column_dimensions[letter].width = 60 if name.endswith("_evidence") else widths.get(name, 16)
+        ws.column_dimensions[letter].width = (60 if name.endswith("_evidence") else 32 if name.endswith("_probabilities")
+                                              else widths.get(name, 16))
         ws.cell(row=1, column=j).font = Font(bold=True)
         if name in REVIEWER_COLUMNS:
             ws.cell(row=1, column=j).fill = fill
         for r in range(2, len(rows) + 2):
-            ws.cell(row=r, column=j).alignment = wrap
+            cell = ws.cell(row=r, column=j)
+            cell.alignment = wrap
+            if name in NUMBER_COLUMNS and name not in ("rank", "peer_terms"):
+                cell.number_format = "0.00" if name.endswith("_confidence") else "0.000"
+            elif name not in NUMBER_COLUMNS and cell.value is not None:
+                cell.data_type = "s"  # text stays text, never a formula
     # Drop-down lists for the single-valued reviewer columns (typing is still allowed; import checks).
     last = max(len(rows) + 1, 2)
-    for task in ("role", "boundary_spanner"):
+    for task in (t.name for t in tasks().values() if t.kind != "multi"):
         col = get_column_letter(QUEUE_COLUMNS.index(task) + 1)
         dv = DataValidation(type="list", formula1='"' + ",".join(tasks()[task].values) + '"', allow_blank=True,
                             showErrorMessage=True, error=f"Use one of: {', '.join(tasks()[task].values)}")
@@ -154,11 +188,11 @@ def write_xlsx(path: Path, rows: list[dict]) -> None:
     ws.auto_filter.ref = f"A1:{get_column_letter(len(QUEUE_COLUMNS))}{last}"
     buf = io.BytesIO()
     wb.save(buf)
-    atomic_write_bytes(path, buf.getvalue())
+    write_atomic(path, buf.getvalue())
 
 
 # ---- import ------------------------------------------------------------------------------------------
-def read_table(path) -> tuple[list[str], list[list]]:
+def read_queue_table(path) -> tuple[list[str], list[list]]:
     """Header and body rows of a CSV/TSV or .xlsx queue file (QueueError if unreadable)."""
     path = Path(path)
     if not path.is_file():
@@ -213,14 +247,14 @@ def read_decisions(path, reviewer: str | None = None, max_messages: int = 20) ->
     Rows are numbered as a spreadsheet shows them (the header is row 1).
     """
     path = Path(path)
-    header, body = read_table(path)
+    header, body = read_queue_table(path)
     names = [h.strip().lstrip("\ufeff").lower() for h in header]
     errors = []
     if "id" not in names:
-        raise QueueError([f"{path.name}: no 'id' column (is this a queue exported by 'review --export'?)"])
-    present = [t for t in TASK_NAMES if t in names]
+        raise QueueError([f"{path.name}: no 'id' column (is this a queue exported by 'review export'?)"])
+    present = [t for t in task_names() if t in names]
     if not present:
-        raise QueueError([f"{path.name}: no reviewer columns ({', '.join(TASK_NAMES)}); nothing to import"])
+        raise QueueError([f"{path.name}: no reviewer columns ({', '.join(task_names())}); nothing to import"])
     for dup in sorted({n for n in names if n and names.count(n) > 1 and n in ("id", *REVIEWER_COLUMNS)}):
         errors.append(f"{path.name}: column {dup!r} appears twice")
     col = {n: names.index(n) for n in ("id", *REVIEWER_COLUMNS) if n in names}

@@ -1,4 +1,8 @@
-"""The review page: a Flask app factory.
+"""The review page: a Flask app factory, one blueprint of routes and one state object.
+
+:class:`ReviewState` holds what the pages share (the predictions file, the label store, the section
+texts, the queue-order cache, the rules predictions, the background retrainer, the current model);
+the routes in :data:`pages` find it as ``current_app.extensions["review"]``.
 
 Pages: ``/queue`` (documents in strategy order, progress, filters), ``/doc/<id>`` (predictions,
 confidences, evidence highlighted in its section text, the form that confirms or corrects each
@@ -10,7 +14,7 @@ The app answers only requests addressed to the host it was bound to (a DNS-rebin
 to every interface, to this machine's names and the address the request arrived on) and every
 state-changing request (save, retrain) must carry the browser session's token, which only the
 page itself can read: another web page (a form in a sandboxed frame, a script) cannot write labels
-through it.
+through it. A document's text is read only from files under the folders the user named.
 """
 from __future__ import annotations
 
@@ -25,18 +29,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
-from flask import (Flask, abort, jsonify, redirect, render_template, request, send_from_directory, session,
-                   url_for)
+from flask import (Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request,
+                   send_from_directory, session, url_for)
 from werkzeug.routing import PathConverter
 
-from ..io.predictions import OFF_TOPIC_NOTE, off_topic
-from ..review.store import Decision, LabelStore, LabelStoreError, read_table
-from ..schema import TASK_NAMES, tasks
+from ..io.predictions import OFF_TOPIC_NOTE, PredictionsError, load_predictions, off_topic
+from ..io.labels import LabelsError
+from ..locations import default_model_path
+from ..review.retrain import BackgroundRetrainer
+from ..review.store import Decision, LabelStore
+from ..schema import task_names, tasks
 from . import model_page
 from .highlight import SectionSource, build_view
-from .predictions import PredictionsError, load_predictions
 from .queue import DEFAULT_STRATEGY, available_strategies, build_queue, order
-from .retrain import Retrainer
 from .rules import RulesPredictions
 
 LOCAL_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -81,11 +86,7 @@ def default_reviewer() -> str:
 
 
 def shipped_model_dir() -> Path | None:
-    """The model ``predict.py`` uses without --model (``$PEER_CHARTING_MODEL`` or models/peer-charting)."""
-    try:
-        from ..model.persist import default_model_path
-    except ImportError:
-        return None
+    """The model ``predict.py`` uses without --model (``classifier.locations``), if it is there."""
     path = default_model_path()
     return path if path.exists() else None
 
@@ -119,6 +120,131 @@ class Predictions:
         return self.data
 
 
+class ReviewState:
+    """What every page of one running review page shares (built once by :func:`create_app`)."""
+
+    def __init__(self, config: ServeConfig):
+        self.config = config
+        self.predictions = Predictions(Path(config.predictions))
+        self.store = LabelStore(config.annotations, lock_timeout=LOCK_TIMEOUT)
+        roots = [Path.cwd(), *(Path(t) if Path(t).is_dir() else Path(t).parent for t in (config.texts or [])),
+                 *(config.sources or [])]
+        self.sources = SectionSource(base_dir=Path(config.predictions).resolve().parent, roots=roots)
+        self.reviewer_default = config.reviewer or default_reviewer()
+        self.model = config.model if config.model is not None else shipped_model_dir()
+        self.model_out = config.model_out or Path(config.annotations).resolve().parent / "retrained_model"
+        self.rules = RulesPredictions(config.texts, config.model)
+        self.retrainer = BackgroundRetrainer(Path(config.annotations), config.texts, on_done=self.switch_model)
+        # the strategy order depends only on the predictions: computed once per file version, strategy and task
+        self._orders: dict = {}
+        self._orders_lock = threading.Lock()
+        self.allowed_hosts = {h.lower() for h in LOCAL_NAMES} | {config.host.lower()}
+        self.any_host = config.host in ("0.0.0.0", "::", "")
+        if self.any_host:  # every interface: this machine's own names still, never a foreign name
+            self.allowed_hosts |= machine_names()
+
+    def switch_model(self, path: Path) -> None:
+        """A retrained model is now the current one (its age decides what waits for retraining)."""
+        self.model = path
+
+    def strategies(self) -> tuple[str, ...]:
+        return available_strategies(with_rules=self.rules.available())
+
+    def read_labels(self):
+        """(labels, log rows, message): a broken labels file is said on the page, not raised."""
+        try:
+            labels, problems = self.store.labels_and_problems()
+            log_rows = self.store.log()
+        except (LabelsError, OSError) as exc:
+            return {}, [], str(exc)
+        message = ""
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            message = (f"{problems[0]}{more}: shown as unknown here; the file keeps the text, and a decision "
+                       f"for that cell is kept as a conflict unless you tick 'replace'.")
+        return labels, log_rows, message
+
+    def conflicts(self, study_id: str | None = None) -> list:
+        try:
+            pending = self.store.conflicts()
+        except (LabelsError, OSError):
+            return []
+        return [c for c in pending if study_id is None or c.study_id == study_id]
+
+    def ordered(self, data, strategy: str, task: str | None, rules) -> list[dict]:
+        key = (strategy, task, rules is not None)
+        with self._orders_lock:
+            cached = self._orders.get(key)
+        # the cached order is for this very file version (the entry holds the PredictionSet it came from)
+        if cached is not None and cached[0] is data:
+            return cached[1]
+        result = order(data.items, strategy, task, rules)
+        with self._orders_lock:
+            self._orders[key] = (data, result)
+        return result
+
+    def queue(self, args: dict) -> dict:
+        """The queue as the filters in ``args`` (strategy, task, label, show) ask for it."""
+        strategy = args.get("strategy") or self.config.strategy
+        if strategy not in self.strategies():
+            strategy = DEFAULT_STRATEGY
+        task = args.get("task") if args.get("task") in task_names() else None
+        label = args.get("label") or None
+        show = args.get("show") if args.get("show") in ("all", "todo", "reviewed") else "all"
+        labels, log_rows, problem = self.read_labels()
+        data = self.predictions.current()
+        rules, notice = None, ""
+        if strategy == "disagreement":
+            rules = self.rules.aligned(data.items)
+            if rules is None:
+                notice = f"Disagreement order: {self.rules.message} Shown in uncertainty order until then."
+                strategy = "uncertainty"
+        rows, progress = build_queue(data.items, labels, log_rows, strategy=strategy, task=task, label=label,
+                                     show=show, ordered=self.ordered(data, strategy, task, rules))
+        return {"rows": rows, "progress": progress, "strategy": args.get("strategy") or strategy, "task": task,
+                "label": label, "show": show, "labels": labels, "log_rows": log_rows, "problem": problem,
+                "data": data, "notice": notice}
+
+    def neighbours(self, study_id: str, args: dict):
+        q = self.queue(args)
+        ids = [row.pred["id"] for row in q["rows"]]
+        todo = [row.pred["id"] for row in q["rows"] if not row.reviewed and row.pred["id"] != study_id]
+        if study_id not in ids:
+            # the document left the filtered list (e.g. just reviewed): next = first still to review
+            return None, (todo[0] if todo else None), q
+        i = ids.index(study_id)
+        later_todo = [row.pred["id"] for row in q["rows"][i + 1:] if not row.reviewed]
+        # next: the next one still to review after this one, else the first still to review, else the next
+        nxt = (later_todo or todo or [None])[0] or (ids[i + 1] if i + 1 < len(ids) else None)
+        prev = ids[i - 1] if i > 0 else None
+        return prev, nxt, q
+
+    def document(self, study_id: str, args: dict, **extra) -> dict:
+        """The document page's context (404 when the predictions have no such study)."""
+        pred = self.predictions.current().get(study_id)
+        if pred is None:
+            abort(404)
+        prev_id, next_id, q = self.neighbours(study_id, args)
+        sections, origin, note = self.sources.sections_for(pred)
+        view = build_view(pred, sections, origin, note)
+        title = pred["title"] or next((" ".join(str(s.get("text") or "").split()) for s in sections or []
+                                       if s.get("name") == "title" and s.get("text")), "") or pred["id"]
+        current = q["labels"].get(study_id, {t: None for t in task_names()})
+        history = [row for row in q["log_rows"] if row.get("study") == study_id][-12:]
+        form = extra.pop("form", None) or {t: current.get(t) for t in task_names()}
+        return dict(pred=pred, view=view, title=title, current=current, form=form,
+                    pending=self.conflicts(study_id), history=history, prev_id=prev_id, next_id=next_id, args=args,
+                    qs=urlencode(args), problem=q["problem"], progress=q["progress"],
+                    reviewer=request.cookies.get("reviewer") or self.reviewer_default, shortcuts=SHORTCUTS, **extra)
+
+
+def state() -> ReviewState:
+    return current_app.extensions["review"]
+
+
+pages = Blueprint("review", __name__)
+
+
 def create_app(config: ServeConfig) -> Flask:
     app = Flask(__name__)
     app.config["SERVE"] = config
@@ -131,297 +257,208 @@ def create_app(config: ServeConfig) -> Flask:
     app.jinja_env.autoescape = True  # every template, whatever its name
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-
-    predictions = Predictions(Path(config.predictions))
-    store = LabelStore(config.annotations, lock_timeout=LOCK_TIMEOUT)
-    roots = [Path.cwd(), *(Path(t) if Path(t).is_dir() else Path(t).parent for t in (config.texts or [])),
-             *(config.sources or [])]
-    sources = SectionSource(base_dir=Path(config.predictions).resolve().parent, roots=roots)
-    reviewer_default = config.reviewer or default_reviewer()
-    state = {"model": config.model if config.model is not None else shipped_model_dir()}
-    model_out = config.model_out or Path(config.annotations).resolve().parent / "retrained_model"
-
-    def switch_model(path: Path) -> None:
-        state["model"] = path
-
-    rules_cache = RulesPredictions(config.texts, config.model)
-    # the strategy order depends only on the predictions: computed once per file version, strategy and task
-    order_cache: dict = {}
-    order_lock = threading.Lock()
-
-    def strategies() -> tuple[str, ...]:
-        return available_strategies(with_rules=rules_cache.available())
-
-    retrainer = Retrainer(Path(config.annotations), config.texts, model_out, on_done=switch_model)
-    app.extensions["retrainer"] = retrainer
-    app.extensions["predictions"] = predictions
-    app.extensions["rules"] = rules_cache
-    allowed_hosts = {h.lower() for h in LOCAL_NAMES} | {config.host.lower()}
-    any_host = config.host in ("0.0.0.0", "::", "")
-    if any_host:  # every interface: this machine's own names still, never a foreign name
-        allowed_hosts |= machine_names()
-
-    # ---- guards ----------------------------------------------------------------------------------
-    @app.before_request
-    def check_host():
-        host = (request.host or "").lower()
-        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        if name not in allowed_hosts and not (any_host and name.strip("[]") == arrival_address()):
-            return render_template("error.html", title="Wrong address",
-                                   message=f"This page only answers at {config.host}."), 421
-        token = session.get("csrf")
-        if not token:
-            session["csrf"] = token = secrets.token_urlsafe(32)
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            origin = request.headers.get("Origin") or request.headers.get("Referer")
-            sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
-            foreign = origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host)
-            if foreign or not hmac.compare_digest(sent.encode(), token.encode()):
-                return render_template("error.html", title="Refused",
-                                       message="This request did not come from this review page (another web site, "
-                                               "or a page open since the server restarted); nothing was saved. "
-                                               "Reload the page and save again."), 403
-
-    def arrival_address() -> str:
-        """The local address the request arrived on (werkzeug's server gives the socket)."""
-        sock = request.environ.get("werkzeug.socket")
-        try:
-            return str(sock.getsockname()[0]).lower() if sock is not None else ""
-        except OSError:
-            return ""
-
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if response.mimetype == "text/html":
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
-    @app.errorhandler(404)
-    def not_found(_):
-        return render_template("error.html", title="Not found",
-                               message="There is no such page or document here."), 404
-
-    @app.errorhandler(Exception)
-    def unexpected(exc):
-        if hasattr(exc, "code") and hasattr(exc, "description"):  # an HTTPException: show its own words
-            return render_template("error.html", title=getattr(exc, "name", "Error"),
-                                   message=exc.description), exc.code
-        line = (str(exc).splitlines()[0] if str(exc) else "")[:300]
-        print(f"serve: {request.path}: {type(exc).__name__}: {line}", file=sys.stderr)
-        return render_template("error.html", title="Something went wrong",
-                               message=f"{type(exc).__name__}: {line}. If you were saving, open the document again "
-                                       "to see what the labels file holds."), 500
-
-    # ---- shared context ------------------------------------------------------------------------
-    @app.context_processor
-    def globals_():
-        return {"csrf_token": session.get("csrf", ""),
-                "TASKS": tasks(), "TASK_NAMES": TASK_NAMES, "pct": _pct, "label_text": label_text,
-                "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE}
-
-    def read_labels():
-        """(labels, log rows, message): a broken labels file is said on the page, not raised."""
-        try:
-            labels, problems = lenient_labels(store)
-            log_rows = store.log()
-        except (LabelStoreError, OSError) as exc:
-            return {}, [], str(exc)
-        message = ""
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            message = (f"{problems[0]}{more}: shown as unknown here; the file keeps the text, and a decision "
-                       f"for that cell is kept as a conflict unless you tick 'replace'.")
-        return labels, log_rows, message
-
-    def queue_args() -> dict:
-        args = {}
-        for key in ("strategy", "task", "label", "show"):
-            value = request.args.get(key, "")
-            if value:
-                args[key] = value
-        return args
-
-    def queue_state(args: dict):
-        strategy = args.get("strategy") or config.strategy
-        if strategy not in strategies():
-            strategy = DEFAULT_STRATEGY
-        task = args.get("task") if args.get("task") in TASK_NAMES else None
-        label = args.get("label") or None
-        show = args.get("show") if args.get("show") in ("all", "todo", "reviewed") else "all"
-        labels, log_rows, problem = read_labels()
-        data = predictions.current()
-        rules, notice = None, ""
-        if strategy == "disagreement":
-            rules = rules_cache.aligned(data.items)
-            if rules is None:
-                notice = f"Disagreement order: {rules_cache.message} Shown in uncertainty order until then."
-                strategy = "uncertainty"
-        key = (strategy, task, rules is not None)
-        with order_lock:
-            cached = order_cache.get(key)
-        # the cached order is for this very file version (the entry holds the PredictionSet it came from)
-        ordered = cached[1] if cached is not None and cached[0] is data else None
-        if ordered is None:
-            ordered = order(data.items, strategy, task, rules)
-            with order_lock:
-                order_cache[key] = (data, ordered)
-        rows, progress = build_queue(data.items, labels, log_rows, strategy=strategy, task=task, label=label,
-                                     show=show, ordered=ordered)
-        return {"rows": rows, "progress": progress, "strategy": args.get("strategy") or strategy, "task": task,
-                "label": label, "show": show, "labels": labels, "log_rows": log_rows, "problem": problem,
-                "data": data, "notice": notice}
-
-    # ---- pages -----------------------------------------------------------------------------------
-    @app.get("/")
-    def index():
-        return redirect(url_for("queue_page"))
-
-    @app.get("/favicon.ico")
-    def favicon():
-        return "", 204
-
-    @app.get("/queue")
-    def queue_page():
-        args = queue_args()
-        q = queue_state(args)
-        label_options = [(t, v) for t in TASK_NAMES for v in tasks()[t].values
-                         if q["task"] in (None, t)]
-        pages = max(1, -(-len(q["rows"]) // PAGE_SIZE))
-        try:
-            number = min(max(1, int(request.args.get("page", 1))), pages)
-        except ValueError:
-            number = 1
-        shown = q["rows"][(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
-        try:
-            conflicts = store.conflicts()
-        except (LabelStoreError, OSError):
-            conflicts = []
-        return render_template("queue.html", q=q, args=args, qs=urlencode(args), strategies=strategies(),
-                               conflicts=conflicts,
-                               label_options=label_options, shown=shown, page=number, pages=pages,
-                               page_size=PAGE_SIZE)
-
-    def neighbours(study_id: str, args: dict):
-        q = queue_state(args)
-        ids = [row.pred["id"] for row in q["rows"]]
-        if study_id not in ids:
-            # the document left the filtered list (e.g. just reviewed): next = first still to review
-            todo = [row.pred["id"] for row in q["rows"] if not row.reviewed and row.pred["id"] != study_id]
-            return None, (todo[0] if todo else None), q
-        i = ids.index(study_id)
-        todo = [row.pred["id"] for row in q["rows"] if not row.reviewed and row.pred["id"] != study_id]
-        later_todo = [row.pred["id"] for row in q["rows"][i + 1:] if not row.reviewed]
-        # next: the next one still to review after this one, else the first still to review, else the next
-        nxt = (later_todo or todo or [None])[0] or (ids[i + 1] if i + 1 < len(ids) else None)
-        prev = ids[i - 1] if i > 0 else None
-        return prev, nxt, q
-
-    def doc_context(study_id: str, args: dict, **extra):
-        data = predictions.current()
-        pred = data.get(study_id)
-        if pred is None:
-            abort(404)
-        prev_id, next_id, q = neighbours(study_id, args)
-        sections, origin, note = sources.sections_for(pred)
-        view = build_view(pred, sections, origin, note)
-        title = pred["title"] or next((" ".join(str(s.get("text") or "").split()) for s in sections or []
-                                       if s.get("name") == "title" and s.get("text")), "") or pred["id"]
-        current = q["labels"].get(study_id, {t: None for t in TASK_NAMES})
-        try:
-            pending = [c for c in store.conflicts() if c.study_id == study_id]
-        except (LabelStoreError, OSError):
-            pending = []
-        history = [row for row in q["log_rows"] if row.get("study") == study_id][-12:]
-        form = extra.pop("form", None) or {t: current.get(t) for t in TASK_NAMES}
-        return dict(pred=pred, view=view, title=title, current=current, form=form, pending=pending, history=history,
-                    prev_id=prev_id, next_id=next_id, args=args, qs=urlencode(args), problem=q["problem"],
-                    progress=q["progress"], reviewer=request.cookies.get("reviewer") or reviewer_default,
-                    shortcuts=SHORTCUTS, **extra)
-
-    @app.get("/doc/<docid:study_id>")
-    def document_page(study_id):
-        args = queue_args()
-        saved = {k: int(request.args.get(k, 0) or 0) for k in ("applied", "unchanged", "conflicts")
-                 if str(request.args.get(k, "")).isdigit()}
-        return render_template("document.html", **doc_context(study_id, args, saved=saved or None))
-
-    @app.post("/doc/<docid:study_id>")
-    def save(study_id):
-        args = {k: v for k, v in request.form.items() if k.startswith("q_") and v}
-        args = {k[2:]: v for k, v in args.items()}
-        pred = predictions.current().get(study_id)
-        if pred is None:
-            abort(404)
-        reviewer = " ".join(request.form.get("reviewer", "").split())[:80] or reviewer_default
-        note = " ".join(request.form.get("note", "").split())[:2000]
-        force = set(request.form.getlist("force"))
-        form_values, decisions, errors = {}, [], []
-        for name, task in tasks().items():
-            raw = ";".join(request.form.getlist(name)) if task.kind == "multi" else request.form.get(name, "")
-            try:
-                value = task.parse(raw)
-            except ValueError as exc:
-                errors.append(str(exc))
-                continue
-            form_values[name] = value
-            if value is not None:
-                decisions.append(Decision(study_id, name, value, reviewer, SOURCE, note, force=name in force))
-        if errors or not decisions:
-            message = "; ".join(errors) or "Nothing to save: choose a value for at least one task (or press a to accept the predictions)."
-            return render_template("document.html", **doc_context(study_id, args, form=form_values, error=message)), 400
-        try:
-            result = store.record(decisions)
-        except (LabelStoreError, ValueError, OSError) as exc:
-            message = f"Not saved: {exc}"
-            return render_template("document.html", **doc_context(study_id, args, form=form_values, error=message)), 503
-        target = dict(args, applied=len(result.applied), unchanged=len(result.unchanged),
-                      conflicts=len(result.conflicts))
-        response = redirect(url_for("document_page", study_id=study_id) + "?" + urlencode(target), code=303)
-        response.set_cookie("reviewer", reviewer, samesite="Strict", httponly=True, max_age=3600 * 24 * 365)
-        return response
-
-    @app.get("/model")
-    def model_view():
-        _, log_rows, problem = read_labels()
-        model_dir = state["model"]
-        trained = model_page.model_time(Path(model_dir)) if model_dir else None
-        pending = model_page.pending_decisions(log_rows, trained)
-        report = model_page.read_report(Path(config.report) if config.report else None)
-        report.figures = [f for f in report.figures if not f.url.startswith("data:") or model_page.valid_data_url(f.url)]
-        return render_template("model.html", model_dir=model_dir, trained=trained, pending=pending,
-                               report=report, status=retrainer.status(), unavailable=retrainer.unavailable(),
-                               problem=problem, studies=len({r["study"] for r in pending}))
-
-    @app.post("/model/retrain")
-    def retrain():
-        retrainer.start()
-        return redirect(url_for("model_view"), code=303)
-
-    @app.get("/model/status")
-    def retrain_status():
-        return jsonify(retrainer.status().to_dict())
-
-    @app.get("/report/<path:name>")
-    def report_file(name):
-        if not config.report:
-            abort(404)
-        if name == "report.html":
-            # the full evaluation report, sandboxed: its own markup is shown, no script of it runs
-            response = send_from_directory(Path(config.report).resolve(), name)
-            response.headers["Content-Security-Policy"] = (
-                "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'")
-            return response
-        if Path(name).suffix.lower() not in model_page.FIGURE_SUFFIXES:
-            abort(404)
-        return send_from_directory(Path(config.report).resolve(), name)
-
+    review = ReviewState(config)
+    app.extensions["review"] = review
+    app.extensions["retrainer"] = review.retrainer
+    app.extensions["predictions"] = review.predictions
+    app.extensions["rules"] = review.rules
+    app.register_blueprint(pages)
     return app
+
+
+# ---- guards --------------------------------------------------------------------------------------
+@pages.before_app_request
+def check_host():
+    review = state()
+    host = (request.host or "").lower()
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if name not in review.allowed_hosts and not (review.any_host and name.strip("[]") == arrival_address()):
+        return render_template("error.html", title="Wrong address",
+                               message=f"This page only answers at {review.config.host}."), 421
+    token = session.get("csrf")
+    if not token:
+        session["csrf"] = token = secrets.token_urlsafe(32)
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        origin = request.headers.get("Origin") or request.headers.get("Referer")
+        sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+        foreign = origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host)
+        if foreign or not hmac.compare_digest(sent.encode(), token.encode()):
+            return render_template("error.html", title="Refused",
+                                   message="This request did not come from this review page (another web site, "
+                                           "or a page open since the server restarted); nothing was saved. "
+                                           "Reload the page and save again."), 403
+
+
+def arrival_address() -> str:
+    """The local address the request arrived on (werkzeug's server gives the socket)."""
+    sock = request.environ.get("werkzeug.socket")
+    try:
+        return str(sock.getsockname()[0]).lower() if sock is not None else ""
+    except OSError:
+        return ""
+
+
+@pages.after_app_request
+def security_headers(response):
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@pages.app_errorhandler(404)
+def not_found(_):
+    return render_template("error.html", title="Not found",
+                           message="There is no such page or document here."), 404
+
+
+@pages.app_errorhandler(Exception)
+def unexpected(exc):
+    if hasattr(exc, "code") and hasattr(exc, "description"):  # an HTTPException: show its own words
+        return render_template("error.html", title=getattr(exc, "name", "Error"),
+                               message=exc.description), exc.code
+    line = (str(exc).splitlines()[0] if str(exc) else "")[:300]
+    print(f"serve: {request.path}: {type(exc).__name__}: {line}", file=sys.stderr)
+    return render_template("error.html", title="Something went wrong",
+                           message=f"{type(exc).__name__}: {line}. If you were saving, open the document again "
+                                   "to see what the labels file holds."), 500
+
+
+@pages.app_context_processor
+def globals_():
+    return {"csrf_token": session.get("csrf", ""), "TASKS": tasks(), "task_names": task_names(), "pct": _pct, "label_text": label_text,
+            "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE}
+
+
+def queue_args() -> dict:
+    return {key: request.args[key] for key in ("strategy", "task", "label", "show") if request.args.get(key, "")}
+
+
+# ---- pages ---------------------------------------------------------------------------------------
+@pages.get("/")
+def index():
+    return redirect(url_for(".queue_page"))
+
+
+@pages.get("/favicon.ico")
+def favicon():
+    return "", 204
+
+
+@pages.get("/queue")
+def queue_page():
+    review = state()
+    args = queue_args()
+    q = review.queue(args)
+    label_options = [(t, v) for t in task_names() for v in tasks()[t].values if q["task"] in (None, t)]
+    count = max(1, -(-len(q["rows"]) // PAGE_SIZE))
+    try:
+        number = min(max(1, int(request.args.get("page", 1))), count)
+    except ValueError:
+        number = 1
+    shown = q["rows"][(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
+    return render_template("queue.html", q=q, args=args, qs=urlencode(args), strategies=review.strategies(),
+                           conflicts=review.conflicts(), label_options=label_options, shown=shown, page=number,
+                           pages=count, page_size=PAGE_SIZE)
+
+
+@pages.get("/doc/<docid:study_id>")
+def document_page(study_id):
+    saved = {k: int(request.args.get(k, 0) or 0) for k in ("applied", "unchanged", "conflicts")
+             if str(request.args.get(k, "")).isdigit()}
+    return render_template("document.html", **state().document(study_id, queue_args(), saved=saved or None))
+
+
+@pages.post("/doc/<docid:study_id>")
+def save(study_id):
+    review = state()
+    args = {k[2:]: v for k, v in request.form.items() if k.startswith("q_") and v}
+    if review.predictions.current().get(study_id) is None:
+        abort(404)
+    reviewer = " ".join(request.form.get("reviewer", "").split())[:80] or review.reviewer_default
+    note = " ".join(request.form.get("note", "").split())[:2000]
+    force = set(request.form.getlist("force"))
+    form_values, decisions, errors = {}, [], []
+    for name, task in tasks().items():
+        raw = ";".join(request.form.getlist(name)) if task.kind == "multi" else request.form.get(name, "")
+        try:
+            value = task.parse(raw)
+        except ValueError as exc:
+            errors.append(str(exc))
+            continue
+        form_values[name] = value
+        if value is not None:
+            decisions.append(Decision(study_id, name, value, reviewer, SOURCE, note, force=name in force))
+    if errors or not decisions:
+        message = "; ".join(errors) or ("Nothing to save: choose a value for at least one task (or press a to "
+                                        "accept the predictions).")
+        return render_template("document.html", **review.document(study_id, args, form=form_values, error=message)), 400
+    try:
+        result = review.store.record(decisions)
+    except (LabelsError, ValueError, OSError) as exc:
+        return render_template("document.html", **review.document(study_id, args, form=form_values,
+                                                                  error=f"Not saved: {exc}")), 503
+    target = dict(args, applied=len(result.applied), unchanged=len(result.unchanged), conflicts=len(result.conflicts))
+    response = redirect(url_for(".document_page", study_id=study_id) + "?" + urlencode(target), code=303)
+    response.set_cookie("reviewer", reviewer, samesite="Strict", httponly=True, max_age=3600 * 24 * 365)
+    return response
+
+
+@pages.get("/model")
+def model_view():
+    review = state()
+    _, log_rows, problem = review.read_labels()
+    trained = model_page.model_time(Path(review.model)) if review.model else None
+    pending = model_page.pending_decisions(log_rows, trained)
+    report = model_page.read_report(Path(review.config.report) if review.config.report else None)
+    report.figures = [f for f in report.figures if not f.url.startswith("data:") or model_page.valid_data_url(f.url)]
+    return render_template("model.html", model_dir=review.model, trained=trained, pending=pending, report=report,
+                           status=review.retrainer.status(), unavailable=review.retrainer.unavailable(),
+                           problem=problem, studies=len({r["study"] for r in pending}))
+
+
+@pages.post("/model/retrain")
+def retrain():
+    review = state()
+    review.retrainer.start_model(review.model_out)
+    return redirect(url_for(".model_view"), code=303)
+
+
+@pages.get("/model/status")
+def retrain_status():
+    return jsonify(state().retrainer.status().to_dict())
+
+
+@pages.get("/report/<path:name>")
+def report_file(name):
+    report_dir = state().config.report
+    if not report_dir:
+        abort(404)
+    if name == "report.html":
+        # the full evaluation report, sandboxed: its own markup is shown, no script of it runs
+        response = send_from_directory(Path(report_dir).resolve(), name)
+        response.headers["Content-Security-Policy"] = (
+            "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'")
+        return response
+    if Path(name).suffix.lower() not in model_page.FIGURE_SUFFIXES:
+        abort(404)
+    return send_from_directory(Path(report_dir).resolve(), name)
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"
+
+
+def label_text(value) -> str:
+    """A label cell for people: 'peer support', 'design; delivery', 'unknown'."""
+    if value is None or value == "":
+        return "unknown"
+    return "; ".join(v.replace("_", " ") for v in str(value).split(";"))
 
 
 class DocIdConverter(PathConverter):
@@ -454,31 +491,3 @@ def machine_names() -> set[str]:
     except OSError:
         pass
     return {n.lower() for n in names if n}
-
-
-def lenient_labels(store: LabelStore) -> tuple[dict, list[str]]:
-    """``{id: {task: value or None}}`` like ``store.labels()``, but a cell the schema does not know
-    is read as unknown and reported (one line each) instead of failing the whole page."""
-    table = read_table(store.path)
-    labels, problems = {}, []
-    for number, row in enumerate(table.rows, start=2):
-        cells = {}
-        for name, task in tasks().items():
-            try:
-                cells[name] = task.parse(row.get(name))
-            except ValueError as exc:
-                cells[name] = None
-                problems.append(f"{store.path.name} row {number} ({row['id']}): {exc}")
-        labels[row["id"]] = cells
-    return labels, problems
-
-
-def _pct(value) -> str:
-    return "–" if value is None else f"{100 * value:.0f}%"
-
-
-def label_text(value) -> str:
-    """A label cell for people: 'peer support', 'design; delivery', 'unknown'."""
-    if value is None or value == "":
-        return "unknown"
-    return "; ".join(v.replace("_", " ") for v in str(value).split(";"))
