@@ -13,6 +13,7 @@ from pathlib import Path
 from ..atomic import replacing
 from .cells import xlsx_cell
 from .columns import cell_text, evidence_text
+from .stream import StreamWriter
 
 
 def _layout() -> tuple[tuple[str, str, int], ...]:
@@ -45,7 +46,7 @@ COUNTS = ("pages", "peer_terms")  # whole numbers
 MAX_CELL = 32767  # Excel's limit on characters in a cell
 
 
-class XlsxWriter:
+class XlsxWriter(StreamWriter):
     def __init__(self, path: str | Path, sheet_title: str = "predictions"):
         from openpyxl import Workbook
         from openpyxl.utils import get_column_letter
@@ -75,7 +76,8 @@ class XlsxWriter:
         cells = []
         for column, _, _ in LAYOUT:
             if column.startswith("evidence_"):
-                value = evidence_text(evidence.get(column[len("evidence_"):]), MAX_CELL)
+                task = column[len("evidence_"):]
+                value = evidence_text(evidence.get(task), MAX_CELL, notes=(row.get("evidence_notes") or {}).get(task, ""))
                 cells.append(self._cell(value, wrap=True))
                 continue
             value = row.get(column)
@@ -103,9 +105,3 @@ class XlsxWriter:
                 self._wb.save(tmp)
         finally:
             self._wb = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

@@ -27,15 +27,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..io.cells import csv_cell
-
-from ..schema import tasks
+from ..schema import task_names, tasks
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 STATED, INFERRED, CHARTED = "review_stated", "review_inferred", "charted_abstract"
-LABEL_COLUMNS = ["id", "role", "phases", "boundary_spanner", "role_source", "phases_source",
-                 "boundary_spanner_source", "in_scope", "label_set", "included_confidence",
-                 "charting_confidence", "role_secondary", "text_file", "notes"]
+LABEL_COLUMNS = ["id", *task_names(), *(f"{t}_source" for t in task_names()), "in_scope", "label_set",
+                 "included_confidence", "charting_confidence", "role_secondary", "text_file", "notes"]
 
 
 def _cell(value) -> str:
@@ -93,7 +91,7 @@ def build(corpus: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                    charting_confidence=_cell(c.get("confidence")), role_secondary=_cell(c.get("role_secondary")),
                    text_file="charted_studies.jsonl")
         if in_scope:
-            for task in ("role", "phases", "boundary_spanner"):
+            for task in task_names():
                 value = T[task].parse(c.get(task))
                 if value:
                     row[task], row[f"{task}_source"] = value, CHARTED

@@ -19,18 +19,16 @@ CARD_MD = "MODEL_CARD.md"
 # Every type a ChartingModel file may contain beyond skops' own defaults (builtins, numpy arrays).
 TRUSTED_TYPES = frozenset({
     "classifier.model.charting.ChartingModel",
-    "classifier.model.rule_prior.RulePrior",
     "classifier.features.tfidf.CompactTfidfVectorizer",
     "sklearn.calibration.CalibratedClassifierCV",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
-    "sklearn.isotonic.IsotonicRegression",
+    "sklearn.model_selection._split.StratifiedKFold",
     "sklearn.compose._column_transformer.ColumnTransformer",
     "sklearn.dummy.DummyClassifier",
     "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.feature_extraction.text.TfidfTransformer",
     "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.model_selection._split.StratifiedKFold",
     "sklearn.pipeline.Pipeline",
     "sklearn.preprocessing._function_transformer.FunctionTransformer",  # ColumnTransformer's "passthrough"
     "sklearn.utils._bunch.Bunch",
