@@ -4,7 +4,8 @@ The new content goes to a temporary file beside the target, is flushed and fsync
 permissions (an existing file keeps its mode; a new one gets the mode ``open()`` would give it under
 the user's umask), and is moved onto the target with ``os.replace``; the directory is then fsynced so
 the rename survives a crash. A reader sees the old file or the new one, never half of one, and a
-failure at any point removes the temporary file and leaves the old file as it was.
+failure at any point removes the temporary file and leaves the old file as it was; the leftovers of
+a write that was killed outright are removed by the next write to the same file.
 
 Used by the label store, the review queue, the session state, the model files, the evaluation
 outputs, the predictions workbook and the extraction cache.
@@ -55,6 +56,7 @@ def replacing(path: str | os.PathLike, *, suffix: str = ".tmp"):
     """``with replacing(target) as tmp: write(tmp)``: for libraries that write to a file name (openpyxl).
     On a clean exit ``tmp`` is fsynced and moved onto ``target``; on any error it is removed."""
     path = Path(path)
+    sweep_leftovers(path, suffix)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
@@ -66,6 +68,26 @@ def replacing(path: str | os.PathLike, *, suffix: str = ".tmp"):
         except OSError:
             pass
         raise
+
+
+def sweep_leftovers(path: str | os.PathLike, suffix: str = ".tmp", older_than: float = 600.0) -> int:
+    """Remove the temporary files of earlier writes to ``path`` that were killed before they could
+    clean up (``kill -9``, a power cut): those older than ``older_than`` seconds (a write in progress
+    takes milliseconds). Returns how many were removed."""
+    import glob
+    import time
+
+    path = Path(path)
+    limit = time.time() - older_than
+    removed = 0
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(suffix)}"):
+        try:
+            if leftover.stat().st_mtime < limit:
+                leftover.unlink()
+                removed += 1
+        except OSError:
+            pass
+    return removed
 
 
 def write_atomic(path: str | os.PathLike, data: bytes | str, *, encoding: str = "utf-8") -> None:

@@ -21,10 +21,31 @@ def sample(tmp_path):
     return write_sample(tmp_path / "sample", n=8)
 
 
+class PageClient:
+    """Flask's test client acting as the review page in a browser: its posts carry the session's
+    token, as the page's forms do (``raw`` is the bare client, for requests from elsewhere)."""
+
+    def __init__(self, client):
+        self.raw = client
+
+    def token(self) -> str:
+        self.raw.get("/queue")
+        with self.raw.session_transaction() as session:
+            return session["csrf"]
+
+    def post(self, *args, **kwargs):
+        data = dict(kwargs.pop("data", None) or {})
+        data.setdefault("csrf_token", self.token())
+        return self.raw.post(*args, data=data, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+
 def make_client(sample, **extra):
     config = ServeConfig(predictions=sample["predictions"], annotations=sample["annotations"],
                          report=sample.get("report"), **extra)
-    return create_app(config).test_client()
+    return PageClient(create_app(config).test_client())
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -115,7 +136,7 @@ def test_document_text_is_escaped_never_rendered(tmp_path):
     preds = tmp_path / "p.jsonl"
     preds.write_text(json.dumps(pred) + "\n")
     labels = tmp_path / "labels.csv"
-    client = create_app(ServeConfig(predictions=preds, annotations=labels)).test_client()
+    client = PageClient(create_app(ServeConfig(predictions=preds, annotations=labels)).test_client())
     for url in ("/queue", "/doc/evil_1"):
         html = client.get(url).get_data(as_text=True)
         assert "<script>window" not in html and "<b>services" not in html
@@ -156,7 +177,8 @@ def test_record_source_from_the_corpus_is_reread_and_highlighted(corpus_dir, tmp
             "evidence": {"role": [{"text": sentence, "section": "abstract", "score": 1.0}]}}
     preds = tmp_path / "p.jsonl"
     preds.write_text(json.dumps(pred) + "\n")
-    client = create_app(ServeConfig(predictions=preds, annotations=tmp_path / "labels.csv")).test_client()
+    client = PageClient(create_app(ServeConfig(predictions=preds, annotations=tmp_path / "labels.csv",
+                                               sources=[corpus_dir])).test_client())
     html = client.get(f"/doc/{record.id}").get_data(as_text=True)
     assert f"From charted_studies.jsonl {record.where}" in html
     assert html.count('class="ev ev-role" title="evidence: role"') == 1
@@ -169,9 +191,9 @@ def test_unreadable_source_shows_evidence_alone_with_the_reason(sample, tmp_path
             "evidence": {"role": [{"text": "A lone sentence.", "section": "abstract"}]}}
     preds = tmp_path / "p.jsonl"
     preds.write_text(json.dumps(pred) + "\n")
-    client = create_app(ServeConfig(predictions=preds, annotations=tmp_path / "labels.csv")).test_client()
+    client = PageClient(create_app(ServeConfig(predictions=preds, annotations=tmp_path / "labels.csv")).test_client())
     html = client.get("/doc/gone").get_data(as_text=True)
-    assert "is not a readable file here, so only the evidence sentences are shown" in html
+    assert "is not a readable file under the folders this page serves" in html
     assert "A lone sentence." in html
 
 
@@ -183,6 +205,35 @@ def test_foreign_host_and_cross_site_posts_are_refused(sample):
     assert response.status_code == 403
     assert not sample["annotations"].with_name("labels.log.csv").exists()
     assert client.get("/queue", headers={"Host": "localhost:8000"}).status_code == 200
+
+
+def test_state_changing_requests_need_the_session_token(sample):
+    client = make_client(sample)
+    log = sample["annotations"].with_name("labels.log.csv")
+    bare = client.raw
+    assert bare.post("/doc/study_001", data={"role": "peer_support"}).status_code == 403  # no Origin, no token
+    assert bare.post("/doc/study_001", data={"role": "peer_support"},
+                     headers={"Origin": "null"}).status_code == 403  # a sandboxed frame
+    assert bare.post("/doc/study_001", data={"role": "peer_support", "csrf_token": "guess"}).status_code == 403
+    assert bare.post("/model/retrain").status_code == 403
+    token = client.token()
+    assert bare.post("/doc/study_001", data={"role": "peer_support", "csrf_token": token},
+                     headers={"Origin": "null"}).status_code == 403
+    assert not log.exists()
+    assert client.post("/doc/study_001", data={"role": "peer_support", "reviewer": "ann"}).status_code == 303
+    assert len(read_csv(log)) == 1
+    other = make_client(sample)  # another browser session: its own token, not the first one's
+    assert other.raw.post("/doc/study_001", data={"role": "co_creation", "csrf_token": token}).status_code == 403
+
+
+def test_binding_every_interface_keeps_the_host_guard(sample):
+    client = make_client(sample, host="0.0.0.0")
+    assert client.get("/queue", headers={"Host": "attacker.example"}).status_code == 421
+    assert client.get("/queue", headers={"Host": "rebind.attacker.example:8000"}).status_code == 421
+    assert client.get("/queue", headers={"Host": "localhost:8000"}).status_code == 200
+    import socket
+
+    assert client.get("/queue", headers={"Host": f"{socket.gethostname()}:8000"}).status_code == 200
 
 
 def test_unknown_document_is_a_friendly_404(sample):
@@ -299,7 +350,8 @@ def test_pdf_source_is_reextracted_and_its_evidence_highlighted(pdf_dir, tmp_pat
             "evidence": {"phases": [{"text": sentence.text, "section": "methods", "start": sentence.start,
                                      "end": sentence.end, "score": 0.7}]}}
     (tmp_path / "p.jsonl").write_text(json.dumps(pred) + "\n")
-    client = create_app(ServeConfig(predictions=tmp_path / "p.jsonl", annotations=tmp_path / "l.csv")).test_client()
+    client = PageClient(create_app(ServeConfig(predictions=tmp_path / "p.jsonl", annotations=tmp_path / "l.csv",
+                                               sources=[pdf_dir])).test_client())
     html = client.get(f"/doc/{pdf.stem}").get_data(as_text=True)
     assert f"From {pdf.name} (re-extracted)" in html
     marked = f'<mark class="ev ev-phases" title="evidence: phases">{escape(sentence.text)}</mark>'
@@ -313,7 +365,7 @@ def test_documents_that_failed_are_listed_last_and_say_why(tmp_path):
             {"id": "fine", "status": "ok", "role": "co_creation", "role_confidence": 0.4,
              "p_role_pre_determined": 0.3, "p_role_peer_support": 0.3, "p_role_co_creation": 0.4}]
     (tmp_path / "p.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    client = create_app(ServeConfig(predictions=tmp_path / "p.jsonl", annotations=tmp_path / "l.csv")).test_client()
+    client = PageClient(create_app(ServeConfig(predictions=tmp_path / "p.jsonl", annotations=tmp_path / "l.csv")).test_client())
     html = client.get("/queue").get_data(as_text=True)
     assert html.index('data-id="fine"') < html.index('data-id="broken"')
     assert "broken.pdf: not a PDF (looks like HTML)" in html
@@ -335,7 +387,7 @@ def test_a_hand_typed_label_the_schema_does_not_know_does_not_break_the_page(sam
 def test_ids_with_slashes_and_spaces_get_their_own_page(tmp_path):
     rows = [{"id": "10.1000/abc 1", "title": "Slash", "role": "peer_support"}]
     (tmp_path / "p.jsonl").write_text(json.dumps(rows[0]) + "\n")
-    client = create_app(ServeConfig(predictions=tmp_path / "p.jsonl", annotations=tmp_path / "l.csv")).test_client()
+    client = PageClient(create_app(ServeConfig(predictions=tmp_path / "p.jsonl", annotations=tmp_path / "l.csv")).test_client())
     html = client.get("/queue").get_data(as_text=True)
     assert 'href="/doc/10.1000/abc%201"' in html
     assert client.get("/doc/10.1000/abc%201").status_code == 200
@@ -422,7 +474,7 @@ def test_a_document_that_never_mentions_peers_is_flagged(tmp_path):
 
     rows = [row("frogs", 0), row("peers", 7), row("older_file", None)]  # older files have no count
     (tmp_path / "p.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    client = create_app(ServeConfig(predictions=tmp_path / "p.jsonl", annotations=tmp_path / "l.csv")).test_client()
+    client = PageClient(create_app(ServeConfig(predictions=tmp_path / "p.jsonl", annotations=tmp_path / "l.csv")).test_client())
     html = client.get("/queue").get_data(as_text=True)
     assert html.count("probably off topic") == 1
     frogs = html[html.index('data-id="frogs"'):]
@@ -430,6 +482,51 @@ def test_a_document_that_never_mentions_peers_is_flagged(tmp_path):
     assert 'id="off-topic"' in client.get("/doc/frogs").get_data(as_text=True)
     assert 'id="off-topic"' not in client.get("/doc/peers").get_data(as_text=True)
     assert 'id="off-topic"' not in client.get("/doc/older_file").get_data(as_text=True)
+
+
+def test_only_files_under_the_named_folders_are_shown(tmp_path, monkeypatch):
+    outside = tmp_path / "private"
+    outside.mkdir()
+    secret = outside / "secret.txt"
+    secret.write_text("Peer workers.\n\nThe SECRET-MARKER is here.\n", encoding="utf-8")
+    data = tmp_path / "review"
+    data.mkdir()
+    inside = data / "own.txt"
+    inside.write_text("Peer workers.\n\nThe INSIDE-MARKER is here.\n", encoding="utf-8")
+    preds = data / "p.jsonl"
+    base = {"status": "ok", "role": "peer_support", "role_confidence": 0.9, "evidence": {}}
+    preds.write_text("".join(json.dumps(dict(base, id=i, source=s)) + "\n"
+                             for i, s in (("a", str(secret)), ("b", "own.txt"), ("c", "../private/secret.txt"))))
+    monkeypatch.chdir(data)
+    client = PageClient(create_app(ServeConfig(predictions=preds, annotations=data / "l.csv")).test_client())
+    for study in ("a", "c"):
+        html = client.get(f"/doc/{study}").get_data(as_text=True)
+        assert "SECRET-MARKER" not in html and "not a readable file under the folders this page serves" in html
+    assert "INSIDE-MARKER" in client.get("/doc/b").get_data(as_text=True)
+    named = PageClient(create_app(ServeConfig(predictions=preds, annotations=data / "l.csv",
+                                              sources=[outside])).test_client())
+    assert "SECRET-MARKER" in named.get("/doc/a").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("study", ["../escape", "a/../b", "./here", "..", ".", "x/./y"])
+def test_ids_with_dot_segments_get_links_a_browser_keeps(tmp_path, study):
+    from urllib.parse import urlsplit
+
+    base = {"status": "ok", "role": "peer_support", "role_confidence": 0.9, "evidence": {}, "title": "T"}
+    preds = tmp_path / "p.jsonl"
+    preds.write_text(json.dumps(dict(base, id=study)) + "\n" + json.dumps(dict(base, id="other")) + "\n")
+    client = PageClient(create_app(ServeConfig(predictions=preds, annotations=tmp_path / "l.csv")).test_client())
+    html = client.get("/queue").get_data(as_text=True)
+    import re
+
+    (href,) = [h for h in re.findall(r'class="doc-link" href="([^"]+)"', html) if "other" not in h]
+    path = urlsplit(href).path
+    assert not any(seg in (".", "..") or seg.lower() in ("%2e", "%2e%2e", ".%2e", "%2e.")
+                   for seg in path.split("/")), href  # a browser would resolve these away
+    page = client.get(path)
+    assert page.status_code == 200 and f'action="{path}"' in page.get_data(as_text=True).replace("&amp;", "&")
+    assert client.post(path, data={"role": "co_creation", "reviewer": "ann"}).status_code == 303
+    assert LabelStore(tmp_path / "l.csv").labels()[study]["role"] == "co_creation"
 
 
 def test_keyboard_keys_come_from_the_schema_and_sit_on_the_form_inputs(sample):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -242,3 +243,47 @@ def test_unsaved_changes_are_not_lost_silently(sample_server, page):
     page.keyboard.press("n")                    # second press: leave without saving, no question
     page.wait_for_url(lambda u: "/doc/" in u and "study_005" not in u)
     assert dialogs == ["beforeunload"]
+
+
+ATTACK_FORM = ('<form method="post" action="{action}"><input name="role" value="co_creation">'
+               '<input name="reviewer" value="mallory"></form><script>document.forms[0].submit()</script>')
+ATTACK_PAGES = {
+    # a form posted from a sandboxed frame: the browser sends "Origin: null"
+    "sandboxed": '<iframe sandbox="allow-forms allow-scripts" src="http://attacker.test/frame"></iframe>',
+    # a plain form on another site, submitted by script
+    "top-level": ATTACK_FORM,
+    # the same, telling the browser to send no Referer
+    "no-referrer": '<meta name="referrer" content="no-referrer">' + ATTACK_FORM,
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACK_PAGES))
+def test_a_page_on_another_site_cannot_save_a_label(sample_server, page, attack):
+    """Another web site the reviewer visits (here served to the browser as http://attacker.test)
+    posts a decision to the review page, with the reviewer's session open in the same browser."""
+    sample, url = sample_server
+    page.goto(url + "doc/study_001")  # the reviewer has the page open: the session cookie exists
+    bodies = {"/": ATTACK_PAGES[attack], "/frame": ATTACK_FORM}
+    page.route("http://attacker.test/**", lambda route: route.fulfill(
+        status=200, content_type="text/html",
+        body="<!doctype html><html><body>" + bodies[route.request.url[len("http://attacker.test"):]]
+             .format(action=url + "doc/study_001") + "</body></html>"))
+    done = []
+    page.on("requestfinished", lambda r: done.append(r) if r.method == "POST" else None)
+    page.on("requestfailed", lambda r: done.append(r) if r.method == "POST" else None)
+    page.goto("http://attacker.test/")
+    deadline = time.monotonic() + 15
+    while not done and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert done, "the attack page never posted"
+    for request in done:
+        response = request.response()
+        assert response is None or response.status == 403
+    page.wait_for_timeout(300)
+    assert not sample["annotations"].with_name("labels.log.csv").exists()
+    # the review page itself still saves
+    page.goto(url + "doc/study_001")
+    page.keyboard.press("2")
+    page.keyboard.press("s")
+    page.wait_for_selector("#saved-message")
+    assert [r["new"] for r in log_rows(sample["annotations"])] == ["peer_support"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import signal
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -15,14 +16,20 @@ from helpers.sample import write_sample
 
 
 def post(url: str, data: dict, timeout: float = 10.0) -> int:
-    body = urllib.parse.urlencode(data, doseq=True).encode()
-    request = urllib.request.Request(url, data=body, method="POST")
+    """POST as the review page in a browser does: with the session cookie and the form's token (read
+    from the page first)."""
+    import http.cookiejar
+    import re
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
             return None
 
-    opener = urllib.request.build_opener(NoRedirect)
+    opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(url, timeout=timeout) as page:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode("utf-8")).group(1)
+    body = urllib.parse.urlencode(dict(data, csrf_token=token), doseq=True).encode()
+    request = urllib.request.Request(url, data=body, method="POST")
     try:
         with opener.open(request, timeout=timeout) as response:
             return response.status
@@ -79,7 +86,8 @@ def test_sigkill_during_saves_leaves_a_valid_labels_file(tmp_path):
         t.start()
     try:
         # kill once saves are flowing, while the writers keep posting
-        while len(saved) < 25 and process.poll() is None:
+        deadline = time.monotonic() + 180
+        while len(saved) < 25 and process.poll() is None and time.monotonic() < deadline:
             threading.Event().wait(0.02)
         process.send_signal(signal.SIGKILL)
         process.wait(10)

@@ -88,6 +88,27 @@ class DiskCache:
             return None
         return value if isinstance(value, dict) else None
 
+    def sweep(self, older_than: float = 3600.0) -> int:
+        """Remove the temporary files of writes that were killed (``kill -9``, a lost machine) and
+        are older than ``older_than`` seconds (a write in progress, even on another machine sharing
+        the cache, takes milliseconds). Returns how many were removed."""
+        import time
+
+        removed = 0
+        limit = time.time() - older_than
+        for kind in ("documents", "predictions"):
+            base = self.directory / kind
+            if not base.is_dir():
+                continue
+            for tmp in base.glob("*/.*.tmp"):
+                try:
+                    if tmp.stat().st_mtime < limit:
+                        tmp.unlink()
+                        removed += 1
+                except OSError:
+                    pass
+        return removed
+
     def put(self, kind: str, key: str, value: dict) -> bool:
         """Store ``value``; a full disk or a read-only cache only costs the caching (returns False)."""
         path = self._path(kind, key)

@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how long to wait for the Dask scheduler (default 20)")
     p.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                    help="time limit per document (default 120; 0 = none)")
+    p.add_argument("--max-memory", type=float, default=2048, metavar="MB",
+                   help="memory limit per worker in MB (default 2048; 0 = none): a document that needs "
+                        "more gets an error row and the batch goes on")
     p.add_argument("--max-pages", type=int, default=500, metavar="N",
                    help="refuse PDFs longer than this (default 500)")
     p.add_argument("--engine", choices=("pdfium", "plumber"), default="pdfium",
@@ -98,6 +101,8 @@ def _settings(args):
         raise _UsageError(f"-j {args.jobs}: give a number of workers >= 1 (or -1 for one per core)")
     if args.timeout < 0:
         raise _UsageError("--timeout must be 0 (no limit) or a number of seconds")
+    if args.max_memory < 0 or 0 < args.max_memory < 300:
+        raise _UsageError("--max-memory must be 0 (no limit) or at least 300 (MB)")
     if args.max_pages < 1:
         raise _UsageError("--max-pages must be at least 1")
     if args.error_rate is not None and not 0 < args.error_rate < 0.5:
@@ -106,6 +111,7 @@ def _settings(args):
         raise _UsageError(f"--model {args.model}: no such file or directory")
     cache_dir = None if args.no_cache else str(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
     return WorkerSettings(model_path=args.model, engine=args.engine, max_pages=args.max_pages,
+                          max_memory=args.max_memory,
                           timeout=args.timeout, cache_dir=cache_dir, error_rate=args.error_rate,
                           ocr=args.ocr)
 
@@ -159,7 +165,7 @@ def run(args, stderr=None) -> int:
     summary = Summary()
     try:
         runner = BatchRunner(settings, backend, use_cache=not args.no_cache)
-        runner.model_fingerprint()  # a missing model stops here, before any output is touched
+        runner.check_model()  # a missing or unloadable model stops here, before any output is touched
         audit = _audit(settings)
         total = plan.count()
         for out in outs:
@@ -184,8 +190,7 @@ def run(args, stderr=None) -> int:
         progress = Progress(total, quiet=args.quiet, stream=stderr)
         for row, stats in runner.run(plan):
             row.update(audit)
-            for writer in writers:
-                writer.write(row)
+            row = _write(writers, row)
             summary.add(row, stats)
             progress.update(ok=row.get("status") == "ok")
         progress.close()
@@ -220,6 +225,35 @@ def run(args, stderr=None) -> int:
               f"{' ...' if len(summary.duplicates) > 3 else ''}); each row is kept, but tools that look "
               f"predictions up by id will see only one of them", file=stderr)
     return 1 if summary.failed else 0
+
+
+def _write(writers, row: dict) -> dict:
+    """Write ``row`` to every output; where it cannot be written (a value no file can hold), its
+    error row is written instead, and the batch goes on. Returns the row as counted."""
+    written = row
+    for writer in writers:
+        try:
+            writer.write(row)
+        except OSError:
+            raise  # a full disk or a vanished output: nothing more can be written
+        except Exception as exc:  # noqa: BLE001 - one row, never the batch
+            written = _unwritable(row, exc)
+            writer.write(written)
+    return written
+
+
+def _unwritable(row: dict, exc: Exception) -> dict:
+    from .rows import LABEL_FIELDS
+
+    def clean(value) -> str:
+        return str(value).encode("utf-8", "replace").decode("utf-8")
+
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    bad = {"id": clean(row.get("id", "")), "source": clean(row.get("source", "")), "status": "error",
+           "error": clean(f"this document's row could not be written ({type(exc).__name__}: {reason})"),
+           "title": "", "doi": "", "pages": "", "peer_terms": "", "evidence": {}}
+    bad.update({k: "" for k in LABEL_FIELDS})
+    return bad
 
 
 def _summary_line(s, out, restarts: int) -> str:

@@ -40,12 +40,34 @@ class Item:
         return "error" if self.error else "record" if self.record is not None else "file"
 
 
-def _walk(directory: Path) -> Iterator[Path]:
-    for root, dirs, files in os.walk(directory):
+def _walk(directory: Path) -> Iterator[Item]:
+    """The documents under ``directory``; a folder that cannot be listed (no permission, gone while
+    being read) is an error Item, and so is a directory that holds no document at all."""
+    problems: list[OSError] = []
+    found = failed = 0
+    for root, dirs, files in os.walk(directory, onerror=problems.append):
+        while problems:
+            failed += 1
+            yield _unlistable(problems.pop(0))
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if not name.startswith(".") and Path(name).suffix.lower() in DOCUMENT_SUFFIXES:
-                yield Path(root) / name
+                found += 1
+                file = Path(root) / name
+                yield Item(id=file.stem, source=str(file), path=str(file))
+    while problems:
+        failed += 1
+        yield _unlistable(problems.pop(0))
+    if not found and not failed:
+        yield Item(id=directory.name or str(directory), source=str(directory),
+                   error=f"{directory}: no PDF or .txt files in this directory (records files such as "
+                         f".csv or .ris are read when named as INPUTs themselves)")
+
+
+def _unlistable(exc: OSError) -> Item:
+    folder = Path(exc.filename or "")
+    return Item(id=folder.name or str(folder), source=str(folder),
+                error=f"{folder}: cannot read this folder ({exc.strerror or exc}); the documents in it were not labelled")
 
 
 def _record_items(path: Path) -> Iterator[Item]:
@@ -74,11 +96,11 @@ class Plan:
     def __iter__(self) -> Iterator[Item]:
         for path in self.inputs:
             if path.is_dir():
-                for file in _walk(path):
-                    if file.suffix.lower() == ".txt" and is_records_file(file):
-                        yield from _record_items(file)
+                for item in _walk(path):
+                    if item.path and item.path.lower().endswith(".txt") and is_records_file(Path(item.path)):
+                        yield from _record_items(Path(item.path))
                     else:
-                        yield Item(id=file.stem, source=str(file), path=str(file))
+                        yield item
                 continue
             suffix = path.suffix.lower()
             if suffix == ".txt" and is_records_file(path):

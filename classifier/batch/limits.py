@@ -6,7 +6,8 @@ asynchronous exception delivered to the worker thread. Both interrupt Python cod
 interrupt a single call stuck inside a C library, so with ``hard_after`` a watchdog thread ends the
 whole worker process (``os._exit``) if the document is still running that long after its start. The
 runner sees the worker die, re-runs the documents it held one at a time, and reports the one that
-hangs again as an error row; the batch goes on with a fresh worker.
+hangs again as an error row; the batch goes on with a fresh worker. ``watch_memory`` does the same
+for a worker whose memory passes its limit.
 """
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ import threading
 from contextlib import contextmanager
 
 HARD_TIMEOUT_EXIT = 86  # exit status of a worker ended by the watchdog
+MEMORY_EXIT = 87        # exit status of a worker ended by the memory watchdog
 
 
-class DocumentTimeout(Exception):
-    """The document ran past its time limit."""
+class DocumentTimeout(BaseException):
+    """The document ran past its time limit. A BaseException (like KeyboardInterrupt), so that the
+    ``except Exception`` with which a library or an engine turns its failures into "damaged file"
+    never takes a limit for damage."""
 
 
 def _on_alarm(signum, frame):
@@ -82,3 +86,40 @@ def time_limit(seconds: float | None, hard_after: float | None = None):
             timer.cancel()
         if watchdog:
             watchdog.cancel()
+
+
+def resident_bytes() -> int:
+    """This process's resident memory (Linux ``/proc``; 0 where that is not available)."""
+    try:
+        with open("/proc/self/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+_MEMORY_WATCH = {"limit": 0, "thread": None}
+
+
+def watch_memory(limit_mb: float, interval: float = 0.05) -> None:
+    """End this (worker) process with ``MEMORY_EXIT`` as soon as its resident memory passes
+    ``limit_mb`` megabytes. Memory that pdfium takes while it parses a page cannot be refused from
+    Python (nor bounded by an address-space rlimit without breaking the libraries' own reservations),
+    so it is watched: the runner sees the worker end with this status, re-runs its documents one at a
+    time, and reports the one that goes over the limit again in its row. Called once per worker;
+    a later call changes the limit."""
+    _MEMORY_WATCH["limit"] = float(limit_mb or 0) * 1024 * 1024
+    if _MEMORY_WATCH["thread"] is not None or not limit_mb or resident_bytes() == 0:
+        return
+
+    def watch():
+        import time
+
+        while True:
+            limit = _MEMORY_WATCH["limit"]
+            if limit and resident_bytes() > limit:
+                os._exit(MEMORY_EXIT)
+            time.sleep(interval)
+
+    thread = threading.Thread(target=watch, name="memory-watchdog", daemon=True)
+    _MEMORY_WATCH["thread"] = thread
+    thread.start()

@@ -59,3 +59,46 @@ def ok_row(item, document, part: dict) -> dict:
         kept = {k: row[k] for k in ("title", "doi", "pages", "ocr_pages")}  # (peer_terms: none without labels)
         return error_row(item, f"{name}: {reason}") | kept
     return row
+
+
+def valid_part(part) -> bool:
+    """Whether a prediction part read back from the cache is one this code could have written: task
+    values allowed by the schema (``classifier/data/schema.yml``), probabilities in [0, 1], evidence
+    as lists of sentences. A hand-edited or damaged entry is not served; the document is labelled
+    again."""
+    import math
+
+    from ..schema import tasks
+
+    if not isinstance(part, dict) or part.get("status", "ok") != "ok":
+        return False
+    for name, task in tasks().items():
+        value = part.get(name)
+        if value in (None, ""):
+            continue
+        try:
+            if not isinstance(value, str) or task.parse(value) != value:
+                return False
+        except ValueError:
+            return False
+    for key, value in part.items():
+        if key.startswith("p_") or key.endswith("_confidence"):
+            if value in (None, ""):
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) \
+                    or not 0.0 <= value <= 1.0:
+                return False
+        elif key == "evidence":
+            if not isinstance(value, dict):
+                return False
+            for items in value.values():
+                if not isinstance(items, list) or not all(
+                        isinstance(i, dict) and isinstance(i.get("text", ""), str)
+                        and isinstance(i.get("section", ""), str) for i in items):
+                    return False
+        elif key == "peer_terms":
+            if value not in (None, "") and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                return False
+        elif not (value is None or isinstance(value, (str, int, float, bool))):
+            return False
+    return True

@@ -20,8 +20,8 @@ from typing import Iterator
 
 from ..locations import default_model_path, missing_model_message
 from .cache import DiskCache, code_fingerprint, file_digest, text_digest, tree_fingerprint
-from .limits import HARD_TIMEOUT_EXIT
-from .rows import error_row, ok_row
+from .limits import HARD_TIMEOUT_EXIT, MEMORY_EXIT
+from .rows import error_row, ok_row, valid_part
 from .worker import FatalError, Task, WorkerSettings, label_chunk
 
 # what decides a cached Document, and (with the model's files) a cached prediction
@@ -84,6 +84,8 @@ class BatchRunner:
         self.settings = settings
         self.backend = backend
         self.cache = DiskCache(settings.cache_dir) if (use_cache and settings.cache_dir) else None
+        if self.cache is not None:
+            self.cache.sweep()  # leftovers of a run that was killed
         if not use_cache:
             settings.cache_dir = None
         self.chunk_size = max(1, chunk_size)
@@ -105,6 +107,14 @@ class BatchRunner:
             else:
                 self._model_fp = text_digest(s.model_loader, s.model_path)
         return self._model_fp
+
+    def check_model(self) -> None:
+        """Load the model on a worker now (it stays loaded there); raise FatalError if it cannot be
+        loaded, so that nothing, not even the output files, is touched before that is known."""
+        self.model_fingerprint()
+        for result in self._submit([]).result():
+            if "fatal" in result:
+                raise FatalError(result["fatal"])
 
     def _keys(self, item) -> tuple[str, str]:
         s = self.settings
@@ -131,10 +141,11 @@ class BatchRunner:
             name = os.path.basename(item.path)
             return error_row(item, f"{name}: cannot read the file ({exc.strerror or exc})"), {}
         hit = self.cache.get("predictions", task.pred_key)
-        if hit and isinstance(hit.get("part"), dict):
+        if hit and valid_part(hit.get("part")):
             row = ok_row(item, None, hit["part"])
             for key in ("title", "doi", "pages", "ocr_pages"):
-                row[key] = row.get(key) or hit.get(key, "")
+                value = hit.get(key, "")
+                row[key] = row.get(key) or (value if isinstance(value, (str, int)) else "")
             return row, {"prediction_cache_hit": True, "pages": hit.get("pages") or 0}
         return task
 
@@ -160,7 +171,10 @@ class BatchRunner:
         except Exception as exc:
             elapsed = time.monotonic() - started
             stuck = f"EXIT({HARD_TIMEOUT_EXIT})" in str(exc)  # loky names the exit status of the dead worker
-            if stuck or (hard and elapsed >= 0.9 * hard):
+            if f"EXIT({MEMORY_EXIT})" in str(exc):
+                message = (f"{name}: over the memory limit of {self.settings.max_memory:g} MB per worker "
+                           f"(stopped; raise it with --max-memory)")
+            elif stuck or (hard and elapsed >= 0.9 * hard):
                 message = (f"{name}: did not finish within the {self.settings.timeout:g} s time limit "
                            f"(stuck inside the PDF library; stopped)")
             elif isinstance(exc, worker_death()):

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import threading
 import time
 from dataclasses import dataclass, field
 
 from .cache import DiskCache
-from .limits import DocumentTimeout, time_limit
+from .limits import DocumentTimeout, time_limit, watch_memory
 from .rows import error_row, ok_row, prediction_part
 
-_TIME_WORDS = re.compile(r"time limit|took longer|timed? ?out", re.I)
 _MODELS: dict = {}
 _MODEL_LOCK = threading.Lock()
 # One document at a time per process. Dask runs tasks in threads of one process, and spaCy does not
@@ -42,6 +40,7 @@ class WorkerSettings:
     cache_dir: str | None = None                         # None: no cache
     hard_kill: bool = True                               # end this worker process if C code hangs
     hard_grace: float = 10.0                             # ... this long after 1.5 x timeout
+    max_memory: float = 2048                             # MB of resident memory per worker; 0 = none
     parent_pid: int = field(default_factory=os.getpid)   # the process that must never be ended
 
     def hard_limit(self) -> float | None:
@@ -90,6 +89,7 @@ def get_model(settings: WorkerSettings):
                 message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise FatalError(f"cannot load the model: {message}") from None
             if os.getpid() != settings.parent_pid:
+                watch_memory(settings.max_memory)
                 # The model, spaCy and the libraries live as long as the worker: leave them out of the
                 # cyclic garbage collector's passes. Its last pass at exit took ~0.5 s, which the
                 # runner waited for at the end of every batch.
@@ -105,12 +105,28 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _document_from_cache(entry: dict, item):
-    from ..document import Document, Sentence
+    """The cached Document, or None when the entry is not one this code writes (hand-edited,
+    damaged): then the file is extracted again."""
+    from ..document import SECTION_NAMES, Document, Sentence
 
-    doc = Document.from_dict(entry, id=item.id)
-    doc.id = item.id
-    for section, spans in zip(doc.sections, entry.get("sentence_spans", [])):
-        section.sentences = [Sentence(section.text[a:b], a, b) for a, b in spans]
+    try:
+        sections = entry["sections"]
+        spans_all = entry.get("sentence_spans", [])
+        if not (isinstance(sections, list) and sections and isinstance(spans_all, list)
+                and all(isinstance(s, dict) and s.get("name") in SECTION_NAMES
+                        and isinstance(s.get("text"), str) and isinstance(s.get("heading", ""), str)
+                        for s in sections)
+                and isinstance(entry.get("meta", {}), dict) and isinstance(entry.get("warnings", []), list)):
+            return None
+        doc = Document.from_dict(entry, id=item.id)
+        doc.id = item.id
+        for section, spans in zip(doc.sections, spans_all):
+            if not all(isinstance(a, int) and isinstance(b, int) and 0 <= a < b <= len(section.text)
+                       for a, b in spans):
+                return None
+            section.sentences = [Sentence(section.text[a:b], a, b) for a, b in spans]
+    except (KeyError, TypeError, ValueError):
+        return None
     return doc
 
 
@@ -130,13 +146,15 @@ def _get_document(task: Task, settings: WorkerSettings, cache: DiskCache | None,
         return add_sentences(item.record.to_document())
     if cache is not None and task.doc_key:
         entry = cache.get("documents", task.doc_key)
-        if entry is not None:
+        doc = _document_from_cache(entry, item) if entry is not None and not entry.get("error") else None
+        if entry is not None and entry.get("error") and isinstance(entry["error"], str):
             stats["document_cache_hit"] = True
-            if entry.get("error"):
-                from ..extract.errors import ExtractionError
+            from ..extract.errors import ExtractionError
 
-                raise ExtractionError(item.path, entry["error"])
-            return _document_from_cache(entry, item)
+            raise ExtractionError(item.path, entry["error"])
+        if doc is not None:
+            stats["document_cache_hit"] = True
+            return doc
     from ..extract import ExtractionError, load_document
 
     stats[EXTRACTED_COUNTER] = True
@@ -145,9 +163,9 @@ def _get_document(task: Task, settings: WorkerSettings, cache: DiskCache | None,
                             timeout=settings.timeout or None, ocr=settings.ocr)
     except ExtractionError as exc:
         reason = getattr(exc, "reason", None) or _first_line(exc)
-        # the same bytes fail the same way next time, except against the clock (a longer --timeout
-        # may succeed)
-        if cache is not None and task.doc_key and not _TIME_WORDS.search(reason):
+        # the same bytes fail the same way next time, except against a limit (time, memory): a
+        # rerun with a higher limit may succeed, so those are never cached
+        if cache is not None and task.doc_key and not exc.limit:
             cache.put("documents", task.doc_key, {"error": reason})
         raise
     doc.id = item.id

@@ -5,6 +5,8 @@ import argparse
 import json
 import sys
 
+from ..io.cells import terminal_text
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
             add_sentences(doc, all_sections=True)  # listed for every section, references included
     except ExtractionError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {terminal_text(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
@@ -60,14 +62,14 @@ def _print(doc, args) -> None:
                 out["sentences"] = [{"text": s.text, "start": s.start, "end": s.end} for s in section.sentences]
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
-    else:
+    else:  # text from the document: no escape sequence or control character reaches the terminal
         for w in doc.warnings:
-            print(f"warning: {w}", file=sys.stderr)
+            print(f"warning: {terminal_text(w)}", file=sys.stderr)
         for section in doc.sections:
             label = section.name + (f" ({section.heading})" if section.heading else "")
-            print(f"=== {label} ===")
-            print(section.text)
+            print(f"=== {terminal_text(label)} ===")
+            print(terminal_text(section.text))
             if args.sentences:
                 for s in section.sentences:
-                    print(f"  [{s.start}:{s.end}] {s.text}")
+                    print(f"  [{s.start}:{s.end}] {terminal_text(s.text)}")
             print()

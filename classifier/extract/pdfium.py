@@ -56,9 +56,12 @@ class PdfiumEngine:
                 n = min(n, max_pages)
             for i in range(n):
                 if deadline is not None and time.monotonic() > deadline:
-                    raise ExtractionError(path, f"took longer than {timeout:g} s (time limit) at page {i + 1}")
+                    raise ExtractionError(path, f"took longer than {timeout:g} s (time limit) at page {i + 1}",
+                                          limit=True)
                 try:
                     page = pdf[i]
+                except MemoryError:
+                    raise  # a limit, not damage
                 except Exception as exc:  # pdfium cannot load a damaged page
                     raise ExtractionError(path, f"damaged PDF: page {i + 1} cannot be read ({exc})") from None
                 try:

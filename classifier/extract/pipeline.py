@@ -88,14 +88,14 @@ class Extractor:
         except ExtractionError:
             raise
         except MemoryError:
-            raise ExtractionError(path, "too large to extract in the available memory") from None
+            raise ExtractionError(path, "too large to extract in the available memory", limit=True) from None
         except Exception as exc:  # never a traceback for a bad file
             raise ExtractionError(path, f"cannot be extracted ({type(exc).__name__}: {exc})") from None
         return doc
 
     def _check_time(self, path, start):
         if self.timeout and time.monotonic() - start > self.timeout:
-            raise ExtractionError(path, f"took longer than {self.timeout:g} s (time limit)")
+            raise ExtractionError(path, f"took longer than {self.timeout:g} s (time limit)", limit=True)
 
     def _text(self, path: Path) -> Document:
         from .sections import text_sections

@@ -25,6 +25,8 @@ class PlumberEngine:
 
         try:
             return pdfplumber.open(str(path))
+        except MemoryError:
+            raise  # a limit, not damage
         except Exception as exc:  # pdfminer raises many types; all mean "cannot read"
             name = type(exc).__name__.lower()
             if "password" in name or "encrypt" in name:
@@ -40,10 +42,11 @@ class PlumberEngine:
             pages = pdf.pages if max_pages is None else pdf.pages[:max_pages]
             for i, page in enumerate(pages):
                 if deadline is not None and time.monotonic() > deadline:
-                    raise ExtractionError(path, f"took longer than {timeout:g} s (time limit) at page {i + 1}")
+                    raise ExtractionError(path, f"took longer than {timeout:g} s (time limit) at page {i + 1}",
+                                          limit=True)
                 try:
                     yield self._page(page, i + 1)
-                except ExtractionError:
+                except (ExtractionError, MemoryError):
                     raise
                 except Exception as exc:
                     raise ExtractionError(path, f"damaged PDF: page {i + 1} cannot be read ({type(exc).__name__})") from None

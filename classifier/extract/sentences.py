@@ -97,9 +97,40 @@ def analyse(text: str):
     doc = _recent.get(text)
     if doc is None:
         nlp = get_nlp()
-        doc = nlp.get_pipe("lookup_lemmas")(nlp.get_pipe("sentencizer")(nlp.make_doc(text)))
+        if len(text) < nlp.max_length:
+            doc = _analyse_piece(nlp, text)
+        else:  # spaCy refuses texts over its max_length (1,000,000 characters): a long book
+            from spacy.tokens import Doc
+
+            doc = Doc.from_docs([_analyse_piece(nlp, piece) for piece in pieces(text, nlp.max_length // 2)],
+                                ensure_whitespace=False)  # same text, same offsets
         _recent.put(text, doc)
     return doc
+
+
+def _analyse_piece(nlp, text: str):
+    return nlp.get_pipe("lookup_lemmas")(nlp.get_pipe("sentencizer")(nlp.make_doc(text)))
+
+
+def pieces(text: str, size: int) -> list[str]:
+    """``text`` cut into consecutive pieces of at most ``size`` characters, each ending at a
+    paragraph break where there is one (else a line end, a sentence end, a space), so that no
+    sentence is cut; ``"".join(pieces(text, size)) == text``."""
+    out, start = [], 0
+    while len(text) - start > size:
+        window = text[start:start + size]
+        cut = -1
+        for mark in ("\n\n", "\n", ". ", " "):
+            found = window.rfind(mark, size // 2)
+            if found > 0:
+                cut = found + len(mark)
+                break
+        if cut <= 0:
+            cut = size
+        out.append(text[start:start + cut])
+        start += cut
+    out.append(text[start:])
+    return out
 
 
 def split_sentences(text: str) -> list[Sentence]:

@@ -34,11 +34,49 @@ def read(path: Path) -> Iterator[Record]:
         encoding = detect_encoding(path)
     except OSError as exc:
         raise RecordError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    # many NUL bytes: a workbook or another binary file; one stray NUL is that row's problem only
+    if head.count(b"\x00") > max(4, len(head) // 100) and not encoding.startswith("utf-16"):
         raise RecordError(f"{path.name}: not a text file (binary content)")
     # streamed from disk: a records file of any size is never held in memory whole
     with open(path, encoding=encoding, errors="replace", newline="") as handle:
         yield from _rows(path, handle)
+
+
+class _Lines:
+    """The file's lines for ``csv.reader``, remembering those of the row being read (to judge a row
+    that runs over several lines) and able to go back to just after a row's first line."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.taken: list[str] = []
+        self.replay: list[str] = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.replay.pop(0) if self.replay else next(self.handle)
+        self.taken.append(line)
+        return line
+
+    def start_row(self) -> None:
+        self.taken = []
+
+    def rewind_after_first(self) -> None:
+        """Read again every line of the last row but its first (still ahead of what is unread)."""
+        self.replay = self.taken[1:] + self.replay
+        self.taken = []
+
+
+def _broken_quotes(lines: list[str], delimiter: str) -> bool:
+    """A row over several lines whose quotes do not pair up (a quote opened and never closed, or
+    closed and followed by more text): it swallowed the rows after it."""
+    try:
+        for _ in _csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except _csv.Error:
+        return True
+    return False
 
 
 def _rows(path: Path, handle) -> Iterator[Record]:
@@ -46,7 +84,9 @@ def _rows(path: Path, handle) -> Iterator[Record]:
     if not first_line.strip() and not handle.read(1):
         raise RecordError(f"{path.name}: the file is empty")
     handle.seek(0)
-    reader = _csv.reader(handle, delimiter=_delimiter(first_line.lstrip("\ufeff"), path.suffix.lower()))
+    delimiter = _delimiter(first_line.lstrip("\ufeff"), path.suffix.lower())
+    lines = _Lines(handle)
+    reader = _csv.reader(lines, delimiter=delimiter)
     try:
         header = next(reader)
     except _csv.Error as exc:
@@ -60,19 +100,28 @@ def _rows(path: Path, handle) -> Iterator[Record]:
         )
     number = 1
     while True:
+        lines.start_row()
         try:
             cells = next(reader)
         except StopIteration:
             return
         except _csv.Error as exc:
-            number += 1
-            yield Record(id=f"{path.stem}_row{number}", source=str(path), where=f"row {number}",
-                         error=f"{path.name} row {number}: cannot parse ({exc}); later rows skipped")
-            return
+            cells, broken = None, str(exc)
+        else:
+            broken = ""
+            if len(lines.taken) > 1 and _broken_quotes(lines.taken, delimiter):
+                broken = "a quote (\") in this row is not closed where the cell ends"
         number += 1
+        where = f"row {number}"
+        if broken:
+            # the row ran on over the lines after it: report it, then read those lines as rows
+            yield Record(id=f"{path.stem}_row{number}", source=str(path), where=where,
+                         error=f"{path.name} {where}: cannot parse ({broken}); the rows after it were read on their own")
+            lines.rewind_after_first()
+            reader = _csv.reader(lines, delimiter=delimiter)
+            continue
         if not any(c.strip() for c in cells):
             continue
-        where = f"row {number}"
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
             yield Record(id=f"{path.stem}_row{number}", source=str(path), where=where,
                          error=(f"{path.name} {where}: {len(cells)} cells but the header has "

@@ -1,11 +1,13 @@
 """Predictions CSV writer: header first, then one row per document, flushed as it is written, so a
-run that is killed leaves a valid file holding every row finished so far. Plain UTF-8."""
+run that is killed leaves a valid file holding every row finished so far. Plain UTF-8; text that a
+spreadsheet would run as a formula is written as text (``cells.csv_cell``)."""
 from __future__ import annotations
 
 import csv
 import io
 from pathlib import Path
 
+from .cells import csv_cell
 from .columns import CSV_COLUMNS, cell_text
 from .stream import StreamWriter
 
@@ -24,4 +26,4 @@ class CsvWriter(StreamWriter):
         self._file.flush()
 
     def write(self, row: dict) -> None:
-        self._write_line([cell_text(row.get(c)) for c in self.columns])
+        self._write_line([csv_cell(cell_text(row.get(c))) for c in self.columns])

@@ -10,6 +10,8 @@ cp1252 check first.
 """
 from __future__ import annotations
 
+import re
+
 _CP1252_PUNCT = set("\u201c\u201d\u2018\u2019\u2013\u2014\u2026\u2022\u20ac\u2122\u00a0\u00b0\u00b1\u00b7\u00a9\u00ae\u00bd\u00bc\u00be\u00b5\u00a7")
 
 
@@ -26,12 +28,43 @@ def _looks_western(text: str) -> bool:
     return good >= 0.9 * len(odd) and accented <= 0.3 * max(letters, 1)
 
 
+def utf16_without_bom(sample: bytes) -> str | None:
+    """``"utf-16-le"``/``"utf-16-be"`` when ``sample`` (the start of a file without a byte-order mark)
+    is UTF-16 text, else None. Text in Latin script written as UTF-16 (Windows "Unicode text", some
+    EndNote and Excel exports) has a zero byte in every other position; UTF-8 and the 8-bit code
+    pages never do."""
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even = sum(1 for i in range(0, 2 * pairs, 2) if sample[i] == 0)
+    odd = sum(1 for i in range(1, 2 * pairs, 2) if sample[i] == 0)
+    if odd >= 0.4 * pairs and even <= 0.05 * pairs:
+        return "utf-16-le"
+    if even >= 0.4 * pairs and odd <= 0.05 * pairs:
+        return "utf-16-be"
+    return None
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def fix_surrogates(text: str) -> str:
+    """``text`` with surrogate pairs written as two escapes (JSON's ``"\\ud83d\\ude00"``) joined into
+    one character and any lone surrogate (``"\\ud800"``, which no file can hold) replaced by U+FFFD."""
+    if not _LONE_SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def decode_bytes(raw: bytes) -> tuple[str, str]:
     """``(text, encoding)`` for ``raw``; never raises (undecodable bytes become U+FFFD)."""
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16", errors="replace"), "utf-16"
+    wide = utf16_without_bom(raw[:4096])
+    if wide:
+        return raw.decode(wide, errors="replace"), wide
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -62,6 +95,10 @@ def detect_encoding(path, chunk_size: int = 1 << 20) -> str:
             return "utf-8-sig"
         if head.startswith((b"\xff\xfe", b"\xfe\xff")):
             return "utf-16"
+        handle.seek(0)
+        wide = utf16_without_bom(handle.read(4096))
+        if wide:
+            return wide
         handle.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
         first = None

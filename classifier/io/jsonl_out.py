@@ -9,10 +9,13 @@ import math
 from pathlib import Path
 
 from ..schema import tasks
+from .encoding import fix_surrogates
 from .stream import StreamWriter
 
 
 def _clean(value):
+    if isinstance(value, str):
+        return fix_surrogates(value)
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, dict):

@@ -11,6 +11,9 @@ task *cell* the schema refuses means depends on the caller, who chooses a policy
   silently become "unknown" in a model);
 - ``"keep"``: kept as typed (the label store: a person's cell is never lost or rewritten);
 - ``"unknown"``: read as unknown, with one problem line per cell (the review page shows them).
+
+Text a spreadsheet would run as a formula (an id or a note beginning with ``=``) is written with a
+protective apostrophe and read back without it (``io.cells``).
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import io
 from pathlib import Path
 
 from ..schema import task_names, tasks
+from .cells import csv_cell, read_cell
 
 BAD_CELL_POLICIES = ("raise", "keep", "unknown")
 
@@ -78,7 +82,7 @@ class LabelTable:
 
     def _line(self, cells) -> str:
         buf = io.StringIO()
-        csv.writer(buf, lineterminator=self.newline).writerow(cells)
+        csv.writer(buf, lineterminator=self.newline).writerow([csv_cell(c) for c in cells])
         return buf.getvalue()
 
     def _changed(self, row: dict) -> bool:
@@ -157,7 +161,7 @@ def read_table(path: str | Path) -> LabelTable:
             continue
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
             raise LabelsError(f"{path} row {number}: more cells than columns")
-        row = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header)}
+        row = {h: (read_cell(cells[i]) if i < len(cells) else "") for i, h in enumerate(header)}
         row["id"] = row["id"].strip()
         if not row["id"]:
             raise LabelsError(f"{path} row {number}: empty id")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..schema import task_names, tasks
+from .encoding import fix_surrogates
 
 
 class PredictionsError(Exception):
@@ -41,11 +42,11 @@ def off_topic(pred: dict) -> bool:
 def clean_prediction(obj: dict) -> dict:
     """Normalise one prediction dict: canonical label cells, float probabilities, evidence lists."""
     pred = dict(obj)
-    pred["id"] = str(pred.get("id", "")).strip()
-    pred["title"] = str(pred.get("title") or "")
-    pred["source"] = str(pred.get("source") or "")
+    pred["id"] = fix_surrogates(str(pred.get("id", "")).strip())
+    pred["title"] = fix_surrogates(str(pred.get("title") or ""))
+    pred["source"] = fix_surrogates(str(pred.get("source") or ""))
     pred["status"] = str(pred.get("status") or "ok")
-    pred["error"] = str(pred.get("error") or "")
+    pred["error"] = fix_surrogates(str(pred.get("error") or ""))
     for name, task in tasks().items():
         try:
             pred[name] = task.parse(pred.get(name))
@@ -66,8 +67,8 @@ def clean_prediction(obj: dict) -> dict:
         for row in rows if isinstance(rows, list) else []:
             if isinstance(row, dict) and str(row.get("text") or "").strip():
                 good.append({
-                    "text": str(row["text"]),
-                    "section": str(row.get("section") or ""),
+                    "text": fix_surrogates(str(row["text"])),
+                    "section": fix_surrogates(str(row.get("section") or "")),
                     "start": row.get("start") if isinstance(row.get("start"), int) else None,
                     "end": row.get("end") if isinstance(row.get("end"), int) else None,
                     "score": as_number(row.get("score")),
@@ -99,13 +100,21 @@ def read_predictions(path: str | Path) -> tuple[list[dict], list[str]]:
     items: list[dict] = []
     problems: list[str] = []
     seen: set[str] = set()
-    for number, line in enumerate(text.splitlines(), start=1):
+    # lines end at \n only: a title may hold U+2028 (the writer keeps it as is), which splitlines() cuts at
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip("\r")
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             problems.append(f"{path.name} line {number}: not valid JSON ({exc.msg}); skipped")
+            continue
+        except RecursionError:
+            problems.append(f"{path.name} line {number}: JSON nested too deeply to read; skipped")
+            continue
+        except ValueError as exc:  # e.g. an integer with more digits than Python converts
+            problems.append(f"{path.name} line {number}: not valid JSON ({str(exc).splitlines()[0]}); skipped")
             continue
         if not isinstance(obj, dict):
             problems.append(f"{path.name} line {number}: expected a JSON object; skipped")

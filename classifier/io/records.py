@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from .encoding import fix_surrogates
+
 # suffix -> reader module (each defines ``read(path) -> Iterator[Record]``)
 READERS = {
     ".jsonl": "classifier.io.jsonl",
@@ -55,6 +57,15 @@ class Record:
     error: str = ""       # non-empty: this row could not be used, and why
     extra: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        # a lone surrogate ("\ud800" in a JSON string) cannot be written to any output file: it
+        # becomes U+FFFD here, so the record is labelled like any other
+        for name in ("id", "title", "abstract", "doi", "where", "error"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, fix_surrogates(value))
+        self.extra = {k: fix_surrogates(v) if isinstance(v, str) else v for k, v in self.extra.items()}
+
     def to_document(self):
         from ..document import Document
 
@@ -64,25 +75,32 @@ class Record:
         )
 
 
-def pick(row: dict, keys: tuple[str, ...]) -> str:
-    """The first non-empty value among ``keys`` in ``row`` (keys compared lower-cased and stripped)."""
-    lowered = {str(k).strip().lower().lstrip("\ufeff"): v for k, v in row.items() if k is not None}
+def _lowered(row: dict) -> dict:
+    return {str(k).strip().lower().lstrip("\ufeff"): v for k, v in row.items() if k is not None}
+
+
+def pick(row: dict, keys: tuple[str, ...], lowered: dict | None = None) -> str:
+    """The first non-empty value among ``keys`` in ``row`` (keys compared lower-cased and stripped;
+    ``lowered``: ``row`` with its keys so, when the caller has it already)."""
+    if lowered is None:
+        lowered = _lowered(row)
     for key in keys:
         value = lowered.get(key)
         if isinstance(value, list):
             value = " ".join(str(v) for v in value if v)
         if value is not None and str(value).strip() and str(value).strip().lower() != "nan":
-            return str(value).strip()
+            return fix_surrogates(str(value).strip())
     return ""
 
 
 def make_record(row: dict, source: str, where: str, fallback_id: str) -> Record:
     """Map one raw row to a Record; a row with neither title nor abstract is an error record."""
-    title, abstract = pick(row, TITLE_KEYS), pick(row, ABSTRACT_KEYS)
-    rid = pick(row, ID_KEYS) or fallback_id
-    rec = Record(id=rid, title=title, abstract=abstract, doi=pick(row, DOI_KEYS), source=source, where=where)
+    low = _lowered(row)
+    title, abstract = pick(row, TITLE_KEYS, low), pick(row, ABSTRACT_KEYS, low)
+    rid = pick(row, ID_KEYS, low) or fallback_id
+    rec = Record(id=rid, title=title, abstract=abstract, doi=pick(row, DOI_KEYS, low), source=source, where=where)
     for key in ("year", "journal", "authors"):
-        value = pick(row, (key,))
+        value = pick(row, (key,), low)
         if value:
             rec.extra[key] = value
     if is_true(pick(row, TRUNCATED_KEYS)):

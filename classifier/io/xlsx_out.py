@@ -8,13 +8,13 @@ rows finished so far). Every text cell is stored as text, never as a formula.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from ..atomic import replacing
-
+from .cells import xlsx_cell
 from .columns import cell_text, evidence_text
 from .stream import StreamWriter
+
 
 def _layout() -> tuple[tuple[str, str, int], ...]:
     """(column, header, width): who and what first, then per task the label (with its confidence, or
@@ -47,8 +47,6 @@ def _layout() -> tuple[tuple[str, str, int], ...]:
 LAYOUT = _layout()
 COUNTS = ("pages", "peer_terms")  # whole numbers
 MAX_CELL = 32767  # Excel's limit on characters in a cell
-# characters XML 1.0 (so an .xlsx cell) cannot hold
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class XlsxWriter(StreamWriter):
@@ -67,14 +65,10 @@ class XlsxWriter(StreamWriter):
         self._ws.append([self._cell(header, bold=True) for _, header, _ in LAYOUT])
 
     def _cell(self, value, bold: bool = False, wrap: bool = False):
-        from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Alignment, Font
 
-        if isinstance(value, str):
-            value = NOT_XML.sub("", value)  # control characters, U+FFFE ... from PDF text
-        cell = WriteOnlyCell(self._ws, value=value)
-        if isinstance(value, str):
-            cell.data_type = "s"  # never a formula, whatever the text starts with
+        # text stays text (never a formula); control characters, U+FFFE ... from PDF text dropped
+        cell = xlsx_cell(self._ws, value)
         if bold:
             cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=wrap, vertical="top")

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..io.cells import csv_cell
 from ..schema import task_names, tasks
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     for frame, out in ((labels, Path(args.labels)), (manifest, Path(args.manifest))):
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(out.suffix + ".tmp")
+        frame = frame.map(lambda v: csv_cell(v) if isinstance(v, str) else v)  # no live formulas
         frame.to_csv(tmp, index=False, quoting=csv.QUOTE_MINIMAL, encoding="utf-8", lineterminator="\n")
         tmp.replace(out)
         print(f"wrote {out} ({len(frame)} rows)")

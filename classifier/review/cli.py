@@ -20,6 +20,7 @@ import getpass
 import sys
 from pathlib import Path
 
+from ..io.cells import terminal_text
 from ..schema import task_names, tasks
 from .strategies import DEFAULT_BALANCE, DEFAULT_STRATEGY, STRATEGIES
 
@@ -305,7 +306,7 @@ def import_(args) -> int:
     if result.conflicts:
         print(f"{len(result.conflicts)} conflicts kept for a decision (the labels file keeps its value):")
         for c in result.conflicts:
-            print(f"  {c.describe()}")
+            print(f"  {terminal_text(c.describe())}")
         print(f"see them with: python -m classifier review resolve --annotations {store.path}")
     return 0
 
@@ -327,10 +328,10 @@ def resolve(args) -> int:
         try:
             if value.lower() == "keep":
                 store.dismiss(study, task, who, note="kept the file's value")
-                print(f"{study} {task}: kept the file's value; {len(pending)} conflicts resolved")
+                print(f"{terminal_text(study)} {task}: kept the file's value; {len(pending)} conflicts resolved")
             else:
                 result = store.resolve(study, task, value, who)
-                print(f"{study} {task}: set to {tasks()[task].parse(value)!r}"
+                print(f"{terminal_text(study)} {task}: set to {tasks()[task].parse(value)!r}"
                       f"{' (unchanged)' if result.unchanged else ''}; {len(pending)} conflicts resolved")
         except (LabelsError, ValueError) as exc:
             err(str(exc))
@@ -346,7 +347,7 @@ def resolve(args) -> int:
         return 0
     print(f"{len(pending)} conflicts waiting for a decision:")
     for c in pending:
-        print(f"  {c.time}  {c.describe()}")
+        print(f"  {terminal_text(c.time)}  {terminal_text(c.describe())}")
     print("decide one with: python -m classifier review resolve ID TASK VALUE|keep "
           f"--annotations {store.path}")
     return 0

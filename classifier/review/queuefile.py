@@ -14,9 +14,10 @@ import io
 from pathlib import Path
 
 from ..atomic import write_atomic
+from ..io.cells import csv_cell, read_cell, set_xlsx_cell
 from ..io.columns import KIND_WORDS
-from ..schema import task_names, tasks
 from ..io.predictions import as_number
+from ..schema import task_names, tasks
 from .store import Decision
 from .strategies import DOUBTFUL_NOTE, doubtful_evidence
 
@@ -143,7 +144,8 @@ def write_queue(path, rows: list[dict]) -> None:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(QUEUE_COLUMNS)
-    writer.writerows([_csv_cell(c, row.get(c)) for c in QUEUE_COLUMNS] for row in rows)
+    # text a spreadsheet would run as a formula is written as text (numbers stay numbers)
+    writer.writerows([csv_cell(_csv_cell(c, row.get(c))) for c in QUEUE_COLUMNS] for row in rows)
     # UTF-8 with a byte-order mark: Excel then reads accents and dashes correctly.
     write_atomic(path, "\ufeff" + buf.getvalue())
 
@@ -158,8 +160,10 @@ def write_xlsx(path: Path, rows: list[dict]) -> None:
     ws = wb.active
     ws.title = "queue"
     ws.append(list(QUEUE_COLUMNS))
-    for row in rows:
-        ws.append([row.get(c) if c in NUMBER_COLUMNS else str(row.get(c) or "") for c in QUEUE_COLUMNS])
+    for r, row in enumerate(rows, start=2):
+        for j, name in enumerate(QUEUE_COLUMNS, start=1):  # text stays text, never a formula
+            value = row.get(name)
+            set_xlsx_cell(ws.cell(row=r, column=j), value if name in NUMBER_COLUMNS else str(value or ""))
     ws.freeze_panes = "C2"
     widths = {"id": 24, "title": 50, "note": 30, "rank": 6, "peer_terms": 8, "priority": 8}
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -215,7 +219,7 @@ def read_queue_table(path) -> tuple[list[str], list[list]]:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise QueueError([f"{path.name}: not a readable CSV ({exc})"]) from None
-    return [str(h) for h in rows[0]], rows[1:]
+    return [str(h) for h in rows[0]], [[read_cell(c) for c in r] for r in rows[1:]]
 
 
 def _read_xlsx(path: Path) -> tuple[list[str], list[list]]:

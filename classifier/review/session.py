@@ -17,6 +17,7 @@ import json
 import sys
 
 from ..atomic import write_atomic
+from ..io.cells import terminal_text
 from ..io.labels import LabelsError
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
 from ..schema import task_names, tasks
@@ -85,7 +86,8 @@ class Session:
 
     # ---- io ------------------------------------------------------------------------------------
     def say(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
+        # titles, ids and evidence come from third parties: no escape sequence reaches the terminal
+        self.stdout.write(terminal_text(text) + "\n")
         self.stdout.flush()
 
     def key(self, prompt: str) -> str | None:
@@ -95,7 +97,7 @@ class Session:
         import termios
         import tty
 
-        self.stdout.write(prompt)
+        self.stdout.write(terminal_text(prompt))
         self.stdout.flush()
         fd = self.stdin.fileno()
         old = termios.tcgetattr(fd)
@@ -117,7 +119,7 @@ class Session:
             return False
 
     def ask(self, prompt: str) -> str | None:
-        self.stdout.write(prompt)
+        self.stdout.write(terminal_text(prompt))
         self.stdout.flush()
         line = self.stdin.readline()
         if not line:

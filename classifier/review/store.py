@@ -12,7 +12,8 @@ until someone resolves it (:meth:`LabelStore.resolve`).
 
 The labels file stays a plain UTF-8 CSV a reviewer can open in a spreadsheet: one row per study,
 ``id`` first, one column per task, empty where unknown; columns this module does not know are kept
-as they are, in their order.
+as they are, in their order. Text a spreadsheet would run as a formula (a note or id beginning with
+``=``) is written with a protective apostrophe and read back without it (``io.cells``).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from ..atomic import fsync_dir, write_atomic
+from ..io.cells import csv_cell, read_cell
 from ..io.labels import LabelsError, labels_frame, parse_cell, read_table, task_cells
 from ..schema import task_names, tasks
 
@@ -114,7 +116,7 @@ def append_rows(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
     if new:
         writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
+        writer.writerow({k: csv_cell(row.get(k)) for k in columns})
     data = buf.getvalue().encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
@@ -162,6 +164,12 @@ class LabelStore:
         return self.path.with_name(self.path.stem + ".log.csv")
 
     @property
+    def journal_path(self) -> Path:
+        """The decisions of a write in progress (intent): written first, removed once the labels
+        file, the conflicts and the log all hold them; found on start, it is reconciled."""
+        return self.path.with_name(self.path.stem + ".pending.json")
+
+    @property
     def conflicts_path(self) -> Path:
         return self.path.with_name(self.path.stem + ".conflicts.csv")
 
@@ -178,7 +186,45 @@ class LabelStore:
             raise LabelStoreError(
                 f"{self.path}: still locked by another reviewer after {self.lock_timeout:.0f}s "
                 f"(lock file {self.lock_path.name}); try again in a moment") from None
+        try:
+            self._recover()
+        except BaseException:
+            lock.release()
+            raise
         return lock
+
+    def _recover(self) -> None:
+        """Under the lock: finish what a writer killed part-way left behind. Temporary files of its
+        atomic writes are removed; a journal (its intent) is reconciled: if the labels file holds
+        the journal's decisions, their log rows are appended (unless the log has them already),
+        otherwise the write never happened and is dropped. Nothing confirmed is ever lost."""
+        import glob
+        import json
+
+        session = self.path.with_name(self.path.stem + ".session.json")  # the terminal session's state
+        for name in (self.path.name, self.log_path.name, self.conflicts_path.name, self.journal_path.name,
+                     session.name):
+            for orphan in self.path.parent.glob(f".{glob.escape(name)}.*.tmp"):
+                try:
+                    orphan.unlink()
+                except OSError:
+                    pass
+        if not self.journal_path.exists():
+            return
+        try:
+            intent = json.loads(self.journal_path.read_text("utf-8"))
+            rows = [{c: str(r.get(c, "")) for c in LOG_COLUMNS} for r in intent["rows"]]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            rows = None  # unreadable: it was never complete, so nothing after it was written
+        if rows:
+            table = read_table(self.path)
+            written = all((table.index.get(r["study"]) or {}).get(r["task"], "") == r["new"]
+                          for r in rows if r["outcome"] in (APPLIED, OVERWRITTEN, CLEARED))
+            if written:
+                logged = self._read_csv(self.log_path, LOG_COLUMNS)
+                if logged[-len(rows):] != rows:
+                    append_rows(self.log_path, LOG_COLUMNS, rows)
+        self.journal_path.unlink(missing_ok=True)
 
     # ---- reading -------------------------------------------------------------------------------
     def load(self, bad: str = "keep"):
@@ -196,7 +242,13 @@ class LabelStore:
         return task_cells(read_table(self.path), "unknown", str(self.path))
 
     def log(self) -> list[dict]:
-        """Every logged decision, oldest first (a torn last line, if any, is skipped)."""
+        """Every logged decision, oldest first (a torn last line, if any, is skipped); a write that
+        was cut short is reconciled first."""
+        if self.journal_path.exists() and self.path.parent.is_dir():
+            try:
+                self._locked().release()
+            except LabelStoreError:
+                pass  # another writer holds the lock; it reconciles
         return self._read_csv(self.log_path, LOG_COLUMNS)
 
     def _read_csv(self, path: Path, columns) -> list[dict]:
@@ -207,7 +259,7 @@ class LabelStore:
         for row in csv.DictReader(io.StringIO(text, newline="")):
             if None in row or any(row.get(c) is None for c in columns):
                 continue  # torn line
-            out.append({c: row[c] for c in columns})
+            out.append({c: read_cell(row[c]) for c in columns})
         return out
 
     def conflicts(self, pending_only: bool = True) -> list[Conflict]:
@@ -284,10 +336,15 @@ class LabelStore:
                 log_rows.append({"time": stamp, "reviewer": d.reviewer, "study": d.study_id, "task": d.task,
                                  "old": old or "", "new": new or "", "source": d.source, "note": d.note,
                                  "outcome": outcome})
+            import json
+
+            # intent first: a kill from here on is reconciled by the next writer (see _recover)
+            write_atomic(self.journal_path, json.dumps({"rows": log_rows}, ensure_ascii=False))
             if changed:
                 write_atomic(self.path, table.to_text())
             self._update_conflicts(conflict_rows, resolved)
             append_rows(self.log_path, LOG_COLUMNS, log_rows)
+            self.journal_path.unlink(missing_ok=True)
         finally:
             lock.release()
         return result
@@ -327,7 +384,8 @@ class LabelStore:
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=CONFLICT_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        for row in rows:
+            writer.writerow({c: csv_cell(row.get(c)) for c in CONFLICT_COLUMNS})
         write_atomic(self.conflicts_path, buf.getvalue())
 
     def resolve(self, study_id: str, task: str, value: str | None, reviewer: str, note: str = "",

@@ -10,21 +10,28 @@ label), ``/model`` (decisions waiting for retraining, the evaluation report, a r
 
 Every save goes through :class:`classifier.review.store.LabelStore` (lock, atomic replace,
 append-only log, conflicts kept). Templates autoescape; document text is never marked safe.
-The app answers only requests addressed to the host it was bound to (a DNS-rebinding guard) and
-refuses cross-site form posts, so another web page cannot write labels through it.
+The app answers only requests addressed to the host it was bound to (a DNS-rebinding guard; bound
+to every interface, to this machine's names and the address the request arrived on) and every
+state-changing request (save, retrain) must carry the browser session's token, which only the
+page itself can read: another web page (a form in a sandboxed frame, a script) cannot write labels
+through it. A document's text is read only from files under the folders the user named.
 """
 from __future__ import annotations
 
 import getpass
+import hmac
 import os
+import secrets
+import socket
 import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import (Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request,
-                   send_from_directory, url_for)
+                   send_from_directory, session, url_for)
+from werkzeug.routing import PathConverter
 
 from ..io.predictions import OFF_TOPIC_NOTE, PredictionsError, load_predictions, off_topic
 from ..io.labels import LabelsError
@@ -101,6 +108,7 @@ class ServeConfig:
     texts: list[Path] | None = None  # the texts to retrain on (as review --texts)
     model_out: Path | None = None   # where a retrained model goes
     blind: bool = False             # chart the blind round beside the labels file (review/blind.py)
+    sources: list[Path] | None = None  # more folders whose files the page may show as document text
 
 
 def default_reviewer() -> str:
@@ -152,7 +160,9 @@ class ReviewState:
         self.config = config
         self.predictions = Predictions(Path(config.predictions))
         self.store = LabelStore(config.annotations, lock_timeout=LOCK_TIMEOUT)
-        self.sources = SectionSource(base_dir=Path(config.predictions).resolve().parent)
+        roots = [Path.cwd(), *(Path(t) if Path(t).is_dir() else Path(t).parent for t in (config.texts or [])),
+                 *(config.sources or [])]
+        self.sources = SectionSource(base_dir=Path(config.predictions).resolve().parent, roots=roots)
         self.reviewer_default = config.reviewer or default_reviewer()
         self.model = config.model if config.model is not None else shipped_model_dir()
         self.model_out = config.model_out or Path(config.annotations).resolve().parent / "retrained_model"
@@ -163,6 +173,8 @@ class ReviewState:
         self._orders_lock = threading.Lock()
         self.allowed_hosts = {h.lower() for h in LOCAL_NAMES} | {config.host.lower()}
         self.any_host = config.host in ("0.0.0.0", "::", "")
+        if self.any_host:  # every interface: this machine's own names still, never a foreign name
+            self.allowed_hosts |= machine_names()
         # blind double charting: only the round's studies, only the reviewer's own labels, no conflicts
         # shown, and no model labels when the round hides them (raises BlindError: the CLI reports it)
         self.blind = load_round(self.store) if config.blind else None
@@ -298,6 +310,11 @@ def create_app(config: ServeConfig) -> Flask:
     app = Flask(__name__)
     app.config["SERVE"] = config
     app.config["MAX_CONTENT_LENGTH"] = 1 << 20
+    # the session cookie carries the token forms must send back; its key lives as long as the server
+    app.secret_key = secrets.token_bytes(32)
+    app.config.update(SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_NAME="peer_charting_session")
+    app.url_map.converters["docid"] = DocIdConverter
     app.jinja_env.autoescape = True  # every template, whatever its name
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -316,14 +333,30 @@ def check_host():
     review = state()
     host = (request.host or "").lower()
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    if not review.any_host and name not in review.allowed_hosts:
+    if name not in review.allowed_hosts and not (review.any_host and name.strip("[]") == arrival_address()):
         return render_template("error.html", title="Wrong address",
                                message=f"This page only answers at {review.config.host}."), 421
-    if request.method == "POST":
+    token = session.get("csrf")
+    if not token:
+        session["csrf"] = token = secrets.token_urlsafe(32)
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
         origin = request.headers.get("Origin") or request.headers.get("Referer")
-        if origin and origin != "null" and urlsplit(origin).netloc.lower() != host:
+        sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+        foreign = origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host)
+        if foreign or not hmac.compare_digest(sent.encode(), token.encode()):
             return render_template("error.html", title="Refused",
-                                   message="A form from another web site tried to save labels here; refused."), 403
+                                   message="This request did not come from this review page (another web site, "
+                                           "or a page open since the server restarted); nothing was saved. "
+                                           "Reload the page and save again."), 403
+
+
+def arrival_address() -> str:
+    """The local address the request arrived on (werkzeug's server gives the socket)."""
+    sock = request.environ.get("werkzeug.socket")
+    try:
+        return str(sock.getsockname()[0]).lower() if sock is not None else ""
+    except OSError:
+        return ""
 
 
 @pages.after_app_request
@@ -360,7 +393,7 @@ def unexpected(exc):
 @pages.app_context_processor
 def globals_():
     review = state()
-    return {"TASKS": tasks(), "task_names": task_names(), "pct": _pct, "label_text": label_text,
+    return {"csrf_token": session.get("csrf", ""), "TASKS": tasks(), "task_names": task_names(), "pct": _pct, "label_text": label_text,
             "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE,
             "doubtful": doubtful_evidence, "DOUBTFUL_NOTE": DOUBTFUL_NOTE, "blind": review.blind is not None,
             "hide_model": review.hide_model}
@@ -398,14 +431,14 @@ def queue_page():
                            pages=count, page_size=PAGE_SIZE)
 
 
-@pages.get("/doc/<path:study_id>")
+@pages.get("/doc/<docid:study_id>")
 def document_page(study_id):
     saved = {k: int(request.args.get(k, 0) or 0) for k in ("applied", "unchanged", "conflicts")
              if str(request.args.get(k, "")).isdigit()}
     return render_template("document.html", **state().document(study_id, queue_args(), saved=saved or None))
 
 
-@pages.post("/doc/<path:study_id>")
+@pages.post("/doc/<docid:study_id>")
 def save(study_id):
     review = state()
     args = {k[2:]: v for k, v in request.form.items() if k.startswith("q_") and v}
@@ -495,3 +528,35 @@ def label_text(value) -> str:
     if value is None or value == "":
         return "unknown"
     return "; ".join(v.replace("_", " ") for v in str(value).split(";"))
+
+
+class DocIdConverter(PathConverter):
+    """A study id in a URL path: slashes kept (``/doc/10.1000/abc``), but an id holding a ``.`` or
+    ``..`` segment (``../x``), which a browser would resolve away, has its slashes encoded as well
+    (``/doc/..%2Fx``), so every id gets a link to its own page. The ids ``.`` and ``..`` themselves
+    travel as ``~.`` and ``~..``."""
+
+    def to_url(self, value) -> str:
+        value = str(value)
+        if value in (".", ".."):
+            value = "~" + value
+        if any(part in (".", "..") for part in value.split("/")):
+            return quote(value, safe="")
+        return super().to_url(value)
+
+    def to_python(self, value: str) -> str:
+        return value[1:] if value in ("~.", "~..") else value
+
+
+def machine_names() -> set[str]:
+    """This machine's host names and addresses, lower-cased: what a browser on the network may put in
+    the Host header of a request to a server bound to every interface."""
+    names = set()
+    try:
+        hostname = socket.gethostname()
+        names |= {hostname, socket.getfqdn()}
+        for info in socket.getaddrinfo(hostname, None):
+            names.add(str(info[4][0]))
+    except OSError:
+        pass
+    return {n.lower() for n in names if n}

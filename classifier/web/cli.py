@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, metavar="DIR",
                    help="evaluation output folder (evaluate --out DIR) whose figures the model page shows")
     p.add_argument("--model", type=Path, metavar="DIR", help="the current model folder (default: the shipped model)")
+    p.add_argument("--sources", type=Path, metavar="DIR", action="extend", nargs="+",
+                   help="folders whose files the page may show as a document's text, besides the predictions "
+                        "file's folder, the current folder and --texts (files elsewhere are never read)")
     p.add_argument("--texts", type=Path, metavar="PATH", action="extend", nargs="+",
                    help="documents to retrain on: a folder of PDF/.txt files or a records file (repeatable); "
                         "enables the retrain button")
@@ -106,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     config = ServeConfig(predictions=args.predictions, annotations=args.annotations, strategy=args.strategy,
                          reviewer=args.reviewer, host=args.host, report=args.report, model=args.model,
-                         texts=args.texts, model_out=args.model_out, blind=args.blind)
+                         texts=args.texts, model_out=args.model_out, blind=args.blind,
+                         sources=args.sources)
     from ..review.blind import BlindError
 
     try:

@@ -112,8 +112,12 @@ def build_view(pred: dict, sections: list[dict] | None, origin: str = "", note: 
 class SectionSource:
     """Finds a prediction's section text (see module docstring), caching re-extracted documents."""
 
-    def __init__(self, base_dir: str | Path | None = None, cache_size: int = 32, timeout: float = 60.0):
+    def __init__(self, base_dir: str | Path | None = None, cache_size: int = 32, timeout: float = 60.0,
+                 roots=None):
+        """``roots``: folders whose files may be shown (with ``base_dir``); a ``source`` elsewhere
+        (``/home/me/.ssh/notes.txt`` written into a predictions file) is not read."""
         self.base_dir = Path(base_dir) if base_dir else None
+        self.roots = [Path(r).resolve() for r in ([base_dir] if base_dir else []) + list(roots or [])]
         self.cache_size = cache_size
         self.timeout = timeout
         self._cache: OrderedDict = OrderedDict()
@@ -125,11 +129,18 @@ class SectionSource:
             candidates.append(self.base_dir / source)
         for path in candidates:
             try:
-                if path.is_file():
+                if path.is_file() and self.allowed(path):
                     return path
             except OSError:
                 continue
         return None
+
+    def allowed(self, path: Path) -> bool:
+        """Whether ``path`` (symlinks followed) lies under one of the roots."""
+        if not self.roots:
+            return True
+        real = path.resolve()
+        return any(real == root or root in real.parents for root in self.roots)
 
     def sections_for(self, pred: dict) -> tuple[list[dict] | None, str, str]:
         """(sections or None, origin, note)."""
@@ -142,7 +153,9 @@ class SectionSource:
         file_part, _, where = source.partition("#")
         path = self._resolve(file_part)
         if path is None:
-            return None, "", f"The source {source} is not a readable file here, so only the evidence sentences are shown."
+            return None, "", (f"The source {source} is not a readable file under the folders this page serves "
+                              f"(the predictions file's, the current one, --texts, --sources), so only the "
+                              f"evidence sentences are shown.")
         try:
             stat = path.stat()
             key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, where, pred["id"])
