@@ -351,20 +351,21 @@ def test_thresholds_by_hand():
 
     from classifier.model.charting import _task_thresholds
 
-    # ten studies, confidences high to low; the 4th and 9th most confident are wrong
-    conf = np.array([0.99, 0.97, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6])
-    correct = np.array([True, True, True, False, True, True, True, True, False, True])
+    # twenty studies, confidences high to low; the 10th and 19th most confident are wrong
+    conf = np.linspace(0.99, 0.6, 20)
+    correct = np.ones(20, bool)
+    correct[[9, 18]] = False
     p_true = np.where(correct, conf, 1 - conf)
-    t = _task_thresholds(None, (p_true, conf, correct), 0.2)
-    # accepting down to 0.65 gives 2 errors in 9 (0.22); down to 0.7, 1 in 8 (0.125); 0.6: 2 in 10 (0.2)
-    assert t["confident"] == 0.6
-    t = _task_thresholds(None, (p_true, conf, correct), 0.13)
-    assert t["confident"] == 0.7
-    t = _task_thresholds(None, (p_true, conf, correct), 0.01)
-    assert t["confident"] == 0.95
-    # split-conformal set threshold: ceil(11 * 0.8) = 9th smallest score 1 - p_true
+    # (errors + 1) / (accepted + 1): down to the 20th, 3/21 = 0.143; the 18th, 2/19 = 0.105;
+    # the 9th, 1/10 = 0.1; the 4th, 1/5 = 0.2
+    assert _task_thresholds(None, (p_true, conf, correct), 0.15)["confident"] == conf[19]
+    assert _task_thresholds(None, (p_true, conf, correct), 0.11)["confident"] == conf[17]
+    assert _task_thresholds(None, (p_true, conf, correct), 0.1)["confident"] == conf[8]
+    # a few lucky studies never make a level confident: 1/(n+1) must reach the rate first
+    assert _task_thresholds(None, (p_true, conf, correct), 0.05)["confident"] > 1
+    # split-conformal set threshold: the ceil(21 * 0.85) = 18th smallest score 1 - p_true
     scores = np.sort(1 - p_true)
-    assert _task_thresholds(None, (p_true, conf, correct), 0.2)["set"] == pytest.approx(1 - scores[8])
+    assert _task_thresholds(None, (p_true, conf, correct), 0.15)["set"] == pytest.approx(1 - scores[17])
 
 
 def test_scikit_learn_estimator_conventions():

@@ -23,7 +23,7 @@ Accept-unread status: out-of-fold probabilities of the training data (``oof_``) 
 for a requested error rate, (a) the prediction set: every value whose probability is at least the
 split-conformal (LAC) threshold at that rate, and (b) the confidence from which a label is
 ``confident``: the lowest threshold at which, out of fold, labels at least that confident were wrong at
-most at the requested rate. A ``confident`` label has a single-value set; every other label is ``check``.
+most at the requested rate (counting one more error, as conformal prediction does). A ``confident`` label has a single-value set; every other label is ``check``.
 A document that never mentions peer workers is always ``check``.
 
 Training labels the text cannot show: the review charted full texts, the corpus holds abstracts. A
@@ -506,8 +506,10 @@ class ChartingModel(BaseEstimator):
 def _task_thresholds(task, oof, rate: float) -> dict:
     """``set``: the split-conformal (LAC) threshold at ``rate``: 1 minus the ceil((n+1)(1-rate))-th smallest
     out-of-fold score 1 - P(true value). ``confident``: the lowest confidence (>= 0.5) at which the
-    out-of-fold labels at least that confident are wrong at most at ``rate``; above 1 (never confident)
-    when no such level exists or there is no out-of-fold data."""
+    out-of-fold labels at least that confident are wrong at most at ``rate``, counted as conformal
+    prediction does, as if one more study beyond them were wrong ((errors + 1) / (accepted + 1)): a
+    handful of lucky studies never makes a level confident. Above 1 (never confident) when no such
+    level exists or there is no out-of-fold data."""
     p_true, conf, correct = oof
     n = len(p_true)
     if n == 0:
@@ -525,7 +527,7 @@ def _task_thresholds(task, oof, rate: float) -> dict:
             continue
         if i + 1 < n and c_sorted[i + 1] == c_sorted[i]:
             continue  # a threshold accepts every study with that confidence: decide at the last of a tie
-        if errors[i] / counts[i] <= rate:
+        if (errors[i] + 1) / (counts[i] + 1) <= rate:
             best = float(c_sorted[i])
             break
     return {"set": max(0.0, 1.0 - q), "confident": best, "n": n}
