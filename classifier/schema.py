@@ -14,6 +14,23 @@ class Task:
     kind: str  # "single", "multi" or "binary"
     values: tuple[str, ...]
     description: str = ""
+    stage: str = "charting"   # "screening" for eligibility (decided first), else "charting"
+    reasons: tuple[str, ...] = ()   # eligibility: the exclusion reasons (values of `exclusion_reason`)
+    reason_text: tuple[tuple[str, str], ...] = ()   # (reason, what it means), for people
+
+    def describe_reason(self, reason: str) -> str:
+        return dict(self.reason_text).get(reason, reason)
+
+    def parse_reason(self, cell) -> str | None:
+        """Validate an exclusion reason cell: canonical reason, or None when empty."""
+        if cell is None:
+            return None
+        text = str(cell).strip().lower().replace(" ", "_").replace("-", "_")
+        if text in ("", "nan"):
+            return None
+        if text not in self.reasons:
+            raise ValueError(f"{cell!r} is not an exclusion reason (allowed: {', '.join(self.reasons)})")
+        return text
 
     def parse(self, cell) -> str | None:
         """Validate one spreadsheet cell; return its canonical form, or None when empty (unknown).
@@ -50,10 +67,26 @@ class Task:
 @lru_cache(maxsize=1)
 def tasks() -> dict[str, Task]:
     raw = yaml.safe_load(resources.files("classifier").joinpath("data/schema.yml").read_text("utf-8"))
-    return {
-        name: Task(name, spec["kind"], tuple(str(v) for v in spec["values"]), spec.get("description", ""))
-        for name, spec in raw["tasks"].items()
-    }
+    out = {}
+    for name, spec in raw["tasks"].items():
+        reasons = spec.get("reasons") or {}
+        out[name] = Task(name, spec["kind"], tuple(str(v) for v in spec["values"]), spec.get("description", ""),
+                         str(spec.get("stage", "charting")), tuple(str(r) for r in reasons),
+                         tuple((str(k), str(v)) for k, v in reasons.items()))
+    return out
+
+
+def charting_tasks() -> dict[str, Task]:
+    """The charting tasks (role, phases, boundary_spanner): what the charting model predicts."""
+    return {k: t for k, t in tasks().items() if t.stage == "charting"}
+
+
+def eligibility_task() -> Task:
+    """The screening task (``eligible``) with its exclusion reasons."""
+    for t in tasks().values():
+        if t.stage == "screening":
+            return t
+    raise KeyError("schema.yml has no screening task")
 
 
 TASK_NAMES = ("role", "phases", "boundary_spanner")

@@ -38,6 +38,16 @@ def read_labels(path) -> pd.DataFrame:
             except ValueError as exc:
                 raise LabelsError(f"{path} row {i} column {task}: {exc}") from None
         frame[task] = pd.Series(values, index=frame.index, dtype=object)
+    if "exclusion_reason" in frame.columns:
+        screening = [t for t in T.values() if t.stage == "screening"]
+        if screening:
+            values = []
+            for i, cell in enumerate(frame["exclusion_reason"], start=2):
+                try:
+                    values.append(screening[0].parse_reason(cell))
+                except ValueError as exc:
+                    raise LabelsError(f"{path} row {i} column exclusion_reason: {exc}") from None
+            frame["exclusion_reason"] = pd.Series(values, index=frame.index, dtype=object)
     frame["id"] = frame["id"].str.strip()
     frame = frame[frame["id"] != ""]
     return frame.drop_duplicates("id", keep="last").set_index("id")
