@@ -7,6 +7,8 @@ import math
 # The columns design.md promises, in that order; then extras useful when sorting a spreadsheet.
 PREDICTION_COLUMNS = (
     "id", "source", "status", "error",
+    # eligibility first (codebook inclusion criteria); exclusion_reason is empty when eligible
+    "eligible", "p_eligible", "exclusion_reason",
     "role", "role_confidence", "p_role_pre_determined", "p_role_peer_support", "p_role_co_creation",
     "phases", "p_phase_commissioning", "p_phase_design", "p_phase_delivery", "p_phase_assessment",
     "boundary_spanner", "p_boundary_spanner",
@@ -15,7 +17,7 @@ PREDICTION_COLUMNS = (
 # not a study of peer workers
 EXTRA_COLUMNS = ("title", "doi", "pages", "peer_terms")
 CSV_COLUMNS = PREDICTION_COLUMNS + EXTRA_COLUMNS
-EVIDENCE_TASKS = ("role", "phases", "boundary_spanner")
+EVIDENCE_TASKS = ("role", "phases", "boundary_spanner", "eligible")
 
 
 def is_probability_column(name: str) -> bool:

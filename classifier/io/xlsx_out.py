@@ -19,6 +19,8 @@ from .columns import EVIDENCE_TASKS, cell_text, evidence_text
 LAYOUT = (
     ("id", "id", 24), ("title", "title", 50), ("peer_terms", "peer terms", 8), ("status", "status", 8),
     ("error", "error", 40),
+    ("eligible", "eligible", 9), ("exclusion_reason", "exclusion reason", 16), ("p_eligible", "p eligible", 9),
+    ("evidence_eligible", "evidence: eligibility", 70),
     ("role", "role", 15), ("role_confidence", "role confidence", 11),
     ("phases", "phases", 24), ("boundary_spanner", "boundary spanner", 11),
     ("p_boundary_spanner", "p boundary spanner", 11),

@@ -27,6 +27,24 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def fit_eligibility(model, documents, labels):
+    """Fit the eligibility model on the studies with an ``eligible`` label and hold it as
+    ``model.eligibility_`` (its settings for the model card); None when the labels have no eligible
+    column or not both values."""
+    from .eligibility import EligibilityModel, labels_for
+
+    if "eligible" not in labels.columns:
+        return None
+    y, reasons = labels_for(documents, labels.reset_index())
+    if len({v for v in y if v}) < 2:
+        print("note: no eligibility model (the labels need eligible studies and excluded ones)", file=sys.stderr)
+        return None
+    t0 = time.perf_counter()
+    model.eligibility_ = EligibilityModel().fit(documents, y, reasons)
+    print(f"eligibility fitted in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return model.eligibility_.describe()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from ..features.lexicons import LexiconError, load_lexicons
@@ -65,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"fitted in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    fit_eligibility(model, labelled, labels)
     cv = None
     if args.cv_repeats > 0:
         from ..evaluate.cv import cv_summary

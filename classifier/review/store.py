@@ -26,7 +26,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from ..schema import TASK_NAMES, tasks
+from ..schema import TASK_NAMES, eligibility_task, tasks
 
 LOG_COLUMNS = ("time", "reviewer", "study", "task", "old", "new", "source", "note", "outcome")
 CONFLICT_COLUMNS = ("time", "reviewer", "study", "task", "current", "proposed", "source", "note", "status")
@@ -89,14 +89,37 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+# Besides the tasks, a decision may set why a study is not eligible (a column like the tasks).
+REASON_FIELD = "exclusion_reason"
+
+
+def _parse_field(name: str, cell):
+    """A task cell or an exclusion reason in canonical form (None when empty); ValueError if invalid."""
+    if name == REASON_FIELD:
+        return eligibility_task().parse_reason(cell)
+    return tasks()[name].parse(cell)
+
+
+def eligibility_decisions(study_id: str, eligible, reason: str | None, reviewer: str, source: str,
+                          note: str = "", force: bool = False) -> list[Decision]:
+    """A reviewer's screening decision as store decisions: ``eligible`` true/false and its
+    ``exclusion_reason`` (cleared when eligible). ValueError for a reason outside the schema's."""
+    value = eligibility_task().parse(eligible)
+    if value == "false" and not eligibility_task().parse_reason(reason):
+        raise ValueError(f"{study_id}: excluding a study needs a reason "
+                         f"({', '.join(eligibility_task().reasons)})")
+    task = eligibility_task().name
+    return [Decision(study_id, task, value, reviewer, source, note, force),
+            Decision(study_id, REASON_FIELD, reason if value == "false" else None, reviewer, source, note, force)]
+
+
 def validate(decision: Decision) -> Decision:
     """Return the decision with its value in canonical form; ValueError naming the bad value or task."""
-    task = tasks().get(decision.task)
-    if task is None:
+    if decision.task not in tasks() and decision.task != REASON_FIELD:
         raise ValueError(f"{decision.study_id}: unknown task {decision.task!r} (tasks: {', '.join(tasks())})")
     if not str(decision.study_id or "").strip():
         raise ValueError(f"a decision for {decision.task} has no study id")
-    value = task.parse(decision.value)  # raises ValueError naming the value
+    value = _parse_field(decision.task, decision.value)  # raises ValueError naming the value
     return Decision(str(decision.study_id).strip(), decision.task, value, str(decision.reviewer or "").strip(),
                     str(decision.source or "").strip(), str(decision.note or ""), bool(decision.force))
 
@@ -308,7 +331,7 @@ class LabelStore:
     def _parse_cell(task: str, cell) -> str | None:
         """A task cell in canonical form; None when empty; a value the schema refuses is kept as typed."""
         try:
-            return tasks()[task].parse(cell)
+            return _parse_field(task, cell)
         except ValueError:
             return str(cell).strip() or None
 
