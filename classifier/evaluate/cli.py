@@ -53,6 +53,28 @@ def _render_only(out: Path) -> int:
     return 0
 
 
+def _eligibility(documents, labels, args):
+    """Cross-validated eligibility (its settings chosen inside each training fold), or None when the
+    labels do not hold both eligible and excluded studies."""
+    from .eligibility import cross_validate
+
+    if "eligible" not in labels.columns or labels["eligible"].dropna().nunique() < 2:
+        return None
+    repeats = 1 if args.quick else min(2, max(1, args.repeats))
+    print(f"eligibility on {len(documents)} screened studies ...", file=sys.stderr)
+    try:
+        res = cross_validate(documents, labels, folds=args.folds, repeats=repeats, random_state=args.seed)
+    except ValueError as exc:
+        print(f"warning: eligibility not evaluated ({exc})", file=sys.stderr)
+        return None
+    g = res["groups"]["model"]
+    e = res["eligible"]["model"]
+    print(f"         eligible: macro-F1 {e['macro_f1']:.3f}; in scope kept {g['in_scope']['decided_right']:.3f}, "
+          f"near-misses caught {g.get('near_miss', {}).get('decided_right', float('nan')):.3f}, unrelated "
+          f"articles excluded {g.get('unrelated_pdf', {}).get('decided_right', float('nan')):.3f}", file=sys.stderr)
+    return res
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.render_only:
@@ -77,9 +99,16 @@ def main(argv=None) -> int:
     docs, _, problems = load_labelled_texts(args.texts, labels)
     for p in problems:
         print(f"warning: {p}", file=sys.stderr)
+    from ..model.labels import labelled_ids
+    from ..schema import charting_tasks
+
+    screened = docs  # every study with an eligibility label (near-misses, unrelated articles too)
+    charted = labelled_ids(labels, charting_tasks())
+    docs = [d for d in docs if d.id in charted]
     labels = labels.reset_index()
     if args.limit:
         docs = docs[: args.limit]
+        screened = screened[: args.limit]
     if len(docs) < 10:
         print(f"error: only {len(docs)} labelled studies have text; cross-validation needs at least 10", file=sys.stderr)
         return 2
@@ -116,6 +145,10 @@ def main(argv=None) -> int:
                "label_counts": counts}
     tasks_summary = dict(summary)
     summary["external"] = external
+    eligibility = _eligibility(screened, labels, args)
+    if eligibility is not None:
+        summary["eligible"] = eligibility["eligible"]
+        details["eligibility"] = {k: eligibility[k] for k in ("groups", "reasons", "settings", "folds", "repeats")}
     _write(out / "metrics.json", json.dumps(summary, indent=2) + "\n")
     _write(out / "details.json", json.dumps(details, indent=2, default=str) + "\n")
     _write(out / "report.html", render(summary, details))

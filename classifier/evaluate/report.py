@@ -42,7 +42,10 @@ def methods_text(scheme: str, summary: dict) -> str:
 def render(summary: dict, details: dict) -> str:
     """``summary``: metrics.json (the task entries, and ``external`` when the cross-source check ran)."""
     external = summary.get("external")
-    summary = {t: e for t, e in summary.items() if t != "external"}
+    eligibility = None
+    if "eligible" in summary and details.get("eligibility"):
+        eligibility = dict(details["eligibility"], metrics=summary["eligible"])
+    summary = {t: e for t, e in summary.items() if t not in ("external", "eligible")}
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     template = env.from_string(resources.files("classifier.evaluate").joinpath("templates/report.html.j2")
                                .read_text("utf-8"))
@@ -66,4 +69,4 @@ def render(summary: dict, details: dict) -> str:
         summary=summary, targets=targets(summary), configs=configs, plots=figs,
         repeats=details.get("repeats", 1), learning=details.get("learning_curve", []),
         gap=details.get("full_text_gap", {"n": 0, "note": ""}), examples=details.get("examples", {}),
-        sources=details.get("label_sources", {}), external=external)
+        sources=details.get("label_sources", {}), external=external, eligibility=eligibility)

@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     from ..features.lexicons import LexiconError, load_lexicons
     from .card import make_card
     from .charting import ChartingModel
-    from .labels import LabelsError, read_labels
+    from ..schema import charting_tasks
+    from .labels import LabelsError, labelled_ids, read_labels
     from .persist import ModelError, save_model
     from .texts import load_labelled_texts
     from .defaults import DEFAULT_PARAMS
@@ -75,10 +76,11 @@ def main(argv: list[str] | None = None) -> int:
         params["rule_weight"] = args.rule_weight
     if args.char_ngrams:
         params["char_ngrams"] = True
+    charted = labelled_ids(labels, charting_tasks())  # eligibility-only rows (near-misses) teach no role
     print(f"training on {len(labelled)} labelled documents ({n_read} texts read)", file=sys.stderr)
     t0 = time.perf_counter()
     try:
-        model = ChartingModel(**params).fit(labelled, labels.reset_index())
+        model = ChartingModel(**params).fit([d for d in labelled if d.id in charted], labels.reset_index())
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cv_repeats > 0:
         from ..evaluate.cv import cv_summary
 
-        cv = cv_summary(labelled, labels.reset_index(), params, repeats=args.cv_repeats)
+        cv = cv_summary([d for d in labelled if d.id in charted], labels.reset_index(), params, repeats=args.cv_repeats)
     card = make_card(model, labels=labels.reset_index(), documents=labelled, label_path=args.labels,
                      text_paths=args.texts, cv=cv, name=args.name or Path(args.out).name)
     try:

@@ -53,7 +53,8 @@ def read_labels(path) -> pd.DataFrame:
     return frame.drop_duplicates("id", keep="last").set_index("id")
 
 
-def labelled_ids(labels: pd.DataFrame) -> set[str]:
-    """Ids (``read_labels`` index) of the studies labelled for at least one task."""
-    cols = [t for t in tasks() if t in labels.columns]
+def labelled_ids(labels: pd.DataFrame, task_names=None) -> set[str]:
+    """Ids (``read_labels`` index) of the studies labelled for at least one of ``task_names`` (default:
+    every task of the schema, eligibility included)."""
+    cols = [t for t in (task_names if task_names is not None else tasks()) if t in labels.columns]
     return set(labels.index[labels[cols].notna().any(axis=1)])
