@@ -2,7 +2,7 @@
 
 In a terminal a single keypress chooses; when input is not a terminal (a pipe, a test) it is read
 line by line (type the key, press Enter). Corrections are always typed as a line. Keys: ``a`` accept the predicted labels, ``c``
-correct them (one prompt per task), ``s`` skip, ``u`` undo the last decision or skip, ``q`` quit,
+correct them (one prompt per task), ``x`` exclude the study (not eligible) with a reason, ``s`` skip, ``u`` undo the last decision or skip, ``q`` quit,
 ``?`` help. End of input quits too; nothing is lost because nothing is ever held back.
 
 Where the session stands is kept beside the labels file (``labels.session.json``: what each reviewer
@@ -18,14 +18,14 @@ import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
-from ..schema import TASK_NAMES, tasks
+from ..schema import TASK_NAMES, eligibility_task, tasks
 from .queuefile import evidence_text, predicted_summary
-from .store import Decision, LabelStore, LabelStoreError, atomic_write_text
+from .store import REASON_FIELD, Decision, LabelStore, LabelStoreError, atomic_write_text, read_table
 from .strategies import DEFAULT_BALANCE, DEFAULT_STRATEGY, rank
 
 SOURCE = "session"
-HELP = ("keys:  a = accept the predicted labels   c = correct them   s = skip   "
-        "u = undo the last one   q = quit   ? = this help")
+HELP = ("keys:  a = accept the predicted labels   c = correct them   x = exclude (not eligible, with a reason)   "
+        "s = skip   u = undo the last one   q = quit   ? = this help")
 
 
 class BackgroundRetrainer:
@@ -173,8 +173,17 @@ class Session:
         self.say("")
         self.say(f"[{position}/{total}] {study}  {p.get('source', '')}")
         self.say("  " + (" ".join(str(p.get("title", "") or "(no title)").split())))
-        if off_topic(p):
+        if off_topic(p) and not p.get("eligible"):
             self.say(f"  note: {OFF_TOPIC_NOTE}")
+        if p.get("eligible"):
+            reason = p.get("exclusion_reason") or ""
+            self.say(f"  eligible:         {p['eligible']} (p {float(p.get('p_eligible') or 0):.2f})"
+                     + (f"   reason: {reason} ({eligibility_task().describe_reason(reason)})" if reason else ""))
+            ev = evidence_text(p, "eligible")
+            if ev:
+                self.say("  evidence for eligibility:")
+                for line in ev.splitlines():
+                    self.say(f"    {line}")
         self.say(f"  role:             {s['predicted_role'] or '-'} ({s['role_confidence']})   "
                  f"[{s['role_probabilities']}]")
         self.say(f"  phases:           {s['predicted_phases'] or '-'}   [{s['phase_probabilities']}]")
@@ -194,12 +203,39 @@ class Session:
     def predicted_values(self, study: str) -> dict[str, str | None]:
         p = self.predictions[study]
         out = {}
-        for task in TASK_NAMES:
+        for task in (eligibility_task().name, *TASK_NAMES):
             try:
                 out[task] = tasks()[task].parse(p.get(task))
             except ValueError:
                 out[task] = None
+        if out.get(eligibility_task().name) == "false":
+            try:
+                out[REASON_FIELD] = eligibility_task().parse_reason(p.get(REASON_FIELD))
+            except ValueError:
+                out[REASON_FIELD] = None
         return out
+
+    def exclude(self, study: str) -> dict[str, str | None] | None:
+        """Ask why the study is not eligible: a number or a reason's name. None = cancelled."""
+        task = eligibility_task()
+        predicted = self.predictions[study].get(REASON_FIELD) or ""
+        for n, reason in enumerate(task.reasons, start=1):
+            self.say(f"    {n:2d} {reason:16s} {task.describe_reason(reason)}")
+        while True:
+            answer = self.ask(f"  reason [{predicted or '-'}] (number or name; Enter keeps): ")
+            if answer is None:
+                return None
+            answer = answer or predicted
+            if answer.isdigit() and 1 <= int(answer) <= len(task.reasons):
+                answer = task.reasons[int(answer) - 1]
+            try:
+                reason = task.parse_reason(answer)
+            except ValueError as exc:
+                self.say(f"  ! {exc}")
+                continue
+            if reason:
+                return {task.name: "false", REASON_FIELD: reason}
+            self.say("  ! excluding a study needs a reason")
 
     def correct(self, study: str) -> dict[str, str | None] | None:
         """Ask for each task; Enter keeps the prediction, '-' leaves the task unknown. None = cancelled."""
@@ -225,7 +261,11 @@ class Session:
         return values
 
     def decide(self, study: str, values: dict[str, str | None], note: str = "") -> None:
-        before = self.store.labels().get(study, {t: None for t in TASK_NAMES})
+        before = dict(self.store.labels().get(study, {t: None for t in TASK_NAMES}))
+        if REASON_FIELD in values or eligibility_task().name in values:
+            row = read_table(self.store.path).index.get(study) or {}
+            before[REASON_FIELD] = eligibility_task().parse_reason(row.get(REASON_FIELD)) if row.get(REASON_FIELD) else None
+            before.setdefault(eligibility_task().name, tasks()[eligibility_task().name].parse(row.get(eligibility_task().name)))
         decisions = [Decision(study, t, v, self.reviewer, SOURCE, note) for t, v in values.items() if v is not None]
         result = self.store.record(decisions)
         applied = {d.task: before.get(d.task) for d in result.applied}
@@ -337,6 +377,13 @@ class Session:
                         queue.pop(0)
                 elif key in ("c", "correct"):
                     values = self.correct(study)
+                    if values is None:
+                        break
+                    note = self.ask("  note (optional): ")
+                    if self.save(study, values, note or ""):
+                        queue.pop(0)
+                elif key in ("x", "exclude"):
+                    values = self.exclude(study)
                     if values is None:
                         break
                     note = self.ask("  note (optional): ")
