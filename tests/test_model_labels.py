@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_labels_csv_is_reproducible_from_the_corpus(corpus_dir):
-    labels, manifest = build(corpus_dir)
+    labels, manifest = build(corpus_dir)  # with ../shared/pdfs beside the corpus
     committed = pd.read_csv(REPO / "annotations" / "labels.csv", dtype=str, keep_default_na=False)
     assert committed.equals(labels.astype(str))
     assert set(pd.read_csv(REPO / "corpus" / "studies.csv", dtype=str)["id"]) == set(labels["id"])
@@ -24,11 +24,11 @@ def test_sources_counts_and_unknowns(corpus_dir):
     stated = lab[lab["role_source"] == "review_stated"]["role"].value_counts().to_dict()
     assert stated == {"peer_support": 36, "pre_determined": 22, "co_creation": 6}
     charted = lab[lab["role_source"] == "charted_abstract"]["role"].value_counts().to_dict()
-    assert charted == {"peer_support": 71, "pre_determined": 23, "co_creation": 8}
+    assert charted == {"peer_support": 94, "pre_determined": 37, "co_creation": 10}
     assert (lab["role_source"] == "review_inferred").sum() > 0
     assert set(lab.loc[lab["role_source"] == "review_inferred", "role"]) == {"peer_support"}
-    out = lab[lab["in_scope"] == "false"]
-    assert len(out) == 46 and out[["role", "phases", "boundary_spanner"]].isna().all().all()
+    out = lab[lab["eligible"] == "false"]   # 58 near-misses + 23 unrelated shared PDFs
+    assert len(out) == 81 and out[["role", "phases", "boundary_spanner"]].isna().all().all()
     # the review's implicit boundary spanners are 'false', unstated ones unknown (not 'false')
     assert (lab.loc[lab["boundary_spanner_source"] == "review_stated", "boundary_spanner"] == "false").sum() == 5
     assert lab.loc[lab["boundary_spanner_source"] == "", "boundary_spanner"].isna().all()

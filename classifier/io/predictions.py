@@ -10,7 +10,7 @@ import json
 import math
 from pathlib import Path
 
-from ..schema import TASK_NAMES, tasks
+from ..schema import TASK_NAMES, eligibility_task, tasks
 
 
 class PredictionsError(Exception):
@@ -50,13 +50,17 @@ def clean_prediction(obj: dict) -> dict:
     for key, value in list(pred.items()):
         if key.startswith("p_") or key.endswith("_confidence"):
             pred[key] = _number(value)
+    try:  # why the model judged the study not eligible ("" when eligible or not assessed)
+        pred["exclusion_reason"] = eligibility_task().parse_reason(pred.get("exclusion_reason")) or ""
+    except ValueError:
+        pred["exclusion_reason"] = str(pred.get("exclusion_reason") or "")
     terms = _number(pred.get("peer_terms"))  # mentions of peers (predict.py); None when not given
     pred["peer_terms"] = int(terms) if terms is not None else None
     evidence = pred.get("evidence")
     if not isinstance(evidence, dict):
         evidence = {}
     clean = {}
-    for name in TASK_NAMES:
+    for name in dict.fromkeys((*tasks(), *TASK_NAMES)):
         rows = evidence.get(name) or []
         good = []
         for row in rows if isinstance(rows, list) else []:

@@ -22,8 +22,8 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, abort, jsonify, redirect, render_template, request, send_from_directory, url_for
 
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
-from ..review.store import Decision, LabelStore, LabelStoreError, read_table
-from ..schema import TASK_NAMES, tasks
+from ..review.store import REASON_FIELD, Decision, LabelStore, LabelStoreError, read_table
+from ..schema import TASK_NAMES, eligibility_task, tasks
 from . import model_page
 from .highlight import SectionSource, build_view
 from .predictions import PredictionsError, load_predictions
@@ -305,7 +305,14 @@ def create_app(config: ServeConfig) -> Flask:
             pending = []
         history = [row for row in q["log_rows"] if row.get("study") == study_id][-12:]
         form = extra.pop("form", None) or {t: current.get(t) for t in TASK_NAMES}
+        try:
+            reason_now = (read_table(store.path).index.get(study_id) or {}).get(REASON_FIELD, "") or ""
+        except (LabelStoreError, OSError):
+            reason_now = ""
+        form.setdefault(eligibility_task().name, current.get(eligibility_task().name))
+        form.setdefault(REASON_FIELD, reason_now)
         return dict(pred=pred, view=view, title=title, current=current, form=form, pending=pending, history=history,
+                    screening=eligibility_task(), reason_now=reason_now,
                     prev_id=prev_id, next_id=next_id, args=args, qs=urlencode(args), problem=q["problem"],
                     progress=q["progress"], reviewer=request.cookies.get("reviewer") or reviewer_default,
                     shortcuts=SHORTCUTS, **extra)
@@ -338,6 +345,12 @@ def create_app(config: ServeConfig) -> Flask:
             form_values[name] = value
             if value is not None:
                 decisions.append(Decision(study_id, name, value, reviewer, SOURCE, note, force=name in force))
+        reason_decision, reason_error = _reason_decision(study_id, form_values, request.form, reviewer, note, force)
+        if reason_error:
+            errors.append(reason_error)
+        elif reason_decision is not None:
+            decisions.append(reason_decision)
+            form_values[REASON_FIELD] = reason_decision.value
         if errors or not decisions:
             message = "; ".join(errors) or "Nothing to save: choose a value for at least one task (or press a to accept the predictions)."
             return render_template("document.html", **doc_context(study_id, args, form=form_values, error=message)), 400
@@ -388,6 +401,25 @@ def create_app(config: ServeConfig) -> Flask:
         return send_from_directory(Path(config.report).resolve(), name)
 
     return app
+
+
+def _reason_decision(study_id, form_values, form, reviewer, note, force):
+    """The exclusion reason the form gives with ``eligible = false`` (a reason is required then), or a
+    cleared reason when the study is marked eligible. Returns (Decision or None, error message or None)."""
+    task = eligibility_task()
+    verdict = form_values.get(task.name)
+    raw = form.get(REASON_FIELD, "")
+    try:
+        reason = task.parse_reason(raw)
+    except ValueError as exc:
+        return None, str(exc)
+    if verdict == "false":
+        if not reason:
+            return None, "Choose why the study is not eligible (the exclusion reason)."
+        return Decision(study_id, REASON_FIELD, reason, reviewer, SOURCE, note, force=task.name in force), None
+    if verdict == "true" and reason:
+        return None, "An eligible study has no exclusion reason: clear it, or mark the study not eligible."
+    return None, None
 
 
 def lenient_labels(store: LabelStore) -> tuple[dict, list[str]]:
