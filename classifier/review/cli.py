@@ -196,7 +196,8 @@ def export(args) -> int:
         err(f"{out}: cannot write ({exc.strerror or exc})")
         return 1
     print(f"wrote {len(ranked)} documents to {out} (strategy {args.strategy}, most informative first); "
-          f"fill in the columns {', '.join(TASK_NAMES)}, reviewer, note, then run "
+          f"fill in the columns eligible (or only exclusion_reason, to exclude a study), {', '.join(TASK_NAMES)}, "
+          f"reviewer, note, then run "
           f"'python -m classifier review --import {out} --annotations annotations/labels.csv'")
     return 0
 

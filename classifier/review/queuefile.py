@@ -2,7 +2,8 @@
 
 A queue row carries what the model says (``predicted_*`` columns, confidences, evidence sentences
 with their section) and empty columns for the reviewer, named as in ``annotations/labels.csv``:
-``role``, ``phases``, ``boundary_spanner``, plus ``reviewer`` and ``note``. Import reads only those
+``eligible`` and ``exclusion_reason`` first (screening), ``role``, ``phases``, ``boundary_spanner``, plus
+``reviewer`` and ``note``. Import reads only those
 reviewer columns and ``id``; every filled cell is checked against the label schema, and one bad cell
 refuses the whole file (nothing is written) with a message naming its row and column.
 """
@@ -13,10 +14,12 @@ import getpass
 import io
 from pathlib import Path
 
-from ..schema import TASK_NAMES, tasks
-from .store import Decision, atomic_write_bytes, atomic_write_text
+from ..schema import TASK_NAMES, eligibility_task, tasks
+from .store import REASON_FIELD, Decision, atomic_write_bytes, atomic_write_text
 
-REVIEWER_COLUMNS = (*TASK_NAMES, "reviewer", "note")
+SCREENING = eligibility_task().name
+SCREENING_COLUMNS = (SCREENING, REASON_FIELD)   # "exclude, reason X": eligible = false + exclusion_reason
+REVIEWER_COLUMNS = (*SCREENING_COLUMNS, *TASK_NAMES, "reviewer", "note")
 EVIDENCE_PER_TASK = 3
 
 
@@ -71,7 +74,11 @@ def predicted_summary(prediction: dict) -> dict[str, str]:
         bs_conf = float(p_bs) if bs == "true" else 1.0 - float(p_bs)
     except (TypeError, ValueError):
         bs_conf = None
+    p_elig = prediction.get("p_eligible")
     return {
+        "predicted_eligible": str(prediction.get("eligible", "") or ""),
+        "p_eligible": _fmt(p_elig),
+        "predicted_exclusion_reason": str(prediction.get("exclusion_reason", "") or ""),
         "predicted_role": str(prediction.get("role", "") or ""),
         "role_confidence": _fmt(prediction.get("role_confidence")),
         "role_probabilities": "; ".join(f"{v} {_fmt(prediction.get(f'p_role_{v}'))}" for v in role_values),
@@ -82,9 +89,9 @@ def predicted_summary(prediction: dict) -> dict[str, str]:
     }
 
 
-PREDICTION_COLUMNS = ("predicted_role", "role_confidence", "role_probabilities", "predicted_phases",
+PREDICTION_COLUMNS = ("predicted_eligible", "p_eligible", "predicted_exclusion_reason", "predicted_role", "role_confidence", "role_probabilities", "predicted_phases",
                       "phase_probabilities", "predicted_boundary_spanner", "boundary_spanner_confidence")
-EVIDENCE_COLUMNS = tuple(f"{t}_evidence" for t in TASK_NAMES)
+EVIDENCE_COLUMNS = tuple(f"{t}_evidence" for t in (SCREENING, *TASK_NAMES))
 QUEUE_COLUMNS = ("rank", "id", "title", "source", "priority", *PREDICTION_COLUMNS, *EVIDENCE_COLUMNS,
                  *REVIEWER_COLUMNS)
 
@@ -96,7 +103,7 @@ def queue_rows(predictions: list[dict], ranked: list[tuple[int, float]], strateg
         row = {"rank": rank, "id": p["id"], "title": " ".join(str(p.get("title", "") or "").split()),
                "source": str(p.get("source", "") or ""), "priority": f"{score:.3f}"}
         row.update(predicted_summary(p))
-        for task in TASK_NAMES:
+        for task in (SCREENING, *TASK_NAMES):
             row[f"{task}_evidence"] = evidence_text(p, task)
         row.update({c: "" for c in REVIEWER_COLUMNS})
         rows.append(row)
@@ -142,10 +149,11 @@ def write_xlsx(path: Path, rows: list[dict]) -> None:
             ws.cell(row=r, column=j).alignment = wrap
     # Drop-down lists for the single-valued reviewer columns (typing is still allowed; import checks).
     last = max(len(rows) + 1, 2)
-    for task in ("role", "boundary_spanner"):
+    for task in (SCREENING, REASON_FIELD, "role", "boundary_spanner"):
         col = get_column_letter(QUEUE_COLUMNS.index(task) + 1)
-        dv = DataValidation(type="list", formula1='"' + ",".join(tasks()[task].values) + '"', allow_blank=True,
-                            showErrorMessage=True, error=f"Use one of: {', '.join(tasks()[task].values)}")
+        values = eligibility_task().reasons if task == REASON_FIELD else tasks()[task].values
+        dv = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True,
+                            showErrorMessage=True, error=f"Use one of: {', '.join(values)}")
         dv.add(f"{col}2:{col}{last}")
         ws.add_data_validation(dv)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(QUEUE_COLUMNS))}{last}"
@@ -215,7 +223,7 @@ def read_decisions(path, reviewer: str | None = None, max_messages: int = 20) ->
     errors = []
     if "id" not in names:
         raise QueueError([f"{path.name}: no 'id' column (is this a queue exported by 'review --export'?)"])
-    present = [t for t in TASK_NAMES if t in names]
+    present = [t for t in (*SCREENING_COLUMNS, *TASK_NAMES) if t in names]
     if not present:
         raise QueueError([f"{path.name}: no reviewer columns ({', '.join(TASK_NAMES)}); nothing to import"])
     for dup in sorted({n for n in names if n and names.count(n) > 1 and n in ("id", *REVIEWER_COLUMNS)}):
@@ -240,9 +248,17 @@ def read_decisions(path, reviewer: str | None = None, max_messages: int = 20) ->
             except Exception:
                 who = "unknown"
         note = get("note")
+        if filled.get(REASON_FIELD) and SCREENING not in filled:
+            filled = {SCREENING: "false", **filled}   # a reason alone means "exclude, reason X"
         for task, cell in filled.items():
             try:
-                value = tasks()[task].parse(cell)
+                value = eligibility_task().parse_reason(cell) if task == REASON_FIELD else tasks()[task].parse(cell)
+                if task == SCREENING and value == "false" and not filled.get(REASON_FIELD):
+                    raise ValueError("excluding a study needs a reason in the exclusion_reason column "
+                                     f"({', '.join(eligibility_task().reasons)})")
+                if task == SCREENING and value == "true" and filled.get(REASON_FIELD):
+                    raise ValueError("an eligible study has no exclusion reason (clear exclusion_reason, or "
+                                     "write false)")
             except ValueError as exc:
                 errors.append(f"{path.name} row {number}, column {task}: {exc}")
                 continue
