@@ -24,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--char-ngrams", action="store_true", help="add character 3-5-gram TF-IDF")
     ap.add_argument("--cv-repeats", type=int, default=2, help="repeats of stratified CV for the model card (0: skip)")
     ap.add_argument("--name", default=None, help="model name for the card (default: the directory name)")
+    ap.add_argument("--eligibility-only", metavar="MODEL", default=None,
+                    help="keep the charting model of MODEL as it is and (re)fit only its eligibility check on the "
+                         "labels' eligible/exclusion_reason columns; writes the result to --out")
     return ap
 
 
@@ -43,6 +46,36 @@ def fit_eligibility(model, documents, labels):
     model.eligibility_ = EligibilityModel().fit(documents, y, reasons)
     print(f"eligibility fitted in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return model.eligibility_.describe()
+
+
+def _eligibility_only(args, documents, labels) -> int:
+    import json
+
+    from .persist import CARD_JSON, ModelError, load_model, save_model
+
+    try:
+        model = load_model(args.eligibility_only)
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if fit_eligibility(model, documents, labels) is None:
+        print(f"error: {args.labels}: no eligible and excluded studies among the texts; nothing to fit", file=sys.stderr)
+        return 2
+    src = Path(args.eligibility_only)
+    try:
+        card = json.loads(((src if src.is_dir() else src.parent) / CARD_JSON).read_text("utf-8"))
+    except (OSError, ValueError):
+        card = {"name": args.name or Path(args.out).name}
+    card["eligibility"] = model.eligibility_.describe()
+    card["eligibility"]["labels"] = str(args.labels)
+    card["eligibility"]["texts"] = [str(t) for t in args.texts]
+    try:
+        save_model(model, args.out, card)
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     if not labelled:
         print(f"error: none of the {n_read} texts has a label in {args.labels} (ids must match)", file=sys.stderr)
         return 2
+    if args.eligibility_only:
+        return _eligibility_only(args, labelled, labels)
     params = dict(DEFAULT_PARAMS)
     params.update(lexicons=lexicons, use_inferred=not args.no_inferred)
     if args.C is not None:

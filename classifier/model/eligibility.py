@@ -188,12 +188,17 @@ class EligibilityModel(ClassifierMixin, BaseEstimator):
         frame = pd.concat([feats.frame, self._title_counts(documents).set_index(feats.frame.index)], axis=1)
         crit = [self._criteria_row(d, frame.iloc[i].to_dict()) for i, d in enumerate(documents)]
         crit = pd.DataFrame(crit, columns=list(CRITERIA_COLUMNS), index=frame.index, dtype=float)
+        # pooled: any exclusion criterion stated (each reason has few examples; together they have many)
+        reasons = [r for r in eligibility_task().reasons if r in self._get_matcher().names]
+        for where, fmt in (("front", "rule_{}_front"), ("all", "rule_{}_all"), ("title", "title_{}")):
+            crit[f"excluding_{where}"] = frame[[fmt.format(r) for r in reasons]].sum(axis=1) if reasons else 0.0
         return pd.concat([frame, crit], axis=1), feats.sentences
 
     def _rule_cols(self) -> list[str]:
         names = self._get_matcher().names
         return ([f"rule_{n}_{w}" for w in ("front", "all") for n in names] + [f"title_{n}" for n in names]
-                + ["crit_no_peer_terms", "crit_other_condition_only"])
+                + ["crit_no_peer_terms", "crit_other_condition_only", "excluding_front", "excluding_all",
+                   "excluding_title"])
 
     def _reason_cols(self) -> list[str]:
         return self._rule_cols()
@@ -366,8 +371,11 @@ class EligibilityModel(ClassifierMixin, BaseEstimator):
             return [dict(i, label=reason) for i in ev.pick(infos, np.arange(len(infos), 0, -1, dtype=float), 1)]
         m = self._get_matcher()
         frame = sentence_frame(infos, m.names)
-        for c in (*CRITERIA_COLUMNS, *(f"title_{n}" for n in m.names)):
+        for c in (*CRITERIA_COLUMNS, *(f"title_{n}" for n in m.names), "excluding_title"):
             frame[c] = 0.0
+        reasons = [r for r in eligibility_task().reasons if r in m.names]
+        frame["excluding_front"] = frame[[f"rule_{r}_front" for r in reasons]].sum(axis=1) if reasons else 0.0
+        frame["excluding_all"] = frame[[f"rule_{r}_all" for r in reasons]].sum(axis=1) if reasons else 0.0
         scores = ev.class_scores(self.estimator_, frame)
         if scores is None:
             return []
