@@ -45,7 +45,9 @@ from ..schema import eligibility_task
 from . import evidence as ev
 from .estimators import make_pipeline
 
-FIXED = ("pre2010", "not_english", "not_empirical", "off_topic")   # reasons criteria.yml can decide
+# reasons criteria.yml can decide, the first that holds named (an article on another topic is off_topic
+# even when it is also a protocol)
+FIXED = ("off_topic", "pre2010", "not_english", "not_empirical")
 FIXED_COLUMNS = tuple(f"crit_{r}" for r in FIXED)
 # no_peer_terms: the text never mentions peers; other_condition_only: another condition is named in the
 # title or abstract and no mental health or substance use term is
@@ -197,8 +199,7 @@ class EligibilityModel(ClassifierMixin, BaseEstimator):
     def _rule_cols(self) -> list[str]:
         names = self._get_matcher().names
         return ([f"rule_{n}_{w}" for w in ("front", "all") for n in names] + [f"title_{n}" for n in names]
-                + ["crit_no_peer_terms", "crit_other_condition_only", "excluding_front", "excluding_all",
-                   "excluding_title"])
+                + ["crit_no_peer_terms", "crit_other_condition_only"])
 
     def _reason_cols(self) -> list[str]:
         return self._rule_cols()
@@ -310,11 +311,11 @@ class EligibilityModel(ClassifierMixin, BaseEstimator):
         return np.where(self.predict_proba(X)[:, 1] >= self.threshold_, "true", "false")
 
     def _reason(self, row: pd.Series) -> str:
+        if row["crit_off_topic"] > 0 or row["crit_no_peer_terms"] > 0:
+            return "off_topic"   # never mentions peers: whatever else it is, it is not on the topic
         for name in FIXED:
             if row[f"crit_{name}"] > 0:
                 return name
-        if row["crit_no_peer_terms"] > 0:
-            return "off_topic"
         scores = dict.fromkeys(self.reasons_, 0.0)
         if self.reason_model_ is not None:
             P = self.reason_model_.predict_proba(row[self._reason_cols()].to_numpy(dtype=float)[None, :])[0]
