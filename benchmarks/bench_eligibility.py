@@ -31,7 +31,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from classifier.evaluate.eligibility import cross_validate
-    from classifier.model.labels import read_labels
+    from classifier.io.labels import read_labels
     from classifier.model.texts import load_texts
 
     shared = Path(args.shared)

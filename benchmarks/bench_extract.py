@@ -19,9 +19,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # test helpers (helpers/)
 
 from classifier.extract import ExtractionError, load_document  # noqa: E402
-from classifier.extract import quality  # noqa: E402
+from helpers import quality  # noqa: E402
 
 from bare_pdfium import bare_pass  # noqa: E402  (beside this script)
 

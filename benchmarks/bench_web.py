@@ -3,7 +3,7 @@
 
     python benchmarks/bench_web.py [--documents 2000] [--repeat 5]
 
-Generates made-up predictions (classifier.web.sample) in a temporary folder, drives the Flask app
+Generates made-up predictions (tests/helpers/sample.py) in a temporary folder, drives the Flask app
 through its test client (no network, no browser) and prints milliseconds per page and per save.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # test helpers: made-up review data
 
 
 def main(argv=None) -> int:
@@ -24,7 +25,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from classifier.web import ServeConfig, create_app
-    from classifier.web.sample import write_sample
+    from helpers.sample import write_sample
 
     with tempfile.TemporaryDirectory() as tmp:
         sample = write_sample(Path(tmp), args.documents, report=False)

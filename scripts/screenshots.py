@@ -3,7 +3,7 @@
 
     python scripts/screenshots.py OUT_DIR [--predictions PRED.jsonl --annotations LABELS.csv] [--report DIR]
 
-Without --predictions it generates made-up review data (classifier.web.sample) in a temporary folder.
+Without --predictions it generates made-up review data (tests/helpers/sample.py) in a temporary folder.
 It starts ``python -m classifier serve`` on a free port, opens each page in headless Chromium
 (/usr/bin/chromium), and writes queue.png, document.png, document-keys.png (after pressing ``a``, ``3``
 and ``t``, not saved) and model.png to OUT_DIR. Nothing is saved to the labels file.
@@ -18,6 +18,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # test helpers (helpers/)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -33,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=1280)
     args = parser.parse_args(argv)
 
-    from classifier.web.launch import ServerError, start_server, stop_server
-    from classifier.web.sample import write_sample
+    from helpers.launch import ServerError, start_server, stop_server
+    from helpers.sample import write_sample
 
     if not Path(CHROMIUM).exists():
         print(f"error: {CHROMIUM} not found (install Debian's chromium package)", file=sys.stderr)

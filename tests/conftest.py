@@ -27,3 +27,14 @@ def pdf_dir(shared) -> Path:
 @pytest.fixture(scope="session")
 def corpus_dir(shared) -> Path:
     return shared / "corpus"
+
+
+@pytest.fixture(scope="session")
+def shipped_labels(corpus_dir, tmp_path_factory) -> Path:
+    """The labels as shipped, rebuilt from ../shared/corpus into a temporary file: tests never read
+    annotations/labels.csv, which holds the user's own review decisions once they save some."""
+    from classifier.model.build_labels import build
+
+    path = tmp_path_factory.mktemp("shipped") / "labels.csv"
+    build(corpus_dir)[0].to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    return path

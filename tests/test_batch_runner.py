@@ -185,13 +185,15 @@ def test_dask_local_cluster_gives_the_same_rows_as_joblib(tmp_path):
     assert dask_rows[7]["error"] == "refs.csv row 3: no title and no abstract"
 
 
-def test_default_model_path_matches_the_model_package(monkeypatch, tmp_path):
-    from classifier.batch.runner import default_model_path
-    from classifier.model.persist import default_model_path as model_default
+def test_the_shipped_model_is_found_from_a_clone_and_the_environment_overrides_it(monkeypatch, tmp_path):
+    from classifier import locations
 
-    assert default_model_path() == str(model_default())
+    monkeypatch.delenv("PEER_CHARTING_MODEL", raising=False)
+    assert locations.default_model_path() == locations.REPOSITORY_MODEL  # this test runs from a clone
+    assert (locations.default_model_path() / "model.skops").is_file()
     monkeypatch.setenv("PEER_CHARTING_MODEL", str(tmp_path / "m"))
-    assert default_model_path() == str(model_default())
+    assert locations.default_model_path() == tmp_path / "m"
+    assert "PEER_CHARTING_MODEL" in locations.missing_model_message(tmp_path / "m")
 
 
 def test_progress_is_plain_lines_when_not_a_terminal():
@@ -210,3 +212,13 @@ def test_progress_is_plain_lines_when_not_a_terminal():
     quiet = io.StringIO()
     Progress(3, quiet=True, stream=quiet).update()
     assert quiet.getvalue() == ""
+
+
+def test_without_the_dask_extra_the_dask_backend_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from classifier.batch.backends import BackendError, DaskBackend
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if 'pip install .' without [dask]
+    with pytest.raises(BackendError, match=r"pip install 'peer-charting\[dask\]'"):
+        DaskBackend("tcp://127.0.0.1:8786")

@@ -30,9 +30,9 @@ def test_multi_metrics_by_hand():
 
 
 @pytest.fixture(scope="module")
-def evaluated(tmp_path_factory, corpus_dir):
+def evaluated(tmp_path_factory, corpus_dir, shipped_labels):
     out = tmp_path_factory.mktemp("eval")
-    labels = pd.read_csv(REPO / "annotations" / "labels.csv", dtype=str, keep_default_na=False)
+    labels = pd.read_csv(shipped_labels, dtype=str, keep_default_na=False)
     labels.to_csv(out / "labels.csv", index=False)
     r = subprocess.run([sys.executable, "-m", "classifier", "evaluate", "--labels", str(out / "labels.csv"),
                         "--texts", str(corpus_dir / "studies.jsonl"), str(corpus_dir / "charted_studies.jsonl"),
@@ -72,6 +72,13 @@ def test_report_is_one_self_contained_file(evaluated):
     assert html.startswith("<!DOCTYPE html>") and "data:image/png;base64," in html
     assert "<script src=" not in html and 'src="http' not in html
     assert "Cohen" in html and "0.88" in html
+    # for review teams: no development targets, no parameter dump; Methods read from the fitted model
+    assert "Target" not in html and "issue" not in html.lower() and "rule_weight" not in html
+    details = json.loads((evaluated / "details.json").read_text())
+    described = details["model_description"]
+    assert set(described) == {"role", "phases", "boundary_spanner"}
+    for sentence in described.values():
+        assert sentence in html
 
 
 def test_bad_inputs_exit_2_with_one_line(tmp_path, corpus_dir):
@@ -82,10 +89,10 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, corpus_dir):
 
 
 @pytest.fixture(scope="module")
-def evaluated_all(tmp_path_factory, corpus_dir):
+def evaluated_all(tmp_path_factory, corpus_dir, shipped_labels):
     """Every labelled study (both label sources), the cheapest CV: the cross-source check needs both."""
     out = tmp_path_factory.mktemp("eval_all")
-    r = subprocess.run([sys.executable, "-m", "classifier", "evaluate", "--labels", str(REPO / "annotations" / "labels.csv"),
+    r = subprocess.run([sys.executable, "-m", "classifier", "evaluate", "--labels", str(shipped_labels),
                         "--texts", str(corpus_dir / "studies.jsonl"), str(corpus_dir / "charted_studies.jsonl"),
                         "--out", str(out), "--repeats", "1", "--folds", "2", "--quick"],
                        capture_output=True, text=True, cwd=REPO, timeout=900)
@@ -93,13 +100,13 @@ def evaluated_all(tmp_path_factory, corpus_dir):
     return out
 
 
-def _labelled_counts(corpus_dir):
+def _labelled_counts(corpus_dir, shipped_labels):
     """Per task: {"charted_abstract": n, "other": n} labelled studies whose text is in the corpus."""
     ids = set()
     for name in ("studies.jsonl", "charted_studies.jsonl"):
         with open(corpus_dir / name, encoding="utf-8") as fh:
             ids |= {json.loads(line)["id"] for line in fh if line.strip()}
-    labels = pd.read_csv(REPO / "annotations" / "labels.csv", dtype=str, keep_default_na=False)
+    labels = pd.read_csv(shipped_labels, dtype=str, keep_default_na=False)
     labels = labels[labels["id"].isin(ids)]
     out = {}
     for task in ("role", "phases", "boundary_spanner"):
@@ -110,16 +117,16 @@ def _labelled_counts(corpus_dir):
     return out
 
 
-def test_cross_source_check_structure_and_counts(evaluated_all, corpus_dir):
+def test_cross_source_check_structure_and_counts(evaluated_all, corpus_dir, shipped_labels):
     metrics = json.loads((evaluated_all / "metrics.json").read_text())
     for task in ("role", "phases", "boundary_spanner"):   # the per-task entries keep their format
         assert {"model", "baselines", "by_source"} <= set(metrics[task])
     ext = metrics["external"]
     assert ext["source"] == "charted_abstract"
     assert set(ext["directions"]) == {"to_charted_abstract", "from_charted_abstract"}
-    counts = _labelled_counts(corpus_dir)
+    counts = _labelled_counts(corpus_dir, shipped_labels)
     n_charted = max(c["charted_abstract"] for c in counts.values())
-    n_other = len({i for i in pd.read_csv(REPO / "annotations" / "labels.csv", dtype=str, keep_default_na=False)
+    n_other = len({i for i in pd.read_csv(shipped_labels, dtype=str, keep_default_na=False)
                    .query("role_source != 'charted_abstract'").id})
     to, back = ext["directions"]["to_charted_abstract"], ext["directions"]["from_charted_abstract"]
     assert to["n_test_studies"] == back["n_train_studies"] == n_charted

@@ -12,8 +12,9 @@ from classifier.io.xlsx_out import LAYOUT, XlsxWriter
 EVIDENCE = {
     "role": [{"text": "Peer workers co-designed the service.", "section": "abstract", "start": 0, "end": 37,
               "score": 1.2}],
-    "phases": [{"text": "They helped design\nthe intake.", "section": "methods", "score": 0.8},
-               {"text": "They delivered groups.", "section": "results", "score": 0.5}],
+    "phases": [{"text": "They helped design\nthe intake.", "section": "methods", "score": 0.8, "label": "design"},
+               {"text": "They delivered groups.", "section": "results", "score": 0.5, "label": "delivery"},
+               {"text": "They helped design the intake.", "section": "methods", "score": 0.4, "label": "delivery"}],
     "boundary_spanner": [],
 }
 OK_ROW = {
@@ -26,6 +27,19 @@ OK_ROW = {
 }
 ERROR_ROW = {"id": "broken", "source": "broken.pdf", "status": "error",
              "error": "broken.pdf: not a PDF (looks like HTML)", "evidence": {}}
+
+
+DESIGN_COLUMNS = (  # ../shared/design.md, in its order
+    "id", "source", "status", "error", "role", "role_confidence", "p_role_pre_determined", "p_role_peer_support",
+    "p_role_co_creation", "phases", "p_phase_commissioning", "p_phase_design", "p_phase_delivery",
+    "p_phase_assessment", "boundary_spanner", "p_boundary_spanner")
+
+
+def test_prediction_columns_derived_from_the_schema_keep_the_designed_order():
+    assert PREDICTION_COLUMNS[: len(DESIGN_COLUMNS)] == DESIGN_COLUMNS
+    assert PREDICTION_COLUMNS[len(DESIGN_COLUMNS):] == (
+        "role_status", "role_set", "phases_status", "phases_set", "boundary_spanner_status")
+    assert CSV_COLUMNS[len(PREDICTION_COLUMNS):] == ("title", "doi", "pages", "peer_terms")
 
 
 def test_csv_has_the_designed_columns_and_is_valid_after_each_row(tmp_path):
@@ -54,6 +68,7 @@ def test_jsonl_one_object_per_line_with_evidence(tmp_path):
     assert len(lines) == 2
     first = json.loads(lines[0])
     assert first["evidence"]["phases"][1]["text"] == "They delivered groups."
+    assert first["boundary_spanner"] is True and '"boundary_spanner": true' in lines[0]  # a JSON boolean
     assert json.loads(lines[1])["status"] == "error"
 
 
@@ -76,8 +91,9 @@ def test_xlsx_for_people(tmp_path):
     assert ok["title"] == '=HYPERLINK("http://x")' and sheet.cell(2, col["title"]).data_type == "s"
     assert ok["role confidence"] == 0.81234
     phases_cell = sheet.cell(2, col["evidence: phases"])
-    assert phases_cell.value.splitlines() == ["\u2022 They helped design the intake. [methods]",
-                                             "\u2022 They delivered groups. [results]"]
+    # each sentence once, saying which phases it backs
+    assert phases_cell.value.splitlines() == ["\u2022 They helped design the intake. [methods; design, delivery]",
+                                             "\u2022 They delivered groups. [results; delivery]"]
     assert phases_cell.alignment.wrap_text
     bad = {h: sheet.cell(3, i).value for h, i in col.items()}
     assert bad["status"] == "error" and bad["error"] == "broken.pdf: not a PDF (looks like HTML)"

@@ -1,6 +1,5 @@
 """The lookup_lemmas component and the tokens shared between the sentence splitter and the matchers."""
 import json
-from pathlib import Path
 
 import pytest
 import spacy
@@ -10,14 +9,10 @@ from classifier.extract.sentences import analyse, get_nlp, split_sentences
 from classifier.features.lexicons import Lexicon
 from classifier.features.rules import RuleMatcher
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "studies.jsonl"
-
-
 @pytest.fixture(scope="module")
-def abstracts():
-    if not CORPUS.exists():
-        pytest.skip("shared corpus not available")
-    rows = [json.loads(line) for line in CORPUS.read_text("utf-8").splitlines() if line.strip()]
+def abstracts(corpus_dir):
+    rows = [json.loads(line) for line in (corpus_dir / "studies.jsonl").read_text("utf-8").splitlines()
+            if line.strip()]
     return [r["abstract"] for r in rows if r.get("abstract")][:40]
 
 

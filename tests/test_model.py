@@ -16,7 +16,6 @@ from classifier.io import read_records
 from classifier.model import ChartingModel, ModelError, load_model, save_model
 
 REPO = Path(__file__).resolve().parents[1]
-LABELS = REPO / "annotations" / "labels.csv"
 KEYS = ["id", "source", "title", "status", "error", "role", "role_confidence", "p_role_pre_determined",
         "p_role_peer_support", "p_role_co_creation", "phases", "p_phase_commissioning", "p_phase_design",
         "p_phase_delivery", "p_phase_assessment", "boundary_spanner", "p_boundary_spanner", "evidence"]
@@ -30,8 +29,8 @@ def corpus_docs(corpus_dir):
 
 
 @pytest.fixture(scope="module")
-def labels():
-    return pd.read_csv(LABELS, dtype=str, keep_default_na=False)
+def labels(shipped_labels):
+    return pd.read_csv(shipped_labels, dtype=str, keep_default_na=False)
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,10 @@ import numpy as np
 import pytest
 
 from classifier.review.cli import main as review
-from classifier.review.store import Decision, LabelStore, read_table
+from classifier.io.labels import read_table
+from classifier.review.store import Decision, LabelStore
 from classifier.review.strategies import DEFAULT_STRATEGY, rank
-from classifier.schema import TASK_NAMES
+from classifier.schema import task_names
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -57,7 +58,7 @@ def blank_labels(corpus, tmp_path, ids) -> Path:
     """A copy of the corpus labels with every task of ``ids`` emptied (so a queue can fill them)."""
     table = read_table(corpus.labels_csv)
     for i in ids:
-        for t in TASK_NAMES:
+        for t in task_names():
             table.index[i][t] = ""
     path = tmp_path / "annotations" / "labels.csv"
     path.parent.mkdir(exist_ok=True)
@@ -80,7 +81,7 @@ def write_queue(path: Path, header: list[str], rows: list[dict]) -> None:
 
 def export(corpus, tmp_path, name="queue.csv", top=10, *extra) -> Path:
     out = tmp_path / name
-    assert review(["--predictions", str(corpus.pred_file), "--export", str(out), "--top", str(top), *extra]) == 0
+    assert review(["export", str(out), "--predictions", str(corpus.pred_file), "--top", str(top), *extra]) == 0
     return out
 
 
@@ -90,7 +91,7 @@ def test_export_csv_is_ranked_with_evidence_and_empty_reviewer_columns(corpus, t
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads it as UTF-8
     header, rows = read_queue(out)
     assert len(rows) == 10
-    for col in ("id", "title", "predicted_role", "role_confidence", "role_evidence", *TASK_NAMES, "reviewer", "note"):
+    for col in ("id", "title", "predicted_role", "role_confidence", "role_evidence", *task_names(), "reviewer", "note"):
         assert col in header
     expected = [corpus.preds[i]["id"] for i, _ in rank(DEFAULT_STRATEGY, corpus.preds, top=10)]
     assert [r["id"] for r in rows] == expected
@@ -98,7 +99,7 @@ def test_export_csv_is_ranked_with_evidence_and_empty_reviewer_columns(corpus, t
     assert priorities == sorted(priorities, reverse=True)
     by_id = {p["id"]: p for p in corpus.preds}
     for r in rows:
-        assert all(r[c] == "" for c in (*TASK_NAMES, "reviewer", "note"))
+        assert all(r[c] == "" for c in (*task_names(), "reviewer", "note"))
         assert r["predicted_role"] == by_id[r["id"]]["role"]
         assert abs(float(r["role_confidence"]) - by_id[r["id"]]["role_confidence"]) < 0.006
     evidence = [r["role_evidence"] for r in rows if r["role_evidence"]]
@@ -132,7 +133,7 @@ def test_export_strategies_differ_and_random_is_seeded(corpus, tmp_path):
 
 def test_export_leaves_out_fully_labelled_studies(corpus, tmp_path):
     labels = LabelStore(corpus.labels_csv).labels()
-    full = {i for i, lab in labels.items() if all(lab[t] for t in TASK_NAMES)}
+    full = {i for i, lab in labels.items() if all(lab[t] for t in task_names())}
     in_pool = [p["id"] for p in corpus.preds if p["id"] in full]
     assert in_pool, "the held-out part should hold fully labelled studies"
     out = tmp_path / "q.csv"
@@ -153,7 +154,7 @@ def test_import_merges_filled_rows_and_logs_each_decision(corpus, tmp_path, caps
                    note="checked full text")
     rows[2].update(role="peer_support", reviewer="")
     write_queue(out, header, rows)
-    assert review(["--import", str(out), "--annotations", str(labels_path), "--reviewer", "bo"]) == 0
+    assert review(["import", str(out), "--annotations", str(labels_path), "--reviewer", "bo"]) == 0
     after = read_table(labels_path)
     a, c = after.index[rows[0]["id"]], after.index[rows[2]["id"]]
     assert (a["role"], a["phases"], a["boundary_spanner"]) == ("co_creation", "design;delivery", "true")
@@ -262,9 +263,9 @@ def test_conflicting_label_is_kept_reported_and_resolvable(corpus, tmp_path, cap
     [conflict] = store.conflicts()
     assert (conflict.study_id, conflict.current, conflict.proposed, conflict.reviewer) == (
         stated, "pre_determined", "co_creation", "ana")
-    assert review(["--conflicts", "--annotations", str(labels_path)]) == 0
+    assert review(["resolve", "--annotations", str(labels_path)]) == 0
     assert "1 conflicts waiting" in capsys.readouterr().out
-    assert review(["--resolve", stated, "role", "keep", "--annotations", str(labels_path), "--reviewer", "lead"]) == 0
+    assert review(["resolve", stated, "role", "keep", "--annotations", str(labels_path), "--reviewer", "lead"]) == 0
     assert store.conflicts() == []
     assert read_table(labels_path).index[stated]["role"] == "pre_determined"
     # a second reviewer proposes again; this time the lead accepts the proposal
@@ -389,7 +390,7 @@ def test_retrain_writes_a_loadable_model_with_its_card(corpus, tmp_path, capsys)
     out = tmp_path / "models" / "reviewed"
     args = ["--retrain", "--annotations", str(labels_path), "--out", str(out)]
     assert review(args) == 2  # no --texts
-    assert "--retrain needs --texts" in capsys.readouterr().err
+    assert "retrain needs --texts" in capsys.readouterr().err
     assert review(args + [*(x for t in corpus.texts for x in ("--texts", str(t)))]) == 0
     assert "reviewed decisions" in capsys.readouterr().out
     model = load_model(out)
@@ -401,3 +402,30 @@ def test_retrain_writes_a_loadable_model_with_its_card(corpus, tmp_path, capsys)
 
     pred = model.predict([load_documents(corpus.texts, ids={corpus.test[1]})[corpus.test[1]]])[0]
     assert pred["status"] == "ok" and pred["role"] in ("pre_determined", "peer_support", "co_creation")
+
+
+def test_the_older_flag_forms_are_aliases_of_the_subcommands(monkeypatch):
+    from classifier.review import cli
+
+    pairs = [
+        (["--predictions", "p.jsonl", "--export", "q.xlsx", "--top", "5"],
+         ["export", "q.xlsx", "--predictions", "p.jsonl", "--top", "5"]),
+        (["--import", "q.xlsx", "--annotations", "l.csv"], ["import", "q.xlsx", "--annotations", "l.csv"]),
+        (["--conflicts", "--annotations", "l.csv"], ["resolve", "--annotations", "l.csv"]),
+        (["--resolve", "x", "role", "keep", "--annotations", "l.csv"],
+         ["resolve", "x", "role", "keep", "--annotations", "l.csv"]),
+        (["--retrain", "--annotations", "l.csv", "--texts", "t", "--out", "m"],
+         ["retrain", "--annotations", "l.csv", "--texts", "t", "--out", "m"]),
+        (["--predictions", "p.jsonl", "--annotations", "l.csv"],
+         ["session", "--predictions", "p.jsonl", "--annotations", "l.csv"]),
+    ]
+    for old, new in pairs:
+        seen = []
+        for name in ("export", "import_", "resolve", "retrain", "session"):
+            monkeypatch.setattr(cli, name, lambda args, name=name: seen.append((name, args)) or 0)
+        assert cli.main(old) == 0 and cli.main(new) == 0
+        (a_name, a), (b_name, b) = seen
+        assert a_name == b_name
+        for key in ("queue", "predictions", "annotations", "top", "decision", "texts", "out"):
+            if hasattr(b, key):  # what the subcommand takes, the older form gives the same
+                assert getattr(a, key) == getattr(b, key), (old, key)

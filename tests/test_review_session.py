@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from classifier.review.store import LabelStore, read_table
-from classifier.schema import TASK_NAMES
+from classifier.io.labels import read_table
+from classifier.review.store import LabelStore
+from classifier.schema import task_names
 
 REPO = Path(__file__).resolve().parents[1]
 SHOWN = re.compile(r"\[(\d+)/(\d+)\] (\S+)")
@@ -92,7 +93,7 @@ def test_undo_restores_the_file_and_the_document_comes_back(predictions, labels)
     seq = shown(out.stdout)
     assert seq[2] == seq[0] != seq[1]  # undo (typed at the next document) brings it back
     row = read_table(labels).index[seq[0]]
-    assert all(row[t] == "" for t in TASK_NAMES)
+    assert all(row[t] == "" for t in task_names())
     assert [r["outcome"] for r in LabelStore(labels).log()][-3:] == ["cleared"] * 3
     assert shown(run(predictions, labels, "q\n").stdout)[0] == seq[0]
 
@@ -136,7 +137,8 @@ def test_kill_9_mid_session_loses_no_confirmed_decision(predictions, labels):
 
 def test_retraining_runs_in_the_background(corpus_dir, tmp_path):
     from classifier.model.build_labels import build
-    from classifier.review.session import BackgroundRetrainer, Session
+    from classifier.review.retrain import BackgroundRetrainer
+    from classifier.review.session import Session
 
     labels_csv = tmp_path / "labels.csv"
     build(corpus_dir)[0].to_csv(labels_csv, index=False, encoding="utf-8", lineterminator="\n")
@@ -154,22 +156,13 @@ def test_retraining_runs_in_the_background(corpus_dir, tmp_path):
     out = io.StringIO()
     session = Session(store, preds, "ana", retrainer=retrainer, retrain_every=1,
                       stdin=io.StringIO("c\npeer_support\n-\n-\n\ns\n"), stdout=out)
-    future_box = {}
-    original_start = retrainer.start
-
-    def start(ids):
-        started = original_start(ids)
-        future_box["future"] = retrainer.future
-        return started
-
-    retrainer.start = start
-    session.retrainer = retrainer
-    # run() closes the executor at the end; keep the future to check the retrained predictions
-    retrainer.close = lambda: None
+    # run() ends a retraining still running when the session ends; let it finish to check its predictions
+    retrainer.stop = lambda: None
     assert session.run() == 0
     assert "retraining in the background" in out.getvalue()
-    fresh = future_box["future"].result(timeout=240)
-    retrainer.executor.shutdown()
+    assert retrainer.wait(240).state == "done", retrainer.status().message
+    fresh, error = retrainer.poll()
+    assert error == "" and retrainer.poll() is None  # handed over once
     decided = shown(out.getvalue())[0]
     assert set(fresh) == set(pool) - {decided}  # the rest of the queue, predicted by the new model
     assert store.labels()[decided]["role"] == "peer_support"
@@ -257,3 +250,35 @@ def test_a_study_that_never_mentions_peers_is_flagged(predictions, labels, tmp_p
     blocks = re.split(r"(?=\[\d+/\d+\] )", result.stdout)
     flagged = {shown(b)[0]: "never mentions peers" in b for b in blocks if shown(b)}
     assert flagged == {preds[0]["id"]: True, preds[1]["id"]: False}, result.stdout
+
+
+def test_the_terminal_and_the_web_page_count_the_same_studies_to_review(tmp_path):
+    """A decision imported from a queue, one made on the web, one undone in the terminal, a fully
+    labelled study and a cell the schema refuses: both front ends agree on what is left."""
+    from classifier.review.store import Decision
+    from classifier.review.session import Session
+    from classifier.web.queue import build_queue
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text("id,role,phases,boundary_spanner\nfull,peer_support,delivery,true\nbad,chief,delivery,true\n",
+                      encoding="utf-8")
+    ids = ["full", "bad", "imported", "on_web", "undone", "fresh1", "fresh2"]
+    preds = [{"id": i, "title": i, "status": "ok", "role": "peer_support", "p_role_pre_determined": 0.2,
+              "p_role_peer_support": 0.6, "p_role_co_creation": 0.2} for i in ids]
+    failed = {"id": "broken", "title": "", "status": "error", "error": "broken.pdf: not a PDF"}
+    (tmp_path / "pred.jsonl").write_text("".join(json.dumps(p) + "\n" for p in [*preds, failed]))
+    from classifier.io.predictions import load_predictions, read_reviewable
+
+    terminal_preds, skipped = read_reviewable(tmp_path / "pred.jsonl")  # what 'review session' reads
+    assert [p["id"] for p in terminal_preds] == ids and "broken" in skipped[0]
+    web_preds = load_predictions(tmp_path / "pred.jsonl").items       # what the page reads
+    store = LabelStore(labels)
+    store.record([Decision("imported", "role", "co_creation", "ana", "queue.xlsx row 2")])
+    store.record([Decision("on_web", "phases", "design", "bo", "web")])
+    store.record([Decision("undone", "role", "pre_determined", "cy", "session")])
+    store.record([Decision("undone", "role", None, "cy", "session undo", force=True)])
+    web_rows, progress = build_queue(web_preds, *store.labels_and_problems()[:1], store.log())
+    terminal = Session(store, terminal_preds, "dee", stdin=io.StringIO(""), stdout=io.StringIO()).build_queue()
+    assert progress["todo"] == len(terminal) == 4 and progress["failed"] == 1
+    assert sorted(terminal) == sorted(r.pred["id"] for r in web_rows if not r.reviewed and r.pred["status"] == "ok")
+    assert sorted(terminal) == ["bad", "fresh1", "fresh2", "undone"]

@@ -46,3 +46,20 @@ def test_add_sentences_splits_a_headingless_text():
     doc = Document("x", sections=[Section("other", "", "All of it. No headings.")])
     add_sentences(doc)
     assert [s.text for s in doc.sections[0].sentences] == ["All of it.", "No headings."]
+
+
+def test_licence_and_correspondence_lines_never_feed_features_or_evidence(pdf_dir):
+    from classifier.extract import load_document
+    from classifier.extract.sentences import content_sentences, is_boilerplate
+
+    text = ("Peer workers co-designed the intake with staff.\n\n* Correspondence: jo@uni.edu.au 1 School of Health. "
+            "This is an Open Access article distributed under the terms of the Creative Commons Attribution "
+            "License. Peer workers led the groups.")
+    kept = [s.text for s in content_sentences(text)]
+    assert kept == ["Peer workers co-designed the intake with staff.", "Peer workers led the groups."]
+    assert not is_boilerplate("Peer workers bridged services and the people using them.")
+    for name in ("bmc_trials_dolce_protocol.pdf", "rsp_adolescent_hypertension_review.pdf", "rsos_panda_milk.pdf"):
+        doc = load_document(pdf_dir / name)
+        sentences = [s.text for section in doc.content_sections() for s in section.sentences]
+        assert sentences and not any(is_boilerplate(s) for s in sentences), name
+        assert not any("Creative Commons" in s or "Correspondence" in s for s in sentences), name

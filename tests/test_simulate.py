@@ -8,7 +8,7 @@ import pytest
 
 from classifier.review.simulate import agreement, stop_round
 from classifier.review.simulate_cli import main as simulate
-from classifier.schema import TASK_NAMES
+from classifier.schema import task_names
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_simulation_json_has_the_design_shape_with_spread_and_stopping(result):
     curves = [e["n_labelled"] for e in sim["strategies"].values()]
     assert curves[0] == curves[1] == [20, 40, 60]  # the same rounds for every strategy
     for name, entry in sim["strategies"].items():
-        for task in TASK_NAMES:
+        for task in task_names():
             f1 = entry[task]["macro_f1"]
             assert len(f1) == 3 and all(0 <= v <= 1 for v in f1)
             assert len(entry[task]["per_seed"]) == 2 and len(entry[task]["std"]) == 3
@@ -41,10 +41,10 @@ def test_simulation_json_has_the_design_shape_with_spread_and_stopping(result):
         stopping = entry["stopping"]
         assert stopping["kappa"][0] is None and all(-1 <= k <= 1 for k in stopping["kappa"][1:])
         assert len(stopping["stop_round_per_seed"]) == 2
-        assert set(stopping["stop_round_per_task"]) == set(TASK_NAMES)
+        assert set(stopping["stop_round_per_task"]) == set(task_names())
     assert sim["config"]["seeds"] == [0, 1]
     cmp = sim["comparison"]
-    for task in TASK_NAMES:
+    for task in task_names():
         assert set(cmp[task]["difference_vs_random"]) == {"uncertainty"}
         diff = cmp[task]["mean_over_curve"]["uncertainty"] - cmp[task]["random"]
         assert cmp[task]["difference_vs_random"]["uncertainty"] == pytest.approx(diff, abs=1e-3)
@@ -55,7 +55,7 @@ def test_simulation_json_has_the_design_shape_with_spread_and_stopping(result):
 
 def test_plots_are_written_per_task(result):
     out, _ = result
-    for name in [f"learning_curve_{t}.png" for t in TASK_NAMES] + ["learning_curves.png"]:
+    for name in [f"learning_curve_{t}.png" for t in task_names()] + ["learning_curves.png"]:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from classifier.review.store import Decision, LabelStore, read_table
+from classifier.io.labels import read_table
+from classifier.review.store import Decision, LabelStore
 
 REPO = Path(__file__).resolve().parents[1]
 

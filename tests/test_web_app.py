@@ -12,8 +12,8 @@ from classifier.review.store import LabelStore
 from classifier.web import ServeConfig, create_app
 from classifier.web.cli import main as serve_main
 from classifier.web.highlight import build_view, segments
-from classifier.web.predictions import PredictionsError, load_predictions
-from classifier.web.sample import write_sample
+from classifier.io.predictions import PredictionsError, load_predictions
+from helpers.sample import write_sample
 
 
 @pytest.fixture()

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from classifier.review.store import LabelStore
-from classifier.web.launch import start_server, stop_server
-from classifier.web.sample import write_sample
+from helpers.launch import start_server, stop_server
+from helpers.sample import write_sample
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [

@@ -10,8 +10,8 @@ import urllib.request
 
 from classifier.review.store import LabelStore
 from classifier.schema import tasks
-from classifier.web.launch import start_server, stop_server
-from classifier.web.sample import write_sample
+from helpers.launch import start_server, stop_server
+from helpers.sample import write_sample
 
 
 def post(url: str, data: dict, timeout: float = 10.0) -> int:

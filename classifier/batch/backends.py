@@ -82,7 +82,11 @@ class DaskBackend:
 
     def __init__(self, scheduler, n_jobs: int | None = None, connect_timeout: float = 20.0):
         """``scheduler``: an address such as ``tcp://10.0.0.5:8786``, or an existing ``Client``."""
-        from distributed import Client
+        try:
+            from distributed import Client
+        except ImportError:
+            raise BackendError("--backend dask needs Dask's distributed scheduler, which is not installed: "
+                               "pip install 'peer-charting[dask]' (or, in a clone: pip install '.[dask]')") from None
 
         if hasattr(scheduler, "get_executor"):
             self.client, self._own = scheduler, False

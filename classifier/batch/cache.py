@@ -1,7 +1,7 @@
 """A content-addressed disk cache for extracted Documents and predictions.
 
 Entries are small JSON files under ``$XDG_CACHE_HOME/peer-charting`` (default ``~/.cache``), named
-by a SHA-256 key, each written to a temporary file and moved into place (``os.replace``), so
+by a SHA-256 key, each written atomically (``classifier.atomic``), so
 concurrent workers and killed runs never leave a half-written entry; a damaged entry reads as a miss.
 
 Keys combine the input's content hash with a fingerprint of whatever else decides the result: the
@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
+
+from ..atomic import write_atomic
 
 CACHE_FORMAT = "1"
 
@@ -92,14 +93,7 @@ class DiskCache:
         path = self._path(kind, key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(value, handle, ensure_ascii=False)
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            write_atomic(path, json.dumps(value, ensure_ascii=False))
         except OSError:
             return False
         return True

@@ -18,6 +18,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from ..locations import default_model_path, missing_model_message
 from .cache import DiskCache, code_fingerprint, file_digest, text_digest, tree_fingerprint
 from .limits import HARD_TIMEOUT_EXIT
 from .rows import error_row, ok_row
@@ -30,16 +31,6 @@ EXTRACT_CODE = ("extract", "document.py", "data")
 # faster on the 23 shared PDFs, and 64 records instead of 16 labelled 2,000 records in 6 s instead of 9.
 FILE_WEIGHT = 16
 MODEL_CODE = ("features", "model", "data", "schema.py")
-
-
-def default_model_path() -> str:
-    """Mirrors ``classifier.model.persist.default_model_path`` without importing scikit-learn."""
-    env = os.environ.get("PEER_CHARTING_MODEL")
-    if env:
-        return env
-    from pathlib import Path
-
-    return str(Path(__file__).resolve().parents[2] / "models" / "peer-charting")
 
 
 @dataclass
@@ -107,7 +98,8 @@ class BatchRunner:
             if s.model_loader == "classifier.model:load_model":
                 path = s.model_path or default_model_path()
                 if not os.path.exists(path):
-                    raise FatalError(f"no model at {path} (train one with train.py, or pass --model DIR)")
+                    raise FatalError(f"no model at {path} (train one with train.py, or pass --model DIR)"
+                                     if s.model_path else missing_model_message(path))
                 self._model_fp = tree_fingerprint(path) + code_fingerprint(*MODEL_CODE)
             else:
                 self._model_fp = text_digest(s.model_loader, s.model_path)
@@ -180,94 +172,118 @@ class BatchRunner:
 
     def run(self, items) -> Iterator[tuple[dict, dict]]:
         """Yield ``(row, stats)`` per item, in input order."""
-        source = iter(enumerate(items))
-        # one entry per item: {"task", "chunk", "ready"}; a chunk: {"tasks", "future", "results"}
-        pending: deque = deque()
-        state = {"exhausted": False, "in_flight": 0}
-
-        building: list = []  # misses waiting to fill a chunk, carried across fill() calls
-        weight = [0]
-
-        def submit() -> None:
-            chunk = {"tasks": [e["task"] for e in building], "future": None, "results": None}
-            chunk["future"] = self._submit(chunk["tasks"])
-            for entry in building:
-                entry["chunk"] = chunk
-            state["in_flight"] += len(building)
-            building.clear()
-            weight[0] = 0
-
-        def fill() -> None:
-            while not state["exhausted"] and state["in_flight"] + len(building) < self.window \
-                    and len(pending) < 4 * self.window:
-                try:
-                    index, item = next(source)
-                except StopIteration:
-                    state["exhausted"] = True
-                    break
-                prepared = self._prepare(index, item)
-                if isinstance(prepared, Task):
-                    entry = {"task": prepared, "chunk": None, "ready": None}
-                    building.append(entry)
-                    weight[0] += FILE_WEIGHT if item.path else 1
-                    if weight[0] >= self.chunk_size:
-                        submit()
-                else:
-                    entry = {"task": None, "chunk": None, "ready": prepared}
-                pending.append(entry)
-            # A part-filled chunk waits for more items while others keep the workers busy; it goes
-            # when there are no more items or nothing else is in flight (it may hold the head).
-            if building and (state["exhausted"] or state["in_flight"] == 0):
-                submit()
-
+        flight = InFlight(iter(enumerate(items)))
         try:
-            fill()
-            while pending:
-                entry = pending[0]
-                if entry["ready"] is None:
-                    chunk = entry["chunk"]
+            self._fill(flight)
+            while flight.pending:
+                entry = flight.pending[0]
+                if entry.ready is None:
                     try:
-                        if chunk["results"] is None:
-                            chunk["results"] = {r.get("index"): r for r in chunk["future"].result()}
-                            for r in chunk["results"].values():
-                                if "fatal" in r:
-                                    raise FatalError(r["fatal"])
-                        entry["ready"] = self._unpack(chunk["results"][entry["task"].index])
+                        entry.ready = self._unpack(entry.chunk.result_of(entry.task))
                     except FatalError:
                         raise
                     except Exception as exc:
                         if not isinstance(exc, worker_death()):
                             raise
-                        self._recover(pending)
+                        self._recover(flight.pending)
                         continue
-                pending.popleft()
-                if entry["task"] is not None:
-                    state["in_flight"] -= 1
-                yield entry["ready"]
-                fill()
+                flight.pending.popleft()
+                if entry.task is not None:
+                    flight.in_flight -= 1
+                yield entry.ready
+                self._fill(flight)
         except KeyboardInterrupt:
             raise  # the caller stops the workers (backend.close(abort=True)); cancelling here races it
         except BaseException:  # FatalError, or the consumer stopped early (GeneratorExit)
-            for entry in pending:
-                if entry["chunk"] is not None and entry["chunk"]["future"] is not None:
-                    entry["chunk"]["future"].cancel()
+            for entry in flight.pending:
+                if entry.chunk is not None and entry.chunk.future is not None:
+                    entry.chunk.future.cancel()
             raise
+
+    def _fill(self, flight: "InFlight") -> None:
+        """Take items until the window is full: ready rows queue up, misses gather into chunks."""
+        while not flight.exhausted and flight.in_flight + len(flight.building) < self.window \
+                and len(flight.pending) < 4 * self.window:
+            try:
+                index, item = next(flight.source)
+            except StopIteration:
+                flight.exhausted = True
+                break
+            prepared = self._prepare(index, item)
+            if isinstance(prepared, Task):
+                entry = Entry(task=prepared)
+                flight.building.append(entry)
+                flight.weight += FILE_WEIGHT if item.path else 1
+                if flight.weight >= self.chunk_size:
+                    self._send(flight)
+            else:
+                entry = Entry(ready=prepared)
+            flight.pending.append(entry)
+        # A part-filled chunk waits for more items while others keep the workers busy; it goes
+        # when there are no more items or nothing else is in flight (it may hold the head).
+        if flight.building and (flight.exhausted or flight.in_flight == 0):
+            self._send(flight)
+
+    def _send(self, flight: "InFlight") -> None:
+        chunk = Chunk([e.task for e in flight.building])
+        chunk.future = self._submit(chunk.tasks)
+        for entry in flight.building:
+            entry.chunk = chunk
+        flight.in_flight += len(flight.building)
+        flight.building = []
+        flight.weight = 0
 
     def _recover(self, pending: deque) -> None:
         """A worker died: re-run, one at a time, every in-flight task that has no result yet."""
         self.restarts += 1
         for entry in pending:
-            if entry["ready"] is not None or entry["chunk"] is None:
+            if entry.ready is not None or entry.chunk is None:
                 continue
-            chunk = entry["chunk"]
-            future = chunk["future"]
-            if chunk["results"] is None and future.done() and not future.cancelled() \
-                    and future.exception() is None:
-                chunk["results"] = {r.get("index"): r for r in future.result()}
-            if chunk["results"] is not None and entry["task"].index in chunk["results"]:
-                entry["ready"] = self._unpack(chunk["results"][entry["task"].index])
+            chunk = entry.chunk
+            future = chunk.future
+            if chunk.results is None and future.done() and not future.cancelled() and future.exception() is None:
+                chunk.results = {r.get("index"): r for r in future.result()}
+            if chunk.results is not None and entry.task.index in chunk.results:
+                entry.ready = self._unpack(chunk.results[entry.task.index])
             else:
-                entry["ready"] = self._isolated(entry["task"])
+                entry.ready = self._isolated(entry.task)
+
+
+@dataclass
+class Chunk:
+    """Tasks sent to a worker together, and what came back (``index`` -> result) once it did."""
+    tasks: list
+    future: object = None
+    results: dict | None = None
+
+    def result_of(self, task: Task) -> dict:
+        """This task's result, waiting for the chunk if need be (a fatal result in it stops the batch)."""
+        if self.results is None:
+            self.results = {r.get("index"): r for r in self.future.result()}
+            for r in self.results.values():
+                if "fatal" in r:
+                    raise FatalError(r["fatal"])
+        return self.results[task.index]
+
+
+@dataclass
+class Entry:
+    """One input item in input order: a task on a worker (``task``, ``chunk``), or a ``ready`` row."""
+    task: Task | None = None
+    chunk: Chunk | None = None
+    ready: tuple | None = None
+
+
+@dataclass
+class InFlight:
+    """The runner's window: items not yet yielded (``pending``, in input order), misses gathering into the
+    next chunk (``building``, with their ``weight``), how many tasks are on workers, and the input left."""
+    source: Iterator
+    pending: deque = field(default_factory=deque)
+    building: list = field(default_factory=list)
+    weight: int = 0
+    in_flight: int = 0
+    exhausted: bool = False
 
 
 def worker_death():

@@ -6,19 +6,22 @@ import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import confusion_matrix
 
-from ..model.charting import PHASE_VALUES, ROLE_VALUES
-from .cv import TASKS, CVResult
+from ..schema import task_names, tasks
+from .cv import CVResult
 
 
 def confusions(res: CVResult, name="model") -> dict:
     """Counts summed over repeats: {task: {"labels": [...], "matrix": [[...]]}} (phases: one 2x2 per phase)."""
     out = {}
-    for t in TASKS:
+    for t in task_names():
+        if t not in res.truth:
+            continue
+        task = tasks()[t]
         known = res.truth[t].notna()
         ids = res.truth[t].index[known]
-        if t == "phases":
+        if task.kind == "multi":
             per = {}
-            for v in PHASE_VALUES:
+            for v in task.values:
                 M = np.zeros((2, 2), dtype=int)
                 for pred in res.oof[name]:
                     yt = [v in x.split(";") for x in res.truth[t][ids]]
@@ -27,7 +30,7 @@ def confusions(res: CVResult, name="model") -> dict:
                 per[v] = {"labels": ["yes", "no"], "matrix": M.tolist()}
             out[t] = per
             continue
-        labels = list(ROLE_VALUES) if t == "role" else ["true", "false"]
+        labels = list(task.values)
         M = np.zeros((len(labels), len(labels)), dtype=int)
         for pred in res.oof[name]:
             M += confusion_matrix(list(res.truth[t][ids]), list(pred.loc[ids, t]), labels=labels)
@@ -42,25 +45,25 @@ def reliability(res: CVResult, names=("model", "uncalibrated"), bins=5) -> dict:
         if name not in res.oof:
             continue
         entry = {}
-        bs = res.truth["boundary_spanner"]
-        ids = bs.index[bs.notna()]
-        y = np.concatenate([(bs[ids] == "true").to_numpy() for _ in res.oof[name]])
-        p = np.concatenate([p.loc[ids, "p_boundary_spanner"].to_numpy(float) for p in res.oof[name]])
-        if len(set(y)) > 1:
-            frac, mean = calibration_curve(y, p, n_bins=bins, strategy="quantile")
-            entry["boundary_spanner"] = {"mean_predicted": mean.tolist(), "observed": frac.tolist()}
-        role = res.truth["role"]
-        ids = role.index[role.notna()]
-        conf, hit = [], []
-        for pred in res.oof[name]:
-            P = pred.loc[ids, [f"p_role_{v}" for v in ROLE_VALUES]].to_numpy(float)
-            k = P.argmax(axis=1)
-            conf.append(P.max(axis=1))
-            hit.append(np.array(ROLE_VALUES)[k] == role[ids].to_numpy())
-        conf, hit = np.concatenate(conf), np.concatenate(hit)
-        if len(set(hit)) > 1:
-            frac, mean = calibration_curve(hit, conf, n_bins=bins, strategy="quantile")
-            entry["role_top_label"] = {"mean_predicted": mean.tolist(), "observed": frac.tolist()}
+        for task in tasks().values():
+            if task.name not in res.truth or task.kind == "multi":
+                continue
+            truth = res.truth[task.name]
+            ids = truth.index[truth.notna()]
+            if task.kind == "binary":  # P(true) against how often it is true
+                y = np.concatenate([(truth[ids] == "true").to_numpy() for _ in res.oof[name]])
+                p = np.concatenate([p.loc[ids, task.prob_column("true")].to_numpy(float) for p in res.oof[name]])
+                key = task.name
+            else:  # the probability of the top label against how often it is right
+                y, p = [], []
+                for pred in res.oof[name]:
+                    P = pred.loc[ids, list(task.prob_columns)].to_numpy(float)
+                    p.append(P.max(axis=1))
+                    y.append(np.array(task.values)[P.argmax(axis=1)] == truth[ids].to_numpy())
+                y, p, key = np.concatenate(y), np.concatenate(p), f"{task.name}_top_label"
+            if len(set(y)) > 1:
+                frac, mean = calibration_curve(y, p, n_bins=bins, strategy="quantile")
+                entry[key] = {"mean_predicted": mean.tolist(), "observed": frac.tolist()}
         out[name] = entry
     return out
 
@@ -71,7 +74,9 @@ def full_text_gap(res: CVResult) -> dict:
     if not body:
         return {"n": 0, "note": "no records with body text among the inputs"}
     out = {"n": int(len(body[0])), "tasks": {}}
-    for t in TASKS:
+    for t in task_names():
+        if t not in res.truth:
+            continue
         agree, acc_a, acc_b, dp, n_lab = [], [], [], [], 0
         for r, b in enumerate(res.body_oof):
             if not len(b):
@@ -84,8 +89,7 @@ def full_text_gap(res: CVResult) -> dict:
             if lab.any():
                 acc_a.append(float(np.mean(a.loc[lab, t].to_numpy() == truth[lab].to_numpy())))
                 acc_b.append(float(np.mean(b.loc[lab, t].to_numpy() == truth[lab].to_numpy())))
-            cols = [c for c in b.columns if c.startswith("p_") and (c.startswith("p_role") if t == "role" else
-                    c.startswith("p_phase") if t == "phases" else c == "p_boundary_spanner")]
+            cols = list(tasks()[t].prob_columns)
             dp.append(float(np.mean(np.abs(a[cols].to_numpy(float) - b[cols].to_numpy(float)))))
         out["tasks"][t] = {"agreement": float(np.mean(agree)), "n_labelled": n_lab,
                            "accuracy_abstract": float(np.mean(acc_a)) if acc_a else None,
@@ -97,23 +101,38 @@ def full_text_gap(res: CVResult) -> dict:
 def examples(res: CVResult, k=3) -> dict:
     """A few correct and wrong out-of-fold predictions per task, with their evidence."""
     out = {}
-    for t in ("role", "boundary_spanner", "phases"):
+    for t in task_names():
+        if t not in res.truth:
+            continue
+        task = tasks()[t]
         right, wrong = [], []
         for i, p in res.examples.items():
             truth = res.truth[t].get(i)
             if truth is None:
                 continue
-            conf = p["role_confidence"] if t == "role" else (p["p_boundary_spanner"] if t == "boundary_spanner"
-                                                              else max(p[f"p_phase_{v}"] for v in ("commissioning", "design")))
+            conf = _confidence(task, p)
             item = {"id": i, "title": p["title"], "truth": truth, "predicted": p[t], "confidence": conf,
                     "source": res.sources[t].get(i, ""), "evidence": p["evidence"][t]}
             (right if p[t] == truth else wrong).append(item)
         # interesting first: rare values, then confident ones
         def key(item):
-            common = item["truth"] in ("peer_support", "false", "delivery")
-            return (common, -float(item["confidence"]))
+            return (item["truth"] == common, -float(item["confidence"]))
+
+        common = res.truth[t].value_counts().idxmax() if res.truth[t].notna().any() else None
 
         right.sort(key=key)
         wrong.sort(key=key)
         out[t] = {"correct": right[:k], "wrong": wrong[:k]}
     return out
+
+
+def _confidence(task, pred: dict) -> float:
+    """How sure the prediction is of what it said: the probability of the predicted value (single), of
+    ``true`` (binary), of the least certain phase it chose or left out (multi)."""
+    if task.kind == "single":
+        return float(pred.get(f"{task.name}_confidence") or max(pred[c] for c in task.prob_columns))
+    if task.kind == "binary":
+        return float(pred[task.prob_column("true")])
+    chosen = set(str(pred.get(task.name) or "").split(";"))
+    return float(min(pred[task.prob_column(v)] if v in chosen else 1 - pred[task.prob_column(v)]
+                     for v in task.values))

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+from ..atomic import write_atomic
 
 
 def build_parser():
@@ -31,14 +31,6 @@ def build_parser():
     return ap
 
 
-def _write(path: Path, text: str):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
 def _render_only(out: Path) -> int:
     from .report import render
 
@@ -48,7 +40,7 @@ def _render_only(out: Path) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {out}: cannot read metrics.json/details.json ({exc})".splitlines()[0], file=sys.stderr)
         return 2
-    _write(out / "report.html", render(summary, details))
+    write_atomic(out / "report.html", render(summary, details))
     print(f"wrote {out / 'report.html'}")
     return 0
 
@@ -83,7 +75,7 @@ def main(argv=None) -> int:
 
     from ..model.card import label_counts
     from ..model.defaults import DEFAULT_PARAMS
-    from ..model.labels import LabelsError, read_labels
+    from ..io.labels import LabelsError, read_labels
     from ..model.texts import load_labelled_texts
     from . import analysis
     from .cv import ABLATIONS, cross_source, run_cv, summarise
@@ -96,10 +88,12 @@ def main(argv=None) -> int:
     except LabelsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    docs, _, problems = load_labelled_texts(args.texts, labels)
-    for p in problems:
+    loaded = load_labelled_texts(args.texts, labels)
+    docs = loaded.documents
+    for p in loaded.problems:
         print(f"warning: {p}", file=sys.stderr)
-    from ..model.labels import labelled_ids
+    loaded.report(lambda line: print(f"note: {line}", file=sys.stderr))
+    from ..io.labels import labelled_ids
     from ..schema import charting_tasks
 
     screened = docs  # every study with an eligibility label (near-misses, unrelated articles too)
@@ -120,7 +114,9 @@ def main(argv=None) -> int:
         return 2
     params = dict(DEFAULT_PARAMS)
     ablations = {"uncalibrated": ABLATIONS["uncalibrated"]} if args.quick else ABLATIONS
-    print(f"evaluating on {len(docs)} labelled studies ...", file=sys.stderr)
+    print(f"evaluating on {len(docs)} labelled studies that have a text"
+          f"{f' (of {len(docs) + len(loaded.without_text)} labelled)' if loaded.without_text else ''} ...",
+          file=sys.stderr)
     res = run_cv(docs, labels, params=params, ablations=ablations, repeats=max(1, args.repeats),
                  n_splits=args.folds, seed=args.seed, body_docs=body_variants(args.texts, docs),
                  learning_fractions=() if args.quick else (0.2, 0.4, 0.6, 0.8, 1.0),
@@ -137,8 +133,14 @@ def main(argv=None) -> int:
             summary[t].setdefault("learning_curve", []).append({"n_train": p["n_train"], "macro_f1": p[t]})
     print("cross-source check (train on one label source, test on the other) ...", file=sys.stderr)
     external = cross_source(docs, labels, params=params)
+    print("fitting the model on every labelled study, to say what it uses ...", file=sys.stderr)
+    from ..model import ChartingModel
+    from ..model.describe import describe_model
+
+    described = describe_model(ChartingModel(**params).fit(docs, labels))
     counts = label_counts(labels, res.ids)
-    details = {"scheme": res.scheme, "repeats": max(1, args.repeats), "params": params, "seconds": res.seconds,
+    details = {"scheme": res.scheme, "repeats": max(1, args.repeats), "model_description": described,
+               "seconds": res.seconds,
                "confusion": conf, "reliability": analysis.reliability(res), "learning_curve": res.learning_curve,
                "full_text_gap": gap, "examples": analysis.examples(res),
                "label_sources": {t: {s: sum(v.values()) for s, v in per.items()} for t, per in counts.items()},
@@ -149,9 +151,9 @@ def main(argv=None) -> int:
     if eligibility is not None:
         summary["eligible"] = eligibility["eligible"]
         details["eligibility"] = {k: eligibility[k] for k in ("groups", "reasons", "settings", "folds", "repeats")}
-    _write(out / "metrics.json", json.dumps(summary, indent=2) + "\n")
-    _write(out / "details.json", json.dumps(details, indent=2, default=str) + "\n")
-    _write(out / "report.html", render(summary, details))
+    write_atomic(out / "metrics.json", json.dumps(summary, indent=2) + "\n")
+    write_atomic(out / "details.json", json.dumps(details, indent=2, default=str) + "\n")
+    write_atomic(out / "report.html", render(summary, details))
     for t, e in tasks_summary.items():
         print(f"{t:>17}: macro-F1 {e['model']['macro_f1']:.3f} (majority {e['baselines']['majority']['macro_f1']:.3f}, "
               f"rules {e['baselines']['rules']['macro_f1']:.3f}), kappa {e['model']['kappa']:.3f}")

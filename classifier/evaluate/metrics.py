@@ -4,7 +4,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score, precision_recall_fscore_support
 
-PHASES = ("commissioning", "design", "delivery", "assessment")
+from ..schema import tasks
+
+# the phases in which peer workers act beyond delivering a service (codebook: co-creation starts early)
+EARLY_PHASES = ("commissioning", "design")
 
 
 def single_metrics(y_true, y_pred, values) -> dict:
@@ -21,9 +24,19 @@ def single_metrics(y_true, y_pred, values) -> dict:
     return out
 
 
-def multi_metrics(y_true, y_pred, values=PHASES) -> dict:
+def task_metrics(name: str, y_true, y_pred) -> dict:
+    """The metrics of one schema task (``single_metrics`` or ``multi_metrics`` by its kind)."""
+    task = tasks()[name]
+    if task.kind == "multi":
+        return multi_metrics(y_true, y_pred, task.values)
+    return single_metrics(y_true, y_pred, task.values)
+
+
+def multi_metrics(y_true, y_pred, values=None) -> dict:
     """Phases: per_class = each phase as the positive label; macro_f1 over phases with support;
-    accuracy = exact set match; kappa on the exact sets."""
+    accuracy = exact set match; kappa on the exact sets. ``values``: the schema's phases by default."""
+    values = tuple(values or tasks()["phases"].values)
+    early = [v for v in EARLY_PHASES if v in values]
     T = np.array([[v in t.split(";") for v in values] for t in y_true], dtype=int)
     P = np.array([[v in t.split(";") for v in values] for t in y_pred], dtype=int)
     per, f1s = {}, []
@@ -32,8 +45,8 @@ def multi_metrics(y_true, y_pred, values=PHASES) -> dict:
         per[v] = {"precision": float(p[0]), "recall": float(r[0]), "f1": float(f[0]), "support": int(T[:, i].sum())}
         if T[:, i].sum() > 0:
             f1s.append(float(f[0]))
-    beyond_t = [int(any(x in t.split(";") for x in ("commissioning", "design"))) for t in y_true]
-    beyond_p = [int(any(x in t.split(";") for x in ("commissioning", "design"))) for t in y_pred]
+    beyond_t = [int(any(x in t.split(";") for x in early)) for t in y_true]
+    beyond_p = [int(any(x in t.split(";") for x in early)) for t in y_pred]
     return {"n": len(y_true), "macro_f1": float(np.mean(f1s)) if f1s else 0.0,
             "accuracy": float(np.mean([a == b for a, b in zip(y_true, y_pred)])) if len(y_true) else 0.0,
             "kappa": _kappa(list(y_true), list(y_pred)),

@@ -40,10 +40,14 @@ def confusion_plot(conf: dict, title: str) -> str:
 
 
 def reliability_plot(rel: dict) -> str:
+    """One panel per curve in ``rel`` (analysis.reliability): ``<task>`` = P(true) of a yes/no task,
+    ``<task>_top_label`` = the probability of a single-valued task's top label."""
     plt = _fig()
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
-    for ax, key, title in zip(axes, ("boundary_spanner", "role_top_label"),
-                              ("boundary spanner: P(true)", "role: probability of the top label")):
+    keys = list(dict.fromkeys(k for entry in rel.values() for k in entry)) or ["(none)"]
+    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.6), squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        title = (f"{key[:-len('_top_label')].replace('_', ' ')}: probability of the top label"
+                 if key.endswith("_top_label") else f"{key.replace('_', ' ')}: P(true)")
         ax.plot([0, 1], [0, 1], ls=":", color="grey", label="perfect")
         for name, style in (("model", "o-"), ("uncalibrated", "s--")):
             pts = rel.get(name, {}).get(key)
@@ -62,7 +66,9 @@ def learning_curve_plot(points: list[dict], majority: dict) -> str:
     plt = _fig()
     fig, ax = plt.subplots(figsize=(6, 3.6))
     n = [p["n_train"] for p in points]
-    for t, style in (("role", "o-"), ("phases", "s-"), ("boundary_spanner", "^-")):
+    from ..schema import task_names
+
+    for t, style in zip([t for t in task_names() if points and t in points[0]], ("o-", "s-", "^-", "d-", "v-", "x-")):
         line, = ax.plot(n, [p[t] for p in points], style, label=t)
         if t in majority:
             ax.axhline(majority[t], color=line.get_color(), ls=":", lw=1)

@@ -10,33 +10,55 @@ from . import plots
 from .cv import ABLATIONS, BASELINE_NOTES
 
 
-def targets(summary: dict) -> list[tuple[str, str, bool]]:
-    role, bs = summary["role"]["model"], summary["boundary_spanner"]["model"]
-    rows = [("role macro-F1 ≥ 0.70", f"{role['macro_f1']:.3f}", role["macro_f1"] >= 0.70),
-            ("co-creation recall ≥ 0.5", f"{role['per_class']['co_creation']['recall']:.3f}",
-             role["per_class"]["co_creation"]["recall"] >= 0.5),
-            ("boundary-spanner F1 ≥ 0.85 (F1 of 'true')", f"{bs['per_class']['true']['f1']:.3f}",
-             bs["per_class"]["true"]["f1"] >= 0.85),
-            ("boundary-spanner macro-F1 ≥ 0.85", f"{bs['macro_f1']:.3f}", bs["macro_f1"] >= 0.85)]
-    for t, e in summary.items():
-        gain = e["model"]["macro_f1"] - e["baselines"]["majority"]["macro_f1"]
-        rows.append((f"{t}: macro-F1 ≥ majority + 0.10", f"+{gain:.3f}", gain >= 0.10))
-    return rows
-
-
-def methods_text(scheme: str, summary: dict) -> str:
-    r, p, b = (summary[t]["model"] for t in ("role", "phases", "boundary_spanner"))
-    return (
+def methods_text(scheme: str, summary: dict, model_description: dict | None = None) -> str:
+    """The Methods paragraph. ``model_description``: ``{task: sentence}`` read from a fitted model
+    (``model.describe.describe_model``), so the paragraph says what each task's model really uses."""
+    parts = [
         "Studies were charted by a classifier trained on the studies named in the scoping review by Åkerblom and "
         "Ness (2023; labels as the review states them, plus labels inferred from its counts) and on further studies "
-        "charted from their abstracts with the same codebook. Each task has its own logistic-regression model over "
-        "TF-IDF word features of the title and abstract and rule features counting codebook lexicon terms "
-        "(lemma-matched) per section, with balanced class weights and sigmoid calibration. "
-        f"Performance was estimated by {scheme}; all baselines used the same folds. Cross-validated macro-F1 was "
-        f"{r['macro_f1']:.2f} for peer-worker role (Cohen's κ {r['kappa']:.2f}), {p['macro_f1']:.2f} for service-cycle "
-        f"phases (κ {p['kappa']:.2f}) and {b['macro_f1']:.2f} for explicit boundary-spanner language (κ {b['kappa']:.2f}), "
-        "against a published human inter-rater agreement for data charting of κ ≈ 0.88. Each prediction comes with "
-        "its probability and the sentences that support it, for a reviewer to confirm or correct.")
+        "charted from their abstracts with the same codebook."]
+    if model_description:
+        parts.append(" ".join(f"{_task_title(t)}: {text}" for t, text in model_description.items()))
+    parts.append(f"Performance was estimated by {scheme}; all baselines used the same folds." if scheme else
+                 "All baselines used the same folds.")
+    scores = [f"{e['model']['macro_f1']:.2f} for {_task_title(t).lower()} (Cohen's κ {e['model']['kappa']:.2f})"
+              for t, e in summary.items()]
+    if scores:
+        parts.append("Cross-validated macro-F1 was " + _join(scores) +
+                     ", against a published human inter-rater agreement for data charting of κ ≈ 0.88.")
+    parts.append("Each prediction comes with its probability and the sentences that support it, for a reviewer "
+                 "to confirm or correct.")
+    return " ".join(parts)
+
+
+def _task_title(name: str) -> str:
+    from ..schema import tasks
+
+    task = tasks().get(name)
+    return task.description if task and task.description else name.replace("_", " ")
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def highlights(summary: dict) -> list[tuple[str, str, str]]:
+    """The value of each one-of and yes/no task a review team most needs to find, and the measure shown
+    for it beside macro-F1: ``(task, value, "recall" | "f1")`` -- the recall of a one-of task's rarest
+    value, the F1 of a yes/no task's ``true``."""
+    from ..schema import tasks
+
+    out = []
+    for t, e in summary.items():
+        per = e["model"].get("per_class", {})
+        task = tasks().get(t)
+        if not per or task is None or task.kind == "multi":
+            continue
+        if task.kind == "binary":
+            out.append((t, "true", "f1"))
+        else:
+            out.append((t, min(per, key=lambda v: per[v].get("support", 0)), "recall"))
+    return out
 
 
 def render(summary: dict, details: dict) -> str:
@@ -51,22 +73,22 @@ def render(summary: dict, details: dict) -> str:
                                .read_text("utf-8"))
     conf = details.get("confusion", {})
     conf_plots = []
-    if "role" in conf:
-        conf_plots.append(plots.confusion_plot(conf["role"], "role"))
-    if "boundary_spanner" in conf:
-        conf_plots.append(plots.confusion_plot(conf["boundary_spanner"], "boundary spanner"))
-    for v, c in conf.get("phases", {}).items():
-        conf_plots.append(plots.confusion_plot(c, f"phase: {v}"))
+    for t, c in conf.items():
+        if "matrix" in c:
+            conf_plots.append(plots.confusion_plot(c, t.replace("_", " ")))
+        else:  # a multi-valued task: one yes/no matrix per value
+            conf_plots += [plots.confusion_plot(m, f"{t}: {v}") for v, m in c.items()]
     majority = {t: e["baselines"]["majority"]["macro_f1"] for t, e in summary.items()}
     figs = {"confusion": conf_plots, "reliability": plots.reliability_plot(details.get("reliability", {})),
             "learning": plots.learning_curve_plot(details["learning_curve"], majority) if details.get("learning_curve") else "",
             "baselines": plots.baselines_plot(summary)}
-    names = [n for n in summary["role"]["baselines"]]
+    names = list(next(iter(summary.values()))["baselines"]) if summary else []
     configs = [(n, BASELINE_NOTES.get(n) or ABLATIONS.get(n, ("", ""))[1]) for n in names]
     return template.render(
-        generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), params=details.get("params", {}),
-        seconds=round(details.get("seconds", 0)), methods=methods_text(details.get("scheme", ""), summary),
-        summary=summary, targets=targets(summary), configs=configs, plots=figs,
+        generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        seconds=round(details.get("seconds", 0)),
+        methods=methods_text(details.get("scheme", ""), summary, details.get("model_description")),
+        summary=summary, configs=configs, plots=figs, highlights=highlights(summary),
         repeats=details.get("repeats", 1), learning=details.get("learning_curve", []),
         gap=details.get("full_text_gap", {"n": 0, "note": ""}), examples=details.get("examples", {}),
         sources=details.get("label_sources", {}), external=external, eligibility=eligibility)

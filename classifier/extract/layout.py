@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from .model import Page, Span
+from .spans import Page, Span
 from .normalize import PDFIUM_HYPHEN, SOFT_HYPHEN, clean
 
 

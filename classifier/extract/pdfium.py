@@ -13,7 +13,7 @@ import re
 import time
 
 from .errors import ExtractionError
-from .model import Page, Span, base_font, font_is_bold
+from .spans import Page, Span, base_font, font_is_bold
 
 _SEGMENT = re.compile(r"[^\r\n]+")
 _LIGATURE_END = re.compile("(?:ff|fi|fl|[\ufb00-\ufb06])$")

@@ -144,6 +144,10 @@ class Extractor:
         if empty_pages:
             shown = ", ".join(map(str, empty_pages[:10])) + (" ..." if len(empty_pages) > 10 else "")
             warnings.append(f"no text layer on page(s) {shown} (images only)")
+        from .doi import find_doi
+
+        doi = find_doi([ln.text for lines in pages_lines[:2] for ln in lines],
+                       [ln.text for lines in pages_lines[2:][-2:] for ln in lines])
         first_page = 1
         if cover_page(pages_lines):
             pages_lines, heights = pages_lines[1:], heights[1:]
@@ -158,6 +162,8 @@ class Extractor:
         sections, more = builder.build(flat, title)
         warnings += more
         meta = {"engine": engine.name}
+        if doi:
+            meta["doi"] = doi
         for s in sections:
             if s.name == "title":
                 meta["title"] = s.text

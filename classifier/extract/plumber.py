@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from .errors import ExtractionError
-from .model import Page, Span, base_font, font_is_bold
+from .spans import Page, Span, base_font, font_is_bold
 
 
 class PlumberEngine:

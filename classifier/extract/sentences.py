@@ -132,6 +132,28 @@ def split_sentences(text: str) -> list[Sentence]:
 
 _PARA_BREAK = re.compile(r"\n[ \t]*\n\s*")
 
+# Publishing boilerplate that layout cleaning can leave inside a section: licence and copyright lines,
+# correspondence and e-mail addresses, received/accepted dates. Not what a study says about itself, so
+# never a sentence for features or evidence.
+_BOILERPLATE = re.compile(
+    r"creative commons|open[- ]access article|distributed under the terms|terms of the .{0,40}licen[cs]e"
+    r"|\blicen[cs]ee\b|all rights reserved|permits unrestricted use|reproduction in any medium"
+    r"|this article is licensed|^\W{0,3}(?:©|\(c\)\s*\d{4}|copyright\b)|©\s*(?:19|20)\d\d"
+    r"|^\W{0,3}correspond(?:ence|ing author)\b|\bcorresponding author\b|full list of author information"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|^\W{0,3}(?:received|accepted|published(?: online)?)\s*:?\s*\d",
+    re.I)
+
+
+def is_boilerplate(sentence: str) -> bool:
+    """A licence, copyright, correspondence or date line rather than the study's own words."""
+    return bool(_BOILERPLATE.search(sentence))
+
+
+def content_sentences(text: str) -> list[Sentence]:
+    """``split_sentences(text)`` without publishing boilerplate (offsets unchanged): the sentences that
+    feed the features and may be chosen as evidence."""
+    return [s for s in split_sentences(text) if not is_boilerplate(s.text)]
+
 
 def _split_paragraphs(text: str, a: int, b: int):
     start = a
@@ -149,8 +171,9 @@ def _split_paragraphs(text: str, a: int, b: int):
 def add_sentences(document: Document, all_sections: bool = False) -> Document:
     """Fill ``section.sentences`` (in place) for the sections that feed features and evidence
     (``Document.content_sections()``: not the reference list or back matter, a third of a typical
-    article), or for every section with ``all_sections``; returns ``document``."""
+    article; publishing boilerplate left out, ``content_sentences``), or every sentence of every section
+    with ``all_sections`` (``extract`` shows them all); returns ``document``."""
     sections = document.sections if all_sections else document.content_sections()
     for section in sections:
-        section.sentences = split_sentences(section.text)
+        section.sentences = split_sentences(section.text) if all_sections else content_sentences(section.text)
     return document

@@ -77,9 +77,9 @@ def add_pairs(frame: pd.DataFrame, pairs) -> pd.DataFrame:
 def _sentences_of(section) -> list[Sentence]:
     if section.sentences:
         return list(section.sentences)
-    from ..extract.sentences import split_sentences
+    from ..extract.sentences import content_sentences
 
-    return split_sentences(section.text)
+    return content_sentences(section.text)
 
 
 def content_sections(document: Document) -> list:

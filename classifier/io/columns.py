@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import math
 
-# The columns design.md promises, in that order; then extras useful when sorting a spreadsheet.
-PREDICTION_COLUMNS = (
-    "id", "source", "status", "error",
-    # eligibility first (codebook inclusion criteria); exclusion_reason is empty when eligible
-    "eligible", "p_eligible", "exclusion_reason",
-    "role", "role_confidence", "p_role_pre_determined", "p_role_peer_support", "p_role_co_creation",
-    "phases", "p_phase_commissioning", "p_phase_design", "p_phase_delivery", "p_phase_assessment",
-    "boundary_spanner", "p_boundary_spanner",
-)
+from ..schema import tasks
+
+
+def _prediction_columns() -> tuple[str, ...]:
+    """design.md's columns: id, source, status, error, then per task (schema order) the label, its
+    confidence (single-valued tasks) and its probabilities; then per task the accept-unread columns."""
+    design = tuple(c for task in tasks().values() for c in task.output_columns)
+    decisions = tuple(c for task in tasks().values() for c in task.decision_columns)
+    return ("id", "source", "status", "error", *design, *decisions)
+
+
+PREDICTION_COLUMNS = _prediction_columns()
 # peer_terms: how often the text mentions peers or lived experience (features/topic.py); 0 = probably
 # not a study of peer workers
 EXTRA_COLUMNS = ("title", "doi", "pages", "peer_terms")
 CSV_COLUMNS = PREDICTION_COLUMNS + EXTRA_COLUMNS
-EVIDENCE_TASKS = ("role", "phases", "boundary_spanner", "eligible")
-
-
-def is_probability_column(name: str) -> bool:
-    return name.startswith("p_") or name.endswith("_confidence")
 
 
 def cell_text(value) -> str:
@@ -40,11 +38,24 @@ def cell_text(value) -> str:
 
 
 def evidence_text(items, limit: int = 32000) -> str:
-    """Evidence sentences as a readable cell: one bullet per sentence, with its section."""
-    lines = []
+    """Evidence sentences as a readable cell: one bullet per sentence, with its section and, for a
+    task with several values (phases), the values it backs; a sentence backing two values is shown once."""
+    order: list[str] = []
+    where: dict[str, tuple[str, list[str]]] = {}
     for item in items or []:
         text = " ".join(str(item.get("text", "")).split())
-        section = item.get("section", "")
-        lines.append(f"\u2022 {text}" + (f" [{section}]" if section else ""))
+        if not text:
+            continue
+        label = str(item.get("label") or "")
+        if text not in where:
+            order.append(text)
+            where[text] = (str(item.get("section") or ""), [])
+        if label and label not in where[text][1]:
+            where[text][1].append(label)
+    lines = []
+    for text in order:
+        section, labels = where[text]
+        tag = "; ".join(x for x in (section, ", ".join(labels)) if x)
+        lines.append(f"\u2022 {text}" + (f" [{tag}]" if tag else ""))
     out = "\n".join(lines)
     return out if len(out) <= limit else out[: limit - 1] + "\u2026"

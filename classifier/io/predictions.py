@@ -2,15 +2,18 @@
 
 One reader for every consumer (``review``, ``serve``): a bad line never costs the others, it is
 skipped with a one-line message naming the line; a file that cannot be used at all raises
-:class:`PredictionsError`.
+:class:`PredictionsError`. :func:`reviewable` says which predictions there is anything to review in
+(the terminal, the exported queue and the web page's count agree on it); :class:`PredictionSet` is the
+file as the review page holds it.
 """
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..schema import TASK_NAMES, eligibility_task, tasks
+from ..schema import eligibility_task, task_names, tasks
 
 
 class PredictionsError(Exception):
@@ -60,7 +63,7 @@ def clean_prediction(obj: dict) -> dict:
     if not isinstance(evidence, dict):
         evidence = {}
     clean = {}
-    for name in dict.fromkeys((*tasks(), *TASK_NAMES)):
+    for name in task_names():
         rows = evidence.get(name) or []
         good = []
         for row in rows if isinstance(rows, list) else []:
@@ -118,3 +121,48 @@ def read_predictions(path: str | Path) -> tuple[list[dict], list[str]]:
             raise PredictionsError(f"{path}: no usable predictions ({problems[0]})")
         raise PredictionsError(f"{path}: empty (no predictions; write them with predict.py --jsonl)")
     return items, problems
+
+
+def reviewable(pred: dict) -> bool:
+    """A prediction there is something to review in: labelled (``status`` ok) with probabilities."""
+    if pred.get("status") == "error":
+        return False
+    return any(pred.get(c) is not None for task in tasks().values() for c in task.prob_columns)
+
+
+def read_reviewable(path: str | Path) -> tuple[list[dict], list[str]]:
+    """``(predictions, warnings)``: the reviewable dicts in file order, and one message per line skipped
+    (by the reader, or because there is nothing to review in it)."""
+    items, warnings = read_predictions(path)
+    name = Path(path).name
+    out = []
+    for obj in items:
+        if reviewable(obj):
+            out.append(obj)
+        elif obj.get("status") == "error":
+            warnings.append(f"{name}: {obj['id']} has no prediction ({obj.get('error') or 'error'}); skipped")
+        else:
+            warnings.append(f"{name}: {obj['id']} has no probabilities; skipped")
+    return out, warnings
+
+
+@dataclass
+class PredictionSet:
+    """Every prediction of a file (those that failed too, to say why), keyed by id, and the lines skipped."""
+    path: Path
+    items: list[dict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.by_id = {p["id"]: p for p in self.items}
+
+    def get(self, study_id: str) -> dict | None:
+        return self.by_id.get(study_id)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def load_predictions(path: str | Path) -> PredictionSet:
+    items, problems = read_predictions(path)
+    return PredictionSet(Path(path), items, problems)

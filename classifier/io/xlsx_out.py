@@ -8,30 +8,41 @@ rows finished so far). Every text cell is stored as text, never as a formula.
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
-from .columns import EVIDENCE_TASKS, cell_text, evidence_text
+from ..atomic import replacing
 
-# (column, header, width)
-LAYOUT = (
-    ("id", "id", 24), ("title", "title", 50), ("peer_terms", "peer terms", 8), ("status", "status", 8),
-    ("error", "error", 40),
-    ("eligible", "eligible", 9), ("exclusion_reason", "exclusion reason", 16), ("p_eligible", "p eligible", 9),
-    ("evidence_eligible", "evidence: eligibility", 70),
-    ("role", "role", 15), ("role_confidence", "role confidence", 11),
-    ("phases", "phases", 24), ("boundary_spanner", "boundary spanner", 11),
-    ("p_boundary_spanner", "p boundary spanner", 11),
-    ("evidence_role", "evidence: role", 70), ("evidence_phases", "evidence: phases", 70),
-    ("evidence_boundary_spanner", "evidence: boundary spanner", 70),
-    ("p_role_pre_determined", "p role pre_determined", 11), ("p_role_peer_support", "p role peer_support", 11),
-    ("p_role_co_creation", "p role co_creation", 11),
-    ("p_phase_commissioning", "p phase commissioning", 11), ("p_phase_design", "p phase design", 11),
-    ("p_phase_delivery", "p phase delivery", 11), ("p_phase_assessment", "p phase assessment", 11),
-    ("doi", "doi", 22), ("pages", "pages", 7), ("source", "source", 40),
-)
+from .columns import cell_text, evidence_text
+
+def _layout() -> tuple[tuple[str, str, int], ...]:
+    """(column, header, width): who and what first, then per task the label (with its confidence, or
+    P(true) for a yes/no task) and the accept-unread status, then the evidence, the remaining
+    probabilities, and the bibliographic facts."""
+    from ..schema import tasks
+
+    head = [("id", "id", 24), ("title", "title", 50), ("peer_terms", "peer terms", 8), ("status", "status", 8),
+            ("error", "error", 40)]
+    labels, evidence, probabilities = [], [], []
+    for task in tasks().values():
+        words = task.name.replace("_", " ")
+        labels.append((task.name, words, 24 if task.kind == "multi" else 15))
+        if task.kind == "single":
+            labels.append((f"{task.name}_confidence", f"{words} confidence", 11))
+        elif task.kind == "binary":
+            labels.append((task.prob_column("true"), task.prob_column("true").replace("_", " "), 11))
+        if task.reasons:   # screening: why a study is excluded
+            labels.append(("exclusion_reason", "exclusion reason", 16))
+        labels += [(c, c.replace("_", " "), 11) for c in task.decision_columns]
+        evidence.append((f"evidence_{task.name}", f"evidence: {words}", 70))
+        if task.kind != "binary":
+            probabilities += [(c, f"{task.prob_prefix.replace('_', ' ')} {v}", 11)
+                              for c, v in zip(task.prob_columns, task.values)]
+    tail = [("doi", "doi", 22), ("pages", "pages", 7), ("source", "source", 40)]
+    return tuple(head + labels + evidence + probabilities + tail)
+
+
+LAYOUT = _layout()
 COUNTS = ("pages", "peer_terms")  # whole numbers
 MAX_CELL = 32767  # Excel's limit on characters in a cell
 # characters XML 1.0 (so an .xlsx cell) cannot hold
@@ -95,14 +106,10 @@ class XlsxWriter:
         if self._wb is None:
             return
         self._ws.auto_filter.ref = f"A1:{self._last_col}{self._rows + 1}"
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
-        os.close(fd)
         try:
-            self._wb.save(tmp)
-            os.replace(tmp, self.path)
+            with replacing(self.path, suffix=".part") as tmp:
+                self._wb.save(tmp)
         finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
             self._wb = None
 
     def __enter__(self):

@@ -4,6 +4,9 @@ from __future__ import annotations
 import datetime as _dt
 import platform
 
+from ..schema import task_names
+from .describe import describe_model
+
 
 def library_versions() -> dict:
     import numpy, pandas, scipy, sklearn, skops, spacy
@@ -20,7 +23,7 @@ def label_counts(labels, ids) -> dict:
         frame = frame.set_index("id")
     frame = frame[frame.index.isin(set(ids))]
     out = {}
-    for task in ("role", "phases", "boundary_spanner"):
+    for task in task_names():
         if task not in frame.columns:
             continue
         src = frame.get(f"{task}_source")
@@ -46,8 +49,8 @@ def make_card(model, *, labels, documents, label_path="", text_paths=(), cv=None
                  "n_trained": dict(model.n_train_), "text_used": "title + abstract (records); full texts use "
                  "title + abstract for TF-IDF and every non-reference section for rule features"},
         "label_counts": label_counts(labels, ids),
-        "params": {k: v for k, v in model.get_params().items() if k != "lexicons"},
-        "estimators": dict(model.kinds_),
+        "params": {k: v for k, v in model.get_params().items() if k != "lexicons"},  # to reproduce it
+        "estimators": describe_model(model),
         "lexicons": {d["name"]: len(d.get("terms", [])) + len(d.get("patterns", [])) for d in model.lexicon_data_},
         "cv": cv or {},
         "eligibility": model.eligibility_.describe() if getattr(model, "eligibility_", None) is not None else {},
@@ -95,9 +98,7 @@ def render_markdown(card: dict) -> str:
                   f"studies so that {elig.get('recall_target', 0):.0%} of the eligible ones are kept). Exclusion "
                   f"reasons learned: {', '.join(elig.get('reasons_learned', [])) or 'none'}.", ""]
     if card.get("estimators"):
-        lines += ["## Estimators", ""] + [f"- {k}: {v}" for k, v in card["estimators"].items()] + [""]
-    if card.get("params"):
-        lines += ["## Parameters", "", "```", *(f"{k} = {v!r}" for k, v in card["params"].items()), "```", ""]
+        lines += ["## What each task's model uses", ""] + [f"- {k}: {v}" for k, v in card["estimators"].items()] + [""]
     if card.get("lexicons"):
         lines += ["## Lexicons (terms + patterns)", ""] + [f"- {k}: {v}" for k, v in card["lexicons"].items()] + [""]
     if card.get("libraries"):

@@ -83,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     from ..features.lexicons import LexiconError, load_lexicons
     from .card import make_card
     from .charting import ChartingModel
+    from ..io.labels import LabelsError, labelled_ids, read_labels
     from ..schema import charting_tasks
-    from .labels import LabelsError, labelled_ids, read_labels
     from .persist import ModelError, save_model
     from .texts import load_labelled_texts
     from .defaults import DEFAULT_PARAMS
@@ -95,9 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     except (LabelsError, LexiconError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    labelled, n_read, problems = load_labelled_texts(args.texts, labels)
-    for p in problems:
+    loaded = load_labelled_texts(args.texts, labels)
+    labelled, n_read = loaded.documents, loaded.n_read
+    for p in loaded.problems:
         print(f"warning: {p}", file=sys.stderr)
+    loaded.report(lambda line: print(f"warning: {line}", file=sys.stderr))
     if not labelled:
         print(f"error: none of the {n_read} texts has a label in {args.labels} (ids must match)", file=sys.stderr)
         return 2

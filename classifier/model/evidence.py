@@ -13,26 +13,6 @@ from ..features.table import SentenceInfo, sentence_frame
 from .estimators import members
 
 
-def linear_scores(estimator, frame, value) -> np.ndarray | None:
-    """Per-row contribution towards class ``value`` (without intercept), or None if not linear."""
-    pipes = members(estimator)
-    if not pipes or len(frame) == 0:
-        return None
-    total = np.zeros(len(frame))
-    for pipe in pipes:
-        clf = pipe.named_steps["clf"]
-        X = pipe.named_steps["features"].transform(frame)
-        coef = np.asarray(clf.coef_)
-        classes = list(clf.classes_)
-        if coef.shape[0] == 1:          # binary: coef points to classes[1]
-            w = coef[0] if value == classes[1] else -coef[0]
-        else:
-            k = classes.index(value)
-            w = coef[k] - coef.mean(axis=0)
-        total += np.asarray(X @ w).ravel()
-    return total / len(pipes)
-
-
 def class_scores(estimator, frame) -> dict | None:
     """{class value: per-row contribution towards it} in one pass (None if not a linear model)."""
     pipes = members(estimator)

@@ -8,13 +8,11 @@ the file would build, and any type not in ``TRUSTED_TYPES`` makes ``load_model``
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_MODEL = REPO / "models" / "peer-charting"
-MODEL_FILE = "model.skops"
+from ..atomic import write_atomic
+from ..locations import MODEL_FILE, default_model_path, missing_model_message
+
 CARD_JSON = "model_card.json"
 CARD_MD = "MODEL_CARD.md"
 
@@ -76,11 +74,6 @@ class ModelError(Exception):
     """A model that cannot be loaded or saved (one-line message naming the file)."""
 
 
-def default_model_path() -> Path:
-    env = os.environ.get("PEER_CHARTING_MODEL")
-    return Path(env) if env else DEFAULT_MODEL
-
-
 def _model_file(path: Path) -> Path:
     return path / MODEL_FILE if path.is_dir() else path
 
@@ -106,8 +99,11 @@ def load_model(path: str | Path | None = None):
 
     from .charting import ChartingModel
 
+    shipped = path is None
     path = Path(path) if path is not None else default_model_path()
     file = _model_file(path)
+    if shipped and not file.is_file():
+        raise ModelError(missing_model_message(path))
     if not file.is_file():
         hint = " (train one with: python train.py --labels annotations/labels.csv --texts ... --out DIR)"
         raise ModelError(f"{file}: no model file{hint}")
@@ -139,14 +135,9 @@ def save_model(model, directory: str | Path, card: dict | None = None) -> Path:
                 CARD_JSON: (json.dumps(card, indent=2, sort_keys=False, default=str) + "\n").encode("utf-8"),
                 CARD_MD: render_markdown(card).encode("utf-8")}
     for name, data in payloads.items():
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, directory / name)
+            write_atomic(directory / name, data)
         except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
             raise ModelError(f"{directory / name}: cannot write ({exc.strerror or exc})") from None
     check_trusted(directory / MODEL_FILE)  # what we wrote must load
     return directory

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+from ..schema import tasks
 from . import evidence as ev
 
 
@@ -36,17 +37,10 @@ def rule_phases(row) -> set[str]:
     return phases
 
 
-PHASES = ("commissioning", "design", "delivery", "assessment")
-
-
-def rule_decision_columns() -> list[str]:
-    return [f"rulesays_phase_{v}" for v in PHASES]
-
-
 def add_rule_decisions(frame):
     """Adds ``rulesays_phase_<phase>`` (1.0 where the fixed rules assign the phase) to a feature table."""
     decided = [rule_phases(row) for row in frame.to_dict("records")]  # dict rows: ~20x faster than .iloc
-    for v in PHASES:
+    for v in tasks()["phases"].values:
         frame[f"rulesays_phase_{v}"] = [float(v in d) for d in decided]
     return frame
 
@@ -62,14 +56,15 @@ def rules_predict_row(row, infos, k=3) -> dict:
         role = "peer_support"
     phases = rule_phases(row)
     bs = "true" if bsn >= 1 else "false"
+    role_task, phase_task, bs_task = (tasks()[t] for t in ("role", "phases", "boundary_spanner"))
     out = {"role": role, "role_confidence": 0.8}
-    for v in ("pre_determined", "peer_support", "co_creation"):
-        out[f"p_role_{v}"] = 0.8 if v == role else 0.1
-    out["phases"] = ";".join(v for v in ("commissioning", "design", "delivery", "assessment") if v in phases)
-    for v in ("commissioning", "design", "delivery", "assessment"):
-        out[f"p_phase_{v}"] = 0.8 if v in phases else 0.2
+    for v in role_task.values:
+        out[role_task.prob_column(v)] = 0.8 if v == role else 0.1
+    out["phases"] = ";".join(v for v in phase_task.values if v in phases)
+    for v in phase_task.values:
+        out[phase_task.prob_column(v)] = 0.8 if v in phases else 0.2
     out["boundary_spanner"] = bs
-    out["p_boundary_spanner"] = 0.8 if bs == "true" else 0.2
+    out[bs_task.prob_column("true")] = 0.8 if bs == "true" else 0.2
     lex_for = {"pre_determined": {"manualised"}, "peer_support": {"peer_support"}, "co_creation": {"co_creation"}}
     out["evidence"] = {
         "role": ev.pick(infos, ev.rule_scores(infos, lex_for[role]), k),

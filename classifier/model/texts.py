@@ -2,6 +2,7 @@
 PDFs / .txt, all turned into Documents. Bad inputs become one-line messages, never exceptions."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..document import Document
@@ -24,13 +25,15 @@ def _load_file(path: Path) -> Document:
     return doc
 
 
-def load_texts(paths, ids=None, strict: bool = False) -> tuple[list[Document], list[str]]:
+def load_texts(paths, ids=None, strict: bool = False, why: dict | None = None) -> tuple[list[Document], list[str]]:
     """Documents from every path (first occurrence of an id wins) and the problems met, one line each.
 
     ``ids``: keep only these studies (a file outside them is not even extracted). ``strict``: a path
     that cannot be used at all (missing, not a text input, an unreadable records file) raises
-    TextsError instead of being reported among the problems.
+    TextsError instead of being reported among the problems. ``why``: filled with ``{id: problem}`` for
+    the studies whose file or record could not be used.
     """
+    why = {} if why is None else why
     docs: list[Document] = []
     problems: list[str] = []
     seen: set[str] = set()
@@ -63,11 +66,14 @@ def load_texts(paths, ids=None, strict: bool = False) -> tuple[list[Document], l
                     add(_load_file(f), str(f))
                 except Exception as exc:  # ExtractionError and anything unexpected: one line, go on
                     problems.append(str(exc).splitlines()[0] if str(exc) else f"{f}: {type(exc).__name__}")
+                    why.setdefault(f.stem, problems[-1])
         elif path.suffix.lower() in RECORD_SUFFIXES:
             try:
                 for rec in read_records(path):
                     if rec.error:
                         problems.append(rec.error)
+                        if rec.id:
+                            why.setdefault(rec.id, rec.error)
                     else:
                         add(rec.to_document(), f"{path.name} {rec.where}")
             except RecordError as exc:
@@ -77,6 +83,7 @@ def load_texts(paths, ids=None, strict: bool = False) -> tuple[list[Document], l
                 add(_load_file(path), str(path))
             except Exception as exc:
                 problems.append(str(exc).splitlines()[0] if str(exc) else f"{path}: {type(exc).__name__}")
+                why.setdefault(path.stem, problems[-1])
         elif not path.exists():
             fatal(f"{path}: no such file or directory")
         else:
@@ -84,11 +91,36 @@ def load_texts(paths, ids=None, strict: bool = False) -> tuple[list[Document], l
     return docs, problems
 
 
-def load_labelled_texts(paths, labels) -> tuple[list[Document], int, list[str]]:
-    """For ``train`` and ``evaluate``: the documents of the studies ``labels`` (``read_labels``) labels
-    for at least one task, how many texts were read in all, and the problems met (one line each)."""
-    from .labels import labelled_ids
+@dataclass
+class LabelledTexts:
+    """What ``train`` and ``evaluate`` learn from: the texts of the labelled studies, and the rest said."""
+    documents: list[Document]          # one per labelled study that has a text, in input order
+    n_read: int                        # texts read in all (labelled or not)
+    problems: list[str]                # inputs that could not be used, one line each
+    without_text: dict[str, str] = field(default_factory=dict)  # labelled id -> why it has no text
 
-    docs, problems = load_texts(paths)
+    def report(self, say, limit: int = 10) -> None:
+        """Say which labelled studies are left out and why (``say``: one line at a time)."""
+        if not self.without_text:
+            return
+        say(f"{len(self.without_text)} labelled studies have no text and are left out:")
+        for study, reason in list(self.without_text.items())[:limit]:
+            say(f"  {study}: {reason}")
+        if len(self.without_text) > limit:
+            say(f"  ... and {len(self.without_text) - limit} more (all: the studies in the labels file whose id "
+                f"no --texts input holds)")
+
+
+def load_labelled_texts(paths, labels) -> LabelledTexts:
+    """For ``train`` and ``evaluate``: the documents of the studies ``labels`` (``read_labels``) labels
+    for at least one task, how many texts were read in all, the problems met, and why each labelled
+    study without a text has none."""
+    from ..io.labels import labelled_ids
+
+    why: dict[str, str] = {}
+    docs, problems = load_texts(paths, why=why)
     wanted = labelled_ids(labels)
-    return [d for d in docs if d.id in wanted], len(docs), problems
+    have = {d.id for d in docs}
+    without = {i: why.get(i, "no record or file with this id in the --texts inputs")
+               for i in labels.index if i in wanted and i not in have}
+    return LabelledTexts([d for d in docs if d.id in wanted], len(docs), problems, without)

@@ -2,8 +2,8 @@
 
 A queue row carries what the model says (``predicted_*`` columns, confidences, evidence sentences
 with their section) and empty columns for the reviewer, named as in ``annotations/labels.csv``:
-``eligible`` and ``exclusion_reason`` first (screening), ``role``, ``phases``, ``boundary_spanner``, plus
-``reviewer`` and ``note``. Import reads only those
+``eligible`` and ``exclusion_reason`` first, then ``role``, ``phases``, ``boundary_spanner``, plus ``reviewer``
+and ``note`` (an exclusion reason alone means "exclude, reason X"). Import reads only those
 reviewer columns and ``id``; every filled cell is checked against the label schema, and one bad cell
 refuses the whole file (nothing is written) with a message naming its row and column.
 """
@@ -14,12 +14,15 @@ import getpass
 import io
 from pathlib import Path
 
-from ..schema import TASK_NAMES, eligibility_task, tasks
-from .store import REASON_FIELD, Decision, atomic_write_bytes, atomic_write_text
+from ..schema import REASON_COLUMN, eligibility_task, parse_field, task_names, tasks
+from ..atomic import write_atomic
+from .store import Decision
 
-SCREENING = eligibility_task().name
-SCREENING_COLUMNS = (SCREENING, REASON_FIELD)   # "exclude, reason X": eligible = false + exclusion_reason
-REVIEWER_COLUMNS = (*SCREENING_COLUMNS, *TASK_NAMES, "reviewer", "note")
+# the reviewer's columns, as in annotations/labels.csv; the exclusion reason right after `eligible`
+# ("exclude, reason X": a reason alone excludes the study)
+REVIEWER_FIELDS = tuple(c for name in task_names()
+                        for c in ((name, REASON_COLUMN) if tasks()[name].reasons else (name,)))
+REVIEWER_COLUMNS = (*REVIEWER_FIELDS, "reviewer", "note")
 EVIDENCE_PER_TASK = 3
 
 
@@ -64,50 +67,74 @@ def evidence_text(prediction: dict, task: str, limit: int = EVIDENCE_PER_TASK) -
     return "\n".join(lines)
 
 
-def predicted_summary(prediction: dict) -> dict[str, str]:
-    """The model's labels and confidences as readable cells."""
-    role_values = tasks()["role"].values
-    phase_values = tasks()["phases"].values
-    p_bs = prediction.get("p_boundary_spanner")
-    bs = str(prediction.get("boundary_spanner", "") or "")
+def _number(x) -> float | None:
     try:
-        bs_conf = float(p_bs) if bs == "true" else 1.0 - float(p_bs)
+        value = float(x)
     except (TypeError, ValueError):
-        bs_conf = None
-    p_elig = prediction.get("p_eligible")
-    return {
-        "predicted_eligible": str(prediction.get("eligible", "") or ""),
-        "p_eligible": _fmt(p_elig),
-        "predicted_exclusion_reason": str(prediction.get("exclusion_reason", "") or ""),
-        "predicted_role": str(prediction.get("role", "") or ""),
-        "role_confidence": _fmt(prediction.get("role_confidence")),
-        "role_probabilities": "; ".join(f"{v} {_fmt(prediction.get(f'p_role_{v}'))}" for v in role_values),
-        "predicted_phases": str(prediction.get("phases", "") or ""),
-        "phase_probabilities": "; ".join(f"{v} {_fmt(prediction.get(f'p_phase_{v}'))}" for v in phase_values),
-        "predicted_boundary_spanner": bs,
-        "boundary_spanner_confidence": _fmt(bs_conf),
-    }
+        return None
+    return None if value != value else value
 
 
-PREDICTION_COLUMNS = ("predicted_eligible", "p_eligible", "predicted_exclusion_reason", "predicted_role", "role_confidence", "role_probabilities", "predicted_phases",
-                      "phase_probabilities", "predicted_boundary_spanner", "boundary_spanner_confidence")
-EVIDENCE_COLUMNS = tuple(f"{t}_evidence" for t in (SCREENING, *TASK_NAMES))
-QUEUE_COLUMNS = ("rank", "id", "title", "source", "priority", *PREDICTION_COLUMNS, *EVIDENCE_COLUMNS,
-                 *REVIEWER_COLUMNS)
+def predicted_summary(prediction: dict) -> dict:
+    """The model's labels (text), confidences (numbers; None when unknown) and probabilities (readable
+    text), per task: ``predicted_<task>``; ``<task>_confidence`` (the probability of the label shown) for
+    one-of and yes/no tasks; ``<task>_probabilities`` (``value p; ...``) for one-of and any-of tasks."""
+    out: dict = {}
+    for task in tasks().values():
+        label = str(prediction.get(task.name, "") or "")
+        out[f"predicted_{task.name}"] = label
+        if task.reasons:
+            out[f"predicted_{REASON_COLUMN}"] = str(prediction.get(REASON_COLUMN, "") or "")
+        if task.kind == "single":
+            out[f"{task.name}_confidence"] = _number(prediction.get(f"{task.name}_confidence"))
+        elif task.kind == "binary":
+            p_true = _number(prediction.get(task.prob_column("true")))
+            out[f"{task.name}_confidence"] = (None if p_true is None or label not in task.values
+                                              else p_true if label == "true" else 1.0 - p_true)
+        if task.kind != "binary":
+            out[f"{task.name}_probabilities"] = "; ".join(
+                f"{v} {_fmt(prediction.get(task.prob_column(v)))}" for v in task.values)
+    return out
+
+
+def _summary_columns() -> tuple[str, ...]:
+    return tuple(predicted_summary({}))
+
+
+PREDICTION_COLUMNS = _summary_columns()
+EVIDENCE_COLUMNS = tuple(f"{t}_evidence" for t in task_names())
+# peer_terms: 0 = the text never mentions peers (probably not a study of peer workers): check it first
+QUEUE_COLUMNS = ("rank", "id", "title", "source", "priority", "peer_terms", *PREDICTION_COLUMNS,
+                 *EVIDENCE_COLUMNS, *REVIEWER_COLUMNS)
+NUMBER_COLUMNS = frozenset(c for c in QUEUE_COLUMNS if c in ("rank", "priority", "peer_terms")
+                           or c.endswith("_confidence"))
 
 
 def queue_rows(predictions: list[dict], ranked: list[tuple[int, float]], strategy: str) -> list[dict]:
+    """One row per ranked prediction; numbers stay numbers (the writers format them)."""
     rows = []
     for rank, (i, score) in enumerate(ranked, start=1):
         p = predictions[i]
+        terms = _number(p.get("peer_terms"))
         row = {"rank": rank, "id": p["id"], "title": " ".join(str(p.get("title", "") or "").split()),
-               "source": str(p.get("source", "") or ""), "priority": f"{score:.3f}"}
+               "source": str(p.get("source", "") or ""), "priority": round(float(score), 3),
+               "peer_terms": int(terms) if terms is not None else None}
         row.update(predicted_summary(p))
-        for task in (SCREENING, *TASK_NAMES):
+        for task in task_names():
             row[f"{task}_evidence"] = evidence_text(p, task)
         row.update({c: "" for c in REVIEWER_COLUMNS})
         rows.append(row)
     return rows
+
+
+def _csv_cell(column: str, value) -> str:
+    if value is None:
+        return ""
+    if column in ("priority",):
+        return f"{float(value):.3f}"
+    if column.endswith("_confidence"):
+        return _fmt(value)
+    return str(value)
 
 
 def write_queue(path, rows: list[dict]) -> None:
@@ -116,11 +143,11 @@ def write_queue(path, rows: list[dict]) -> None:
         write_xlsx(path, rows)
         return
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=QUEUE_COLUMNS, lineterminator="\r\n", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(QUEUE_COLUMNS)
+    writer.writerows([_csv_cell(c, row.get(c)) for c in QUEUE_COLUMNS] for row in rows)
     # UTF-8 with a byte-order mark: Excel then reads accents and dashes correctly.
-    atomic_write_text(path, "\ufeff" + buf.getvalue())
+    write_atomic(path, "\ufeff" + buf.getvalue())
 
 
 def write_xlsx(path: Path, rows: list[dict]) -> None:
@@ -134,24 +161,30 @@ def write_xlsx(path: Path, rows: list[dict]) -> None:
     ws.title = "queue"
     ws.append(list(QUEUE_COLUMNS))
     for row in rows:
-        ws.append([row.get(c, "") for c in QUEUE_COLUMNS])
+        ws.append([row.get(c) if c in NUMBER_COLUMNS else str(row.get(c) or "") for c in QUEUE_COLUMNS])
     ws.freeze_panes = "C2"
-    widths = {"id": 24, "title": 50, "role_probabilities": 28, "phase_probabilities": 34, "note": 30}
+    widths = {"id": 24, "title": 50, "note": 30, "rank": 6, "peer_terms": 8, "priority": 8}
     wrap = Alignment(wrap_text=True, vertical="top")
     fill = PatternFill("solid", fgColor="FFF2CC")
     for j, name in enumerate(QUEUE_COLUMNS, start=1):
         letter = get_column_letter(j)
-        ws.column_dimensions[letter].width = 60 if name.endswith("_evidence") else widths.get(name, 16)
+        ws.column_dimensions[letter].width = (60 if name.endswith("_evidence") else 32 if name.endswith("_probabilities")
+                                              else widths.get(name, 16))
         ws.cell(row=1, column=j).font = Font(bold=True)
         if name in REVIEWER_COLUMNS:
             ws.cell(row=1, column=j).fill = fill
         for r in range(2, len(rows) + 2):
-            ws.cell(row=r, column=j).alignment = wrap
+            cell = ws.cell(row=r, column=j)
+            cell.alignment = wrap
+            if name in NUMBER_COLUMNS and name not in ("rank", "peer_terms"):
+                cell.number_format = "0.00" if name.endswith("_confidence") else "0.000"
+            elif name not in NUMBER_COLUMNS and cell.value is not None:
+                cell.data_type = "s"  # text stays text, never a formula
     # Drop-down lists for the single-valued reviewer columns (typing is still allowed; import checks).
     last = max(len(rows) + 1, 2)
-    for task in (SCREENING, REASON_FIELD, "role", "boundary_spanner"):
+    for task in (*(t.name for t in tasks().values() if t.kind != "multi"), REASON_COLUMN):
         col = get_column_letter(QUEUE_COLUMNS.index(task) + 1)
-        values = eligibility_task().reasons if task == REASON_FIELD else tasks()[task].values
+        values = eligibility_task().reasons if task == REASON_COLUMN else tasks()[task].values
         dv = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True,
                             showErrorMessage=True, error=f"Use one of: {', '.join(values)}")
         dv.add(f"{col}2:{col}{last}")
@@ -159,11 +192,11 @@ def write_xlsx(path: Path, rows: list[dict]) -> None:
     ws.auto_filter.ref = f"A1:{get_column_letter(len(QUEUE_COLUMNS))}{last}"
     buf = io.BytesIO()
     wb.save(buf)
-    atomic_write_bytes(path, buf.getvalue())
+    write_atomic(path, buf.getvalue())
 
 
 # ---- import ------------------------------------------------------------------------------------------
-def read_table(path) -> tuple[list[str], list[list]]:
+def read_queue_table(path) -> tuple[list[str], list[list]]:
     """Header and body rows of a CSV/TSV or .xlsx queue file (QueueError if unreadable)."""
     path = Path(path)
     if not path.is_file():
@@ -218,14 +251,14 @@ def read_decisions(path, reviewer: str | None = None, max_messages: int = 20) ->
     Rows are numbered as a spreadsheet shows them (the header is row 1).
     """
     path = Path(path)
-    header, body = read_table(path)
+    header, body = read_queue_table(path)
     names = [h.strip().lstrip("\ufeff").lower() for h in header]
     errors = []
     if "id" not in names:
-        raise QueueError([f"{path.name}: no 'id' column (is this a queue exported by 'review --export'?)"])
-    present = [t for t in (*SCREENING_COLUMNS, *TASK_NAMES) if t in names]
+        raise QueueError([f"{path.name}: no 'id' column (is this a queue exported by 'review export'?)"])
+    present = [t for t in REVIEWER_FIELDS if t in names]
     if not present:
-        raise QueueError([f"{path.name}: no reviewer columns ({', '.join(TASK_NAMES)}); nothing to import"])
+        raise QueueError([f"{path.name}: no reviewer columns ({', '.join(task_names())}); nothing to import"])
     for dup in sorted({n for n in names if n and names.count(n) > 1 and n in ("id", *REVIEWER_COLUMNS)}):
         errors.append(f"{path.name}: column {dup!r} appears twice")
     col = {n: names.index(n) for n in ("id", *REVIEWER_COLUMNS) if n in names}
@@ -248,15 +281,16 @@ def read_decisions(path, reviewer: str | None = None, max_messages: int = 20) ->
             except Exception:
                 who = "unknown"
         note = get("note")
-        if filled.get(REASON_FIELD) and SCREENING not in filled:
-            filled = {SCREENING: "false", **filled}   # a reason alone means "exclude, reason X"
+        screening = eligibility_task().name
+        if filled.get(REASON_COLUMN) and screening not in filled:
+            filled = {screening: "false", **filled}   # a reason alone means "exclude, reason X"
         for task, cell in filled.items():
             try:
-                value = eligibility_task().parse_reason(cell) if task == REASON_FIELD else tasks()[task].parse(cell)
-                if task == SCREENING and value == "false" and not filled.get(REASON_FIELD):
+                value = parse_field(task, cell)
+                if task == screening and value == "false" and not filled.get(REASON_COLUMN):
                     raise ValueError("excluding a study needs a reason in the exclusion_reason column "
                                      f"({', '.join(eligibility_task().reasons)})")
-                if task == SCREENING and value == "true" and filled.get(REASON_FIELD):
+                if task == screening and value == "true" and filled.get(REASON_COLUMN):
                     raise ValueError("an eligible study has no exclusion reason (clear exclusion_reason, or "
                                      "write false)")
             except ValueError as exc:

@@ -15,58 +15,20 @@ from __future__ import annotations
 
 import json
 import sys
-from concurrent.futures import Future, ProcessPoolExecutor
 
+from ..atomic import write_atomic
+from ..io.labels import LabelsError
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
-from ..schema import TASK_NAMES, eligibility_task, tasks
-from .queuefile import evidence_text, predicted_summary
-from .store import REASON_FIELD, Decision, LabelStore, LabelStoreError, atomic_write_text, read_table
+from ..schema import REASON_COLUMN, eligibility_task, task_names, tasks
+from .queuefile import _fmt, evidence_text, predicted_summary
+from .retrain import BackgroundRetrainer
+from .store import Decision, LabelStore, reviewed_ids
 from .strategies import DEFAULT_BALANCE, DEFAULT_STRATEGY, rank
 
 SOURCE = "session"
 HELP = ("keys:  a = accept the predicted labels   c = correct them   x = exclude (not eligible, with a reason)   "
-        "s = skip   u = undo the last one   q = quit   ? = this help")
-
-
-class BackgroundRetrainer:
-    """Retrain in a worker process; ``poll()`` returns fresh predictions once they are ready."""
-
-    def __init__(self, labels_path, texts, params: dict | None = None):
-        self.labels_path = str(labels_path)
-        self.texts = [str(t) for t in texts]
-        self.params = params  # None: the shipped model's parameters
-        self.executor: ProcessPoolExecutor | None = None
-        self.future: Future | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.future is not None and not self.future.done()
-
-    def start(self, ids: list[str]) -> bool:
-        if self.running:
-            return False
-        from .retrain import retrain_predict
-
-        if self.executor is None:
-            import multiprocessing
-
-            self.executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        self.future = self.executor.submit(retrain_predict, self.labels_path, self.texts, list(ids), self.params)
-        return True
-
-    def poll(self):
-        """``(predictions, error)`` when a retraining has finished since the last poll, else None."""
-        if self.future is None or not self.future.done():
-            return None
-        future, self.future = self.future, None
-        try:
-            return future.result(), ""
-        except Exception as exc:  # reported to the reviewer in one line; the session goes on
-            return None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-    def close(self):
-        if self.executor is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
+        "s = skip   "
+        "u = undo the last one   q = quit   ? = this help")
 
 
 class Session:
@@ -105,24 +67,20 @@ class Session:
         with self.store.lock():
             state = self._load_state()
             state[self.reviewer] = mine
-            atomic_write_text(self.state_path, json.dumps(state, indent=1, sort_keys=True) + "\n")
+            write_atomic(self.state_path, json.dumps(state, indent=1, sort_keys=True) + "\n")
 
     # ---- queue ---------------------------------------------------------------------------------
     def build_queue(self) -> list[str]:
         mine = self._mine()
-        # the log knows every confirmed decision, even one made just before a session was killed
-        last: dict[str, str] = {}
-        for r in self.store.log():
-            if r["reviewer"] == self.reviewer and r["source"] in (SOURCE, f"{SOURCE} undo"):
-                last[r["study"]] = r["source"]
-        done = set(mine["done"]) | {study for study, source in last.items() if source == SOURCE}
-        labelled = {i for i, lab in self.store.labels().items() if all(lab[t] is not None for t in TASK_NAMES)}
+        # the log knows every confirmed decision, even one made just before a session was killed; what
+        # counts as reviewed is what the web page counts (review.store.reviewed_ids)
+        done = set(mine["done"]) | reviewed_ids(self.store.labels_and_problems()[0], self.store.log())
         preds = list(self.predictions.values())
         ids = [p["id"] for p in preds]
         rules = [self.rules.get(i, {}) for i in ids] if self.rules else None
         ranked = [ids[i] for i, _ in rank(self.strategy, preds, seed=self.seed, rules=rules, balance=self.balance)]
         skipped = [i for i in ranked if i in set(mine["skipped"])]
-        fresh = [i for i in ranked if i not in done and i not in labelled and i not in set(skipped)]
+        fresh = [i for i in ranked if i not in done and i not in set(skipped)]
         return fresh + [i for i in skipped if i not in done]
 
     # ---- io ------------------------------------------------------------------------------------
@@ -173,26 +131,22 @@ class Session:
         self.say("")
         self.say(f"[{position}/{total}] {study}  {p.get('source', '')}")
         self.say("  " + (" ".join(str(p.get("title", "") or "(no title)").split())))
-        if off_topic(p) and not p.get("eligible"):
+        if off_topic(p):
             self.say(f"  note: {OFF_TOPIC_NOTE}")
-        if p.get("eligible"):
-            reason = p.get("exclusion_reason") or ""
-            self.say(f"  eligible:         {p['eligible']} (p {float(p.get('p_eligible') or 0):.2f})"
-                     + (f"   reason: {reason} ({eligibility_task().describe_reason(reason)})" if reason else ""))
-            ev = evidence_text(p, "eligible")
-            if ev:
-                self.say("  evidence for eligibility:")
-                for line in ev.splitlines():
-                    self.say(f"    {line}")
-        self.say(f"  role:             {s['predicted_role'] or '-'} ({s['role_confidence']})   "
-                 f"[{s['role_probabilities']}]")
-        self.say(f"  phases:           {s['predicted_phases'] or '-'}   [{s['phase_probabilities']}]")
-        self.say(f"  boundary_spanner: {s['predicted_boundary_spanner'] or '-'} "
-                 f"({s['boundary_spanner_confidence']})")
+        width = max(len(t) for t in task_names()) + 1
+        for task in task_names():
+            line = f"  {task + ':':<{width}} {s[f'predicted_{task}'] or '-'}"
+            if f"{task}_confidence" in s:
+                line += f" ({_fmt(s[f'{task}_confidence'])})"
+            if f"{task}_probabilities" in s:
+                line += f"   [{s[f'{task}_probabilities']}]"
+            if tasks()[task].reasons and p.get(REASON_COLUMN):
+                line += f"   reason: {p[REASON_COLUMN]} ({tasks()[task].describe_reason(p[REASON_COLUMN])})"
+            self.say(line)
         known = {t: v for t, v in current.items() if v is not None}
         if known:
             self.say("  already in the labels file: " + ", ".join(f"{t}={v}" for t, v in known.items()))
-        for task in TASK_NAMES:
+        for task in task_names():
             ev = evidence_text(p, task)
             if ev:
                 self.say(f"  evidence for {task}:")
@@ -203,22 +157,23 @@ class Session:
     def predicted_values(self, study: str) -> dict[str, str | None]:
         p = self.predictions[study]
         out = {}
-        for task in (eligibility_task().name, *TASK_NAMES):
+        for task in task_names():
             try:
                 out[task] = tasks()[task].parse(p.get(task))
             except ValueError:
                 out[task] = None
-        if out.get(eligibility_task().name) == "false":
+        screening = eligibility_task().name
+        if out.get(screening) == "false":  # accepting an exclusion accepts its reason
             try:
-                out[REASON_FIELD] = eligibility_task().parse_reason(p.get(REASON_FIELD))
+                out[REASON_COLUMN] = eligibility_task().parse_reason(p.get(REASON_COLUMN))
             except ValueError:
-                out[REASON_FIELD] = None
+                out[REASON_COLUMN] = None
         return out
 
     def exclude(self, study: str) -> dict[str, str | None] | None:
-        """Ask why the study is not eligible: a number or a reason's name. None = cancelled."""
+        """Ask why the study is not eligible (a number or a reason's name). None = cancelled."""
         task = eligibility_task()
-        predicted = self.predictions[study].get(REASON_FIELD) or ""
+        predicted = self.predictions[study].get(REASON_COLUMN) or ""
         for n, reason in enumerate(task.reasons, start=1):
             self.say(f"    {n:2d} {reason:16s} {task.describe_reason(reason)}")
         while True:
@@ -234,14 +189,14 @@ class Session:
                 self.say(f"  ! {exc}")
                 continue
             if reason:
-                return {task.name: "false", REASON_FIELD: reason}
+                return {task.name: "false", REASON_COLUMN: reason}
             self.say("  ! excluding a study needs a reason")
 
     def correct(self, study: str) -> dict[str, str | None] | None:
         """Ask for each task; Enter keeps the prediction, '-' leaves the task unknown. None = cancelled."""
         predicted = self.predicted_values(study)
         values = {}
-        for task in TASK_NAMES:
+        for task in task_names():
             allowed = ", ".join(tasks()[task].values)
             while True:
                 answer = self.ask(f"  {task} [{predicted[task] or '-'}] ({allowed}; Enter keeps, - = unknown): ")
@@ -258,14 +213,17 @@ class Session:
                     break
                 except ValueError as exc:
                     self.say(f"  ! {exc}")
+            if tasks()[task].reasons and values[task] == "false":  # excluded: why
+                reason = self.exclude(study)
+                if reason is None:
+                    return None
+                values.update(reason)
+            elif tasks()[task].reasons and values[task] == "true":
+                values[REASON_COLUMN] = None
         return values
 
     def decide(self, study: str, values: dict[str, str | None], note: str = "") -> None:
-        before = dict(self.store.labels().get(study, {t: None for t in TASK_NAMES}))
-        if REASON_FIELD in values or eligibility_task().name in values:
-            row = read_table(self.store.path).index.get(study) or {}
-            before[REASON_FIELD] = eligibility_task().parse_reason(row.get(REASON_FIELD)) if row.get(REASON_FIELD) else None
-            before.setdefault(eligibility_task().name, tasks()[eligibility_task().name].parse(row.get(eligibility_task().name)))
+        before = self.store.labels().get(study, {t: None for t in task_names()})
         decisions = [Decision(study, t, v, self.reviewer, SOURCE, note) for t, v in values.items() if v is not None]
         result = self.store.record(decisions)
         applied = {d.task: before.get(d.task) for d in result.applied}
@@ -287,8 +245,8 @@ class Session:
         try:
             self.decide(study, values, note)
             return True
-        except (LabelStoreError, OSError) as exc:
-            message = str(exc) if isinstance(exc, LabelStoreError) else f"{self.store.path}: {exc.strerror or exc}"
+        except (LabelsError, OSError) as exc:
+            message = str(exc) if isinstance(exc, LabelsError) else f"{self.store.path}: {exc.strerror or exc}"
             self.say(f"  ! not saved: {message}")
             self.say("    the study stays in front of you; try again (or q to stop)")
             return False
@@ -332,7 +290,7 @@ class Session:
         if polled is not None:
             preds, error = polled
             if error:
-                self.say(f"  (retraining failed: {error}; the queue keeps the old predictions)")
+                self.say(f"  ({error[0].lower() + error[1:]}; the queue keeps the old predictions)")
             elif preds:
                 for study, pred in preds.items():
                     old = self.predictions.get(study, {})
@@ -347,7 +305,7 @@ class Session:
                 queue = sorted(queue, key=lambda i: order.get(i, len(order)))
                 self.say(f"  (model retrained; {len(preds)} predictions refreshed, queue re-ordered)")
         if self.retrain_every and self.decided_since_retrain >= self.retrain_every and not self.retrainer.running:
-            if self.retrainer.start(queue):
+            if self.retrainer.start_predictions(queue):
                 self.decided_since_retrain = 0
                 self.say("  (retraining in the background; carry on)")
         return queue
@@ -368,7 +326,7 @@ class Session:
                 study = queue[0]
                 position = total - len(queue) + 1
                 self.show(study, position, total)
-                key = self.key("  [a]ccept [c]orrect [s]kip [u]ndo [q]uit > ")
+                key = self.key("  [a]ccept [c]orrect e[x]clude [s]kip [u]ndo [q]uit > ")
                 if key is None or key.lower() in ("q", "quit", "exit"):
                     break
                 key = key.lower()
@@ -392,13 +350,13 @@ class Session:
                 elif key in ("s", "skip", "n", "next"):
                     try:
                         self.skip(study)
-                    except (LabelStoreError, OSError) as exc:
+                    except (LabelsError, OSError) as exc:
                         self.say(f"  ! skip not noted ({exc}); the study moves back anyway")
                     queue.append(queue.pop(0))
                 elif key in ("u", "undo"):
                     try:
                         back = self.undo()
-                    except (LabelStoreError, OSError) as exc:
+                    except (LabelsError, OSError) as exc:
                         self.say(f"  ! not undone: {exc}; try again")
                         back = None
                     if back is not None:
@@ -409,7 +367,7 @@ class Session:
             self.say("")
         finally:
             if self.retrainer is not None:
-                self.retrainer.close()
+                self.retrainer.stop()
         self.say(f"Stopped. {self.saved} decisions saved this session to {self.store.path}; "
                  f"run the same command to resume.")
         return 0

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..schema import TASK_NAMES, tasks
+from ..schema import task_names, tasks
 from .strategies import DEFAULT_BALANCE, STRATEGIES, score
 
 
@@ -71,10 +71,10 @@ def macro_f1(task: str, truth: list, predicted: list) -> float | None:
     pairs = [(t, p) for t, p in zip(truth, predicted) if t is not None]
     if not pairs:
         return None
-    if task == "phases":
-        phases = tasks()["phases"].values
-        y = np.array([[v in t.split(";") for v in phases] for t, _ in pairs], dtype=int)
-        z = np.array([[v in str(p).split(";") for v in phases] for _, p in pairs], dtype=int)
+    if tasks()[task].kind == "multi":
+        values = tasks()[task].values
+        y = np.array([[v in t.split(";") for v in values] for t, _ in pairs], dtype=int)
+        z = np.array([[v in str(p).split(";") for v in values] for _, p in pairs], dtype=int)
         return float(f1_score(y, z, average="macro", zero_division=0))
     values = list(tasks()[task].values)
     return float(f1_score([t for t, _ in pairs], [str(p) for _, p in pairs], labels=values, average="macro",
@@ -94,9 +94,9 @@ def agreement(task: str, before: list[dict], after: list[dict]) -> float:
         k = cohen_kappa_score(a, b)
         return 0.0 if not np.isfinite(k) else float(k)
 
-    if task == "phases":
-        return float(np.mean([kappa([v in str(p["phases"]).split(";") for p in before],
-                                    [v in str(p["phases"]).split(";") for p in after]) for v in tasks()["phases"].values]))
+    if tasks()[task].kind == "multi":
+        return float(np.mean([kappa([v in str(p[task]).split(";") for p in before],
+                                    [v in str(p[task]).split(";") for p in after]) for v in tasks()[task].values]))
     return kappa([str(p[task]) for p in before], [str(p[task]) for p in after])
 
 
@@ -122,10 +122,8 @@ def split(ids: list[str], labels, config: SimulationConfig, seed: int):
     rng = np.random.default_rng(seed)
     train = list(rng.permutation(train))
     initial = []
-    for value in tasks()["role"].values:  # at least two of each role, so the first model knows every class
-        having = [i for i in train if labels.loc[i, "role"] == value and i not in initial]
-        initial += having[:2]
-    for task in ("boundary_spanner",):  # and both values of the binary task
+    # at least two of each value of every one-of and yes/no task, so the first model knows every class
+    for task in (t.name for t in tasks().values() if t.kind != "multi"):
         for value in tasks()[task].values:
             having = [i for i in train if labels.loc[i, task] == value and i not in initial]
             initial += having[:2]
@@ -140,15 +138,15 @@ def run_one(strategy: str, seed: int, documents: dict, labels, config: Simulatio
     ids = [i for i in labels.index if i in documents]
     test, labelled, pool = split(ids, labels, config, seed)
     test_docs = [documents[i] for i in test]
-    truth = {t: [labels.loc[i, t] for i in test] for t in TASK_NAMES}
-    curve = {t: [] for t in TASK_NAMES}
-    n_labelled, kappas = [], {t: [] for t in (*TASK_NAMES, "mean")}
+    truth = {t: [labels.loc[i, t] for i in test] for t in task_names()}
+    curve = {t: [] for t in task_names()}
+    n_labelled, kappas = [], {t: [] for t in (*task_names(), "mean")}
     previous: dict[str, dict] = {}
     rounds = min(config.rounds, int(np.ceil(len(pool) / config.batch)))
     for r in range(rounds + 1):
         model = fit([documents[i] for i in labelled], labels.loc[labelled], config.params)
         predicted = prediction_dicts(model, test_docs)
-        for t in TASK_NAMES:
+        for t in task_names():
             curve[t].append(macro_f1(t, truth[t], [p[t] for p in predicted]))
         n_labelled.append(len(labelled))
         pool_preds = prediction_dicts(model, [documents[i] for i in pool])
@@ -157,8 +155,8 @@ def run_one(strategy: str, seed: int, documents: dict, labels, config: Simulatio
         unlabelled = pool_preds + predicted
         if previous:
             before = [previous[p["id"]] for p in unlabelled]
-            per = [agreement(t, before, unlabelled) for t in TASK_NAMES]
-            for t, k in zip(TASK_NAMES, per):
+            per = [agreement(t, before, unlabelled) for t in task_names()]
+            for t, k in zip(task_names(), per):
                 kappas[t].append(k)
             kappas["mean"].append(float(np.mean(per)))
         else:
@@ -188,7 +186,7 @@ def summarise(runs: dict[str, list[dict]], config: SimulationConfig, corpus: dic
     for name, per_seed in runs.items():
         n = min(len(r["n_labelled"]) for r in per_seed)
         entry = {"n_labelled": [int(x) for x in per_seed[0]["n_labelled"][:n]]}
-        for t in TASK_NAMES:
+        for t in task_names():
             m = np.array([[np.nan if v is None else v for v in r["macro_f1"][t][:n]] for r in per_seed], dtype=float)
             entry[t] = {"macro_f1": _round(np.nanmean(m, axis=0)), "std": _round(np.nanstd(m, axis=0)),
                         "min": _round(np.nanmin(m, axis=0)), "max": _round(np.nanmax(m, axis=0)),
@@ -208,14 +206,14 @@ def summarise(runs: dict[str, list[dict]], config: SimulationConfig, corpus: dic
             "kappa_per_task": {t: [None if all(r['kappa'][t][i] is None for r in per_seed) else
                                    round(float(np.mean([r['kappa'][t][i] for r in per_seed
                                                         if r['kappa'][t][i] is not None])), 4)
-                                   for i in range(n)] for t in TASK_NAMES},
+                                   for i in range(n)] for t in task_names()},
             "stop_round_per_seed": stops,
             "stop_round": summary_stop,
             "stop_n_labelled": entry["n_labelled"][summary_stop] if summary_stop is not None else None,
         }
         # the same rule per task (a task whose predictions settle early can be trusted sooner)
         entry["stopping"]["stop_round_per_task"] = {
-            t: stop_round(entry["stopping"]["kappa_per_task"][t], config.kappa, config.window) for t in TASK_NAMES}
+            t: stop_round(entry["stopping"]["kappa_per_task"][t], config.kappa, config.window) for t in task_names()}
         out["strategies"][name] = entry
     out["comparison"] = compare(out["strategies"])
     return out
@@ -224,7 +222,7 @@ def summarise(runs: dict[str, list[dict]], config: SimulationConfig, corpus: dic
 def compare(strategies: dict) -> dict:
     """Per task: each strategy's mean macro-F1 over the curve and its difference from random."""
     result = {}
-    for t in TASK_NAMES:
+    for t in task_names():
         means = {name: e[t]["mean_over_curve"] for name, e in strategies.items()}
         best = max((n for n in means if n != "random"), key=lambda n: means[n], default="random")
         # paired by seed (same split, same initial sample): how often and by how much each beats random
@@ -245,7 +243,7 @@ def compare(strategies: dict) -> dict:
     role_best = result["role"]["best"]
     result["best_by_role"] = role_best
     result["best_by_role_vs_random"] = {t: round(result[t]["mean_over_curve"][role_best] - result[t]["random"], 4)
-                                        for t in TASK_NAMES}
+                                        for t in task_names()}
     return result
 
 
@@ -306,7 +304,7 @@ def plot(result: dict, out_dir) -> list:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
 
-    for task in TASK_NAMES:
+    for task in task_names():
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
         draw(ax, task)
         fig.tight_layout()
@@ -315,7 +313,7 @@ def plot(result: dict, out_dir) -> list:
         plt.close(fig)
         written.append(path)
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.4))
-    for ax, task in zip(axes, TASK_NAMES):
+    for ax, task in zip(axes, task_names()):
         draw(ax, task)
     fig.tight_layout()
     path = out_dir / "learning_curves.png"

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..schema import TASK_NAMES
+from ..schema import task_names
 from .strategies import STRATEGIES
 
 
@@ -45,7 +45,8 @@ def err(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from .simulate import SimulationConfig, plot, simulate
-    from .store import LabelStore, LabelStoreError
+    from ..io.labels import LabelsError
+    from .store import LabelStore
     from .texts import TextsError, load_documents
 
     labels_path = Path(args.labels)
@@ -72,10 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         frame = LabelStore(labels_path).load()
-    except LabelStoreError as exc:
+    except LabelsError as exc:
         err(str(exc))
         return 2
-    labels = frame[frame[list(TASK_NAMES)].notna().any(axis=1)]
+    labels = frame[frame[list(task_names())].notna().any(axis=1)]
     warnings: list[str] = []
     try:
         documents = load_documents(args.texts, ids=set(labels.index), warn=warnings.append)
@@ -105,7 +106,7 @@ def report(result: dict) -> str:
     cmp = result["comparison"]
     lines = [f"{result['corpus']['n_studies']} labelled studies, {len(result['config']['seeds'])} seeds, "
              f"{len(next(iter(result['strategies'].values()))['n_labelled'])} points per curve"]
-    for t in TASK_NAMES:
+    for t in task_names():
         c = cmp[t]
         pd = c["paired_difference_vs_random"]
         parts = [f"random {c['random']:.3f}"] + [

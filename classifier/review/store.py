@@ -19,14 +19,15 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from ..schema import TASK_NAMES, eligibility_task, tasks
+from ..atomic import fsync_dir, write_atomic
+from ..io.labels import LabelsError, labels_frame, parse_cell, read_table, task_cells
+from ..schema import REASON_COLUMN, eligibility_task, label_fields, parse_field, task_names, tasks
 
 LOG_COLUMNS = ("time", "reviewer", "study", "task", "old", "new", "source", "note", "outcome")
 CONFLICT_COLUMNS = ("time", "reviewer", "study", "task", "current", "proposed", "source", "note", "status")
@@ -43,8 +44,8 @@ REVIEWED = "reviewed"
 APPLIED, UNCHANGED, OVERWRITTEN, CONFLICT, CLEARED = "applied", "unchanged", "overwritten", "conflict", "cleared"
 
 
-class LabelStoreError(Exception):
-    """The labels file cannot be used (one-line message naming the file)."""
+class LabelStoreError(LabelsError):
+    """The labels file cannot be used or written (one-line message naming the file)."""
 
 
 @dataclass
@@ -71,7 +72,7 @@ class Conflict:
 
     def describe(self) -> str:
         return (f"{self.study_id} {self.task}: file has {self.current!r}, {self.reviewer or 'a reviewer'} "
-                f"proposed {self.proposed!r} (kept the file's value; resolve with --resolve or in the web page)")
+                f"proposed {self.proposed!r} (kept the file's value; resolve with 'review resolve' or in the web page)")
 
 
 @dataclass
@@ -90,83 +91,30 @@ def now() -> str:
 
 
 # Besides the tasks, a decision may set why a study is not eligible (a column like the tasks).
-REASON_FIELD = "exclusion_reason"
-
-
-def _parse_field(name: str, cell):
-    """A task cell or an exclusion reason in canonical form (None when empty); ValueError if invalid."""
-    if name == REASON_FIELD:
-        return eligibility_task().parse_reason(cell)
-    return tasks()[name].parse(cell)
+REASON_FIELD = REASON_COLUMN
 
 
 def eligibility_decisions(study_id: str, eligible, reason: str | None, reviewer: str, source: str,
                           note: str = "", force: bool = False) -> list[Decision]:
     """A reviewer's screening decision as store decisions: ``eligible`` true/false and its
-    ``exclusion_reason`` (cleared when eligible). ValueError for a reason outside the schema's."""
-    value = eligibility_task().parse(eligible)
-    if value == "false" and not eligibility_task().parse_reason(reason):
-        raise ValueError(f"{study_id}: excluding a study needs a reason "
-                         f"({', '.join(eligibility_task().reasons)})")
-    task = eligibility_task().name
-    return [Decision(study_id, task, value, reviewer, source, note, force),
+    ``exclusion_reason`` (cleared when eligible). ValueError for a missing or unknown reason."""
+    task = eligibility_task()
+    value = task.parse(eligible)
+    if value == "false" and not task.parse_reason(reason):
+        raise ValueError(f"{study_id}: excluding a study needs a reason ({', '.join(task.reasons)})")
+    return [Decision(study_id, task.name, value, reviewer, source, note, force),
             Decision(study_id, REASON_FIELD, reason if value == "false" else None, reviewer, source, note, force)]
 
 
 def validate(decision: Decision) -> Decision:
     """Return the decision with its value in canonical form; ValueError naming the bad value or task."""
-    if decision.task not in tasks() and decision.task != REASON_FIELD:
+    if decision.task not in label_fields():
         raise ValueError(f"{decision.study_id}: unknown task {decision.task!r} (tasks: {', '.join(tasks())})")
     if not str(decision.study_id or "").strip():
         raise ValueError(f"a decision for {decision.task} has no study id")
-    value = _parse_field(decision.task, decision.value)  # raises ValueError naming the value
+    value = parse_field(decision.task, decision.value)  # raises ValueError naming the value
     return Decision(str(decision.study_id).strip(), decision.task, value, str(decision.reviewer or "").strip(),
                     str(decision.source or "").strip(), str(decision.note or ""), bool(decision.force))
-
-
-def fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
-    """Write ``text`` to a temp file beside ``path``, fsync, and ``os.replace`` it onto ``path``."""
-    atomic_write_bytes(path, text.encode(encoding))
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temp file beside ``path``, fsync, and ``os.replace`` it onto ``path``
-    (keeping the file's permissions); a crash at any point leaves the old file or the new one."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if path.exists():
-            try:
-                os.chmod(tmp, path.stat().st_mode & 0o777)
-            except OSError:
-                pass
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    fsync_dir(path.parent)
 
 
 def append_rows(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
@@ -197,87 +145,17 @@ def append_rows(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
         fsync_dir(path.parent)
 
 
-class Table:
-    """The labels file in memory: ordered columns, rows as dicts, ``id`` -> row."""
-
-    def __init__(self, columns: list[str], rows: list[dict], bom: bool = False):
-        self.columns = columns
-        self.rows = rows
-        self.bom = bom
-        self.index = {row["id"]: row for row in rows}
-
-    @classmethod
-    def empty(cls) -> "Table":
-        return cls(["id", *TASK_NAMES], [])
-
-    def ensure_column(self, name: str) -> None:
-        if name not in self.columns:
-            self.columns.append(name)
-            for row in self.rows:
-                row.setdefault(name, "")
-
-    def row(self, study_id: str) -> dict:
-        row = self.index.get(study_id)
-        if row is None:
-            row = {c: "" for c in self.columns}
-            row["id"] = study_id
-            self.rows.append(row)
-            self.index[study_id] = row
-        return row
-
-    def to_text(self) -> str:
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=self.columns, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        for row in self.rows:
-            writer.writerow({c: row.get(c, "") or "" for c in self.columns})
-        return ("\ufeff" if self.bom else "") + buf.getvalue()
-
-
-def read_table(path: Path) -> Table:
-    if not path.exists():
-        return Table.empty()
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise LabelStoreError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise LabelStoreError(f"{path}: not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8'") from None
-    bom = text.startswith("\ufeff")
-    text = text.lstrip("\ufeff")
-    if not text.strip():
-        return Table.empty()
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-        body = list(reader)
-    except csv.Error as exc:
-        raise LabelStoreError(f"{path}: not a readable CSV ({exc})") from None
-    if "id" not in header:
-        raise LabelStoreError(f"{path}: no 'id' column (columns: {', '.join(header)})")
-    if len(set(header)) != len(header):
-        dup = sorted({h for h in header if header.count(h) > 1})
-        raise LabelStoreError(f"{path}: column {dup[0]!r} appears twice")
-    rows, seen = [], set()
-    for number, cells in enumerate(body, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
-            raise LabelStoreError(f"{path} row {number}: more cells than columns")
-        row = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header)}
-        row["id"] = row["id"].strip()
-        if not row["id"]:
-            raise LabelStoreError(f"{path} row {number}: empty id")
-        if row["id"] in seen:
-            raise LabelStoreError(f"{path} row {number}: id {row['id']!r} appears twice")
-        seen.add(row["id"])
-        rows.append(row)
-    table = Table(header, rows, bom)
-    for name in TASK_NAMES:
-        table.ensure_column(name)
-    return table
+def reviewed_ids(labels: dict[str, dict], log_rows: list[dict]) -> set[str]:
+    """The studies no longer waiting for review, the same for the terminal session and the web page:
+    a decision in the log (any reviewer, made any way: queue import, terminal, web; unless the last one
+    was undone) or a label for every task in the labels file."""
+    last: dict[str, str] = {}
+    for row in log_rows:
+        if row.get("study"):
+            last[row["study"]] = str(row.get("source") or "")
+    done = {study for study, source in last.items() if not source.endswith(" undo")}
+    done |= {sid for sid, row in labels.items() if all(row.get(t) for t in task_names())}
+    return done
 
 
 class LabelStore:
@@ -316,29 +194,19 @@ class LabelStore:
         return lock
 
     # ---- reading -------------------------------------------------------------------------------
-    def load(self):
-        """The labels as a DataFrame: index ``id``, every column as text, task cells None when unknown."""
-        import pandas as pd
-
+    def load(self, bad: str = "keep"):
+        """The labels as a DataFrame: index ``id``, every column as text, task cells None when unknown;
+        a cell the schema refuses follows ``bad`` (``io.labels``; by default kept as typed)."""
         table = read_table(self.path)
-        data = {c: pd.Series([row.get(c, "") or "" for row in table.rows], dtype=object) for c in table.columns}
-        for name in TASK_NAMES:
-            data[name] = pd.Series([self._parse_cell(name, row.get(name)) for row in table.rows], dtype=object)
-        frame = pd.DataFrame(data, columns=table.columns)
-        return frame.set_index("id")
+        return labels_frame(table, task_cells(table, bad, str(self.path))[0])
 
-    @staticmethod
-    def _parse_cell(task: str, cell) -> str | None:
-        """A task cell in canonical form; None when empty; a value the schema refuses is kept as typed."""
-        try:
-            return _parse_field(task, cell)
-        except ValueError:
-            return str(cell).strip() or None
-
-    def labels(self) -> dict[str, dict[str, str | None]]:
+    def labels(self, bad: str = "keep") -> dict[str, dict[str, str | None]]:
         """``{study_id: {task: canonical value or None}}`` (no pandas needed)."""
-        table = read_table(self.path)
-        return {row["id"]: {t: self._parse_cell(t, row.get(t)) for t in TASK_NAMES} for row in table.rows}
+        return task_cells(read_table(self.path), bad, str(self.path))[0]
+
+    def labels_and_problems(self) -> tuple[dict[str, dict[str, str | None]], list[str]]:
+        """Like ``labels()``, but a cell the schema refuses is read as unknown and reported (one line each)."""
+        return task_cells(read_table(self.path), "unknown", str(self.path))
 
     def log(self) -> list[dict]:
         """Every logged decision, oldest first (a torn last line, if any, is skipped)."""
@@ -393,7 +261,7 @@ class LabelStore:
             resolved: set[tuple[str, str]] = set()
             for d in checked:
                 existing = table.index.get(d.study_id)
-                old = self._parse_cell(d.task, (existing or {}).get(d.task, ""))
+                old = parse_cell(d.task, (existing or {}).get(d.task, ""), "keep")
                 new = d.value
                 if old == new:
                     outcome = UNCHANGED
@@ -423,7 +291,7 @@ class LabelStore:
                                  "old": old or "", "new": new or "", "source": d.source, "note": d.note,
                                  "outcome": outcome})
             if changed:
-                atomic_write_text(self.path, table.to_text())
+                write_atomic(self.path, table.to_text())
             self._update_conflicts(conflict_rows, resolved)
             append_rows(self.log_path, LOG_COLUMNS, log_rows)
         finally:
@@ -453,7 +321,7 @@ class LabelStore:
         writer = csv.DictWriter(buf, fieldnames=CONFLICT_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-        atomic_write_text(self.conflicts_path, buf.getvalue())
+        write_atomic(self.conflicts_path, buf.getvalue())
 
     def resolve(self, study_id: str, task: str, value: str | None, reviewer: str, note: str = "",
                 source: str = "resolve") -> RecordResult:

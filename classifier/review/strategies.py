@@ -4,9 +4,9 @@ Each strategy scores prediction dicts (the shape in docs/ARCHITECTURE.md); a hig
 "review this sooner". They read only the probabilities in the dicts, so they work the same on a
 predictions JSONL file, inside the terminal session and in the simulation.
 
-- ``uncertainty``: for each task, half the entropy of the predicted distribution (role over its three
-  values; each phase and boundary-spanner as yes/no) and half the model's calibrated probability that
-  the label it shows is wrong; the mean over the three tasks. The entropy is taken after dividing
+- ``uncertainty``: for each task, half the entropy of the predicted distribution (a one-of task such as
+  role over its values; each value of an any-of task such as phases, and a yes/no task, as yes/no) and
+  half the model's calibrated probability that the label it shows is wrong; the mean over the tasks. The entropy is taken after dividing
   the probabilities by the class priors to the power ``balance`` (the model itself chooses labels
   prior-balanced), so probability on a rare class (co-creation, commissioning) is not drowned by
   the common class. Priors are the mean predicted probabilities over the pool.
@@ -26,28 +26,19 @@ STRATEGIES = ("uncertainty", "margin", "random", "disagreement")
 # The queue order when none is asked for: measured best on the shared corpus (docs/review.md).
 DEFAULT_STRATEGY = "margin"
 EPS = 1e-9
-# How much each task counts when the three are combined (equal weights measured best; docs/review.md).
-DEFAULT_WEIGHTS = {"role": 1.0, "phases": 1.0, "boundary_spanner": 1.0}
 # Rare-class weighting: probabilities are divided by class priors ** DEFAULT_BALANCE before the entropy
 # and the margin. 0 is the plain probabilities, 1 the space ChartingModel decides in by default
 # (decision_balance=1); halfway measured best at putting errors first (benchmarks/bench_simulate.py).
 DEFAULT_BALANCE = 0.5
+# Every task counts the same when they are combined (equal weights measured best; docs/review.md);
+# ``weights={task: w}`` changes that.
 
 
-def role_probs(predictions: list[dict]) -> np.ndarray:
-    values = tasks()["role"].values
-    return np.array([[_num(p.get(f"p_role_{v}")) for v in values] for p in predictions], dtype=float).reshape(
-        len(predictions), len(values))
-
-
-def phase_probs(predictions: list[dict]) -> np.ndarray:
-    values = tasks()["phases"].values
-    return np.array([[_num(p.get(f"p_phase_{v}")) for v in values] for p in predictions], dtype=float).reshape(
-        len(predictions), len(values))
-
-
-def bs_probs(predictions: list[dict]) -> np.ndarray:
-    return np.array([_num(p.get("p_boundary_spanner")) for p in predictions], dtype=float)
+def probs(task_name: str, predictions: list[dict]) -> np.ndarray:
+    """One row per prediction, one column per probability column of the task (schema order)."""
+    columns = tasks()[task_name].prob_columns
+    return np.array([[_num(p.get(c)) for c in columns] for p in predictions], dtype=float).reshape(
+        len(predictions), len(columns))
 
 
 def _num(value) -> float:
@@ -88,55 +79,62 @@ def _binary(p: np.ndarray) -> np.ndarray:
 
 
 def priors(predictions: list[dict]) -> dict[str, np.ndarray]:
-    """Class priors estimated as the mean predicted probability over the pool."""
-    role = role_probs(predictions)
-    return {
-        "role": _normalise(role.mean(axis=0, keepdims=True))[0] if len(predictions) else np.full(3, 1 / 3),
-        "phases": phase_probs(predictions).mean(axis=0) if len(predictions) else np.full(4, 0.5),
-        "boundary_spanner": np.array([bs_probs(predictions).mean()]) if len(predictions) else np.array([0.5]),
-    }
+    """Class priors estimated as the mean predicted probability over the pool (one-of tasks: over the
+    values; any-of and yes/no tasks: the rate of each yes)."""
+    out = {}
+    for task in tasks().values():
+        P = probs(task.name, predictions)
+        if task.kind == "single":
+            out[task.name] = (_normalise(P.mean(axis=0, keepdims=True))[0] if len(predictions)
+                              else np.full(P.shape[1], 1 / P.shape[1]))
+        else:
+            out[task.name] = P.mean(axis=0) if len(predictions) else np.full(P.shape[1], 0.5)
+    return out
 
 
 def task_distributions(predictions: list[dict], balance: float = DEFAULT_BALANCE,
                        prior: dict | None = None) -> dict[str, list[np.ndarray]]:
-    """Per task, the decision-space distributions (role: one 3-column array; phases: one yes/no array per
-    phase; boundary_spanner: one yes/no array)."""
+    """Per task, the decision-space distributions (a one-of task: one array with a column per value;
+    an any-of task: one yes/no array per value; a yes/no task: one yes/no array)."""
     prior = prior or priors(predictions)
-    ph = phase_probs(predictions)
-    pb = float(prior["boundary_spanner"][0])
-    return {
-        "role": [decision_space(role_probs(predictions), prior["role"], balance)],
-        "phases": [decision_space(_binary(ph[:, j]), [1 - prior["phases"][j], prior["phases"][j]], balance)
-                   for j in range(ph.shape[1])],
-        "boundary_spanner": [decision_space(_binary(bs_probs(predictions)), [1 - pb, pb], balance)],
-    }
+    out = {}
+    for task in tasks().values():
+        P = probs(task.name, predictions)
+        if task.kind == "single":
+            out[task.name] = [decision_space(P, prior[task.name], balance)]
+        else:
+            out[task.name] = [decision_space(_binary(P[:, j]), [1 - prior[task.name][j], prior[task.name][j]], balance)
+                              for j in range(P.shape[1])]
+    return out
 
 
 def shown_label_doubt(predictions: list[dict]) -> dict[str, np.ndarray]:
     """Per task, 1 - the calibrated probability of the label the model shows (its own estimate that the
-    label is wrong; phases: mean over the four yes/no decisions). The model chooses labels with
+    label is wrong; an any-of task: mean over its yes/no decisions). The model chooses labels with
     prior-balancing, so a rare class chosen at modest probability scores high here."""
-    role = _normalise(role_probs(predictions))
-    ph, bs = phase_probs(predictions), bs_probs(predictions)
-    role_values, phase_values = tasks()["role"].values, tasks()["phases"].values
-    out = {"role": np.zeros(len(predictions)), "phases": np.zeros(len(predictions)),
-           "boundary_spanner": np.zeros(len(predictions))}
-    for i, p in enumerate(predictions):
-        shown = _canon("role", p.get("role"))
-        j = role_values.index(shown) if shown in role_values else int(np.argmax(role[i]))
-        out["role"][i] = 1.0 - role[i, j]
-        chosen = set(_canon("phases", p.get("phases")).split(";")) - {""}
-        if not chosen:
-            chosen = {v for k, v in enumerate(phase_values) if ph[i, k] >= 0.5}
-        out["phases"][i] = np.mean([1.0 - ph[i, k] if v in chosen else ph[i, k] for k, v in enumerate(phase_values)])
-        said = _canon("boundary_spanner", p.get("boundary_spanner")) or ("true" if bs[i] >= 0.5 else "false")
-        out["boundary_spanner"][i] = 1.0 - bs[i] if said == "true" else bs[i]
+    out = {}
+    for task in tasks().values():
+        P = probs(task.name, predictions)
+        doubt = np.zeros(len(predictions))
+        for i, p in enumerate(predictions):
+            shown = _canon(task.name, p.get(task.name))
+            if task.kind == "single":
+                row = _normalise(P[i:i + 1])[0]
+                j = task.values.index(shown) if shown in task.values else int(np.argmax(row))
+                doubt[i] = 1.0 - row[j]
+            elif task.kind == "multi":
+                chosen = set(shown.split(";")) - {""} or {v for k, v in enumerate(task.values) if P[i, k] >= 0.5}
+                doubt[i] = np.mean([1.0 - P[i, k] if v in chosen else P[i, k] for k, v in enumerate(task.values)])
+            else:
+                said = shown or ("true" if P[i, 0] >= 0.5 else "false")
+                doubt[i] = 1.0 - P[i, 0] if said == "true" else P[i, 0]
+        out[task.name] = doubt
     return out
 
 
 def task_uncertainty(predictions: list[dict], balance: float = DEFAULT_BALANCE,
                      prior: dict | None = None) -> dict[str, np.ndarray]:
-    """Per task, in [0, 1]: half the entropy in decision space (phases: mean over the four yes/no
+    """Per task, in [0, 1]: half the entropy in decision space (an any-of task: mean over its yes/no
     decisions), half the doubt about the label shown."""
     dists = task_distributions(predictions, balance, prior)
     doubt = shown_label_doubt(predictions)
@@ -151,8 +149,8 @@ def task_entropy(predictions: list[dict], balance: float = DEFAULT_BALANCE,
 
 
 def _combine(per: dict[str, np.ndarray], weights: dict | None) -> np.ndarray:
-    weights = weights or DEFAULT_WEIGHTS
-    return sum(weights[t] * per[t] for t in per) / sum(weights[t] for t in per)
+    weights = weights or {}
+    return sum(weights.get(t, 1.0) * per[t] for t in per) / sum(weights.get(t, 1.0) for t in per)
 
 
 def uncertainty(predictions: list[dict], balance: float = DEFAULT_BALANCE, weights: dict | None = None,
@@ -177,11 +175,11 @@ def disagreement(predictions: list[dict], rules: list[dict], balance: float = DE
         raise ValueError("disagreement needs one rules prediction per model prediction")
     count = np.zeros(len(predictions))
     for i, (p, r) in enumerate(zip(predictions, rules)):
-        for task in ("role", "phases", "boundary_spanner"):
+        for task in tasks():
             a, b = _canon(task, p.get(task)), _canon(task, r.get(task))
             count[i] += a != b
     # ties (most documents disagree on 0 or 1 task) are broken by uncertainty
-    return count / 3.0 + 0.1 * uncertainty(predictions, balance, weights)
+    return count / len(tasks()) + 0.1 * uncertainty(predictions, balance, weights)
 
 
 def _canon(task: str, value) -> str:

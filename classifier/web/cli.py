@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def check_files(args) -> str:
     """A one-line reason the server cannot start, or ''."""
-    from ..review.store import LabelStore, LabelStoreError
+    from ..io.labels import LabelsError
+    from ..review.store import LabelStore
 
     labels = args.annotations
     if labels.is_dir():
@@ -57,7 +58,7 @@ def check_files(args) -> str:
         return f"{labels}: folder {labels.parent} does not exist"
     try:
         LabelStore(labels).labels()
-    except LabelStoreError as exc:
+    except LabelsError as exc:
         return str(exc)
     if args.report is not None and args.report.exists() and not args.report.is_dir():
         return f"{args.report}: --report takes the folder evaluate wrote (with metrics.json), not a file"
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     from werkzeug.serving import make_server
 
     from .app import ServeConfig, create_app
-    from .predictions import PredictionsError
+    from ..io.predictions import PredictionsError
 
     problem = check_files(args)
     if problem:

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..schema import TASK_NAMES
+from ..schema import task_names
 
 DOCUMENT_SUFFIXES = (".pdf", ".txt")
 
@@ -54,7 +54,7 @@ def segments(text: str, spans: list[tuple[int, int, str]]) -> list[Segment]:
     for a, b in zip(points, points[1:]):
         if a == b:
             continue
-        covering = tuple(t for t in TASK_NAMES if any(s <= a and b <= e and task == t for s, e, task in spans))
+        covering = tuple(t for t in task_names() if any(s <= a and b <= e and task == t for s, e, task in spans))
         if out and out[-1].tasks == covering:
             out[-1] = Segment(out[-1].text + text[a:b], covering)
         else:
@@ -78,7 +78,7 @@ def locate(text: str, row: dict) -> tuple[int, int] | None:
 
 def build_view(pred: dict, sections: list[dict] | None, origin: str = "", note: str = "") -> DocumentView:
     """Highlight ``pred``'s evidence in ``sections`` (dicts with name, heading, text)."""
-    rows = [(task, row) for task in TASK_NAMES for row in pred.get("evidence", {}).get(task, [])]
+    rows = [(task, row) for task in task_names() for row in pred.get("evidence", {}).get(task, [])]
     if not sections:
         return DocumentView(unplaced=[dict(row, task=task) for task, row in rows], origin=origin, note=note)
     spans_by_section: dict[int, list[tuple[int, int, str]]] = {}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..schema import TASK_NAMES
+from ..schema import task_names
 
 # log outcomes that changed the labels file: those are what a retrain would learn from
 CHANGING_OUTCOMES = ("applied", "overwritten", "cleared")
@@ -86,7 +86,7 @@ def _figure_title(name: str) -> str:
 
 def _metric_rows(data: dict) -> list[dict]:
     rows = []
-    for task in TASK_NAMES:
+    for task in task_names():
         entry = data.get(task) if isinstance(data, dict) else None
         if not isinstance(entry, dict):
             continue

@@ -1,7 +1,7 @@
 """The queue page's order, progress and filters.
 
 Ordering uses the review package's strategies (``classifier.review.strategies``), the same ones
-``review --export`` uses, so the page and the exported queue agree. With a task filter, the
+``review export`` uses, so the page and the exported queue agree. With a task filter, the
 ``uncertainty`` order uses that task's uncertainty alone. Documents already reviewed go after those
 still to review, each group in strategy order.
 """
@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..io.predictions import reviewable
 from ..review import strategies as _strategies
-from ..schema import TASK_NAMES, tasks
+from ..review.store import reviewed_ids
+from ..schema import task_names, tasks
 
 DEFAULT_STRATEGY = _strategies.DEFAULT_STRATEGY  # one default for review and serve
 # ``disagreement`` also needs the rules-only predictions (see rules.py): only with --texts.
@@ -48,20 +50,13 @@ class QueueRow:
     labels: dict  # task -> value in the labels file, or None
 
 
-def reviewed_ids(labels: dict[str, dict], log_rows: list[dict]) -> set[str]:
-    """Studies with a logged decision (any reviewer, terminal or web) or every task labelled."""
-    done = {row.get("study") for row in log_rows if row.get("study")}
-    done |= {sid for sid, row in labels.items() if all(row.get(t) for t in TASK_NAMES)}
-    return done
-
-
 def matches(pred: dict, task: str | None, label: str | None) -> bool:
     """Filter by predicted label: ``label`` is a value of ``task`` (or "task:value" for any task)."""
     if not label:
         return True
     if ":" in label:
         task, label = label.split(":", 1)
-    names = [task] if task else list(TASK_NAMES)
+    names = [task] if task else list(task_names())
     for name in names:
         value = pred.get(name)
         if value is None:
@@ -93,6 +88,11 @@ def build_queue(preds: list[dict], labels: dict, log_rows: list[dict], *, strate
         if not matches(pred, task, label):
             continue
         rows.append(QueueRow(rank, pred, is_done, labels.get(pred["id"], {})))
-    progress = {"reviewed": len(finished), "queued": len(preds), "todo": len(todo),
-                "percent": round(100 * len(finished) / len(preds)) if preds else 0}
+    # the count to review is the terminal's (review.session): predictions with something to review in;
+    # documents that could not be labelled are listed last, and counted apart
+    queued = [p for p in ordered if reviewable(p)]
+    left = [p for p in queued if p["id"] not in done]
+    progress = {"reviewed": len(queued) - len(left), "queued": len(queued), "todo": len(left),
+                "failed": len(ordered) - len(queued),
+                "percent": round(100 * (len(queued) - len(left)) / len(queued)) if queued else 0}
     return rows, progress

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from ..schema import TASK_NAMES
+from ..schema import task_names
 
 
 class RulesPredictions:
@@ -40,7 +40,7 @@ class RulesPredictions:
                     self._thread.start()
                 return None
             by_id = self._by_id
-        return [by_id.get(p["id"], {t: p.get(t) for t in TASK_NAMES}) for p in preds]
+        return [by_id.get(p["id"], {t: p.get(t) for t in task_names()}) for p in preds]
 
     def _run(self, ids: set[str]) -> None:
         try:

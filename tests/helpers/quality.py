@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from .sections import IMRAD, load_lexicon, normalise_heading
+from classifier.extract.sections import IMRAD, load_lexicon, normalise_heading
 
 CORE = ("abstract",) + IMRAD + ("references",)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)

@@ -10,7 +10,7 @@ import json
 import random
 from pathlib import Path
 
-from ..schema import tasks
+from classifier.schema import tasks
 
 ROLE_SENTENCES = {
     "pre_determined": "Peer workers delivered a fixed, manualised programme that staff had designed in advance.",
