@@ -191,6 +191,7 @@ def _predictions(args):
 
 def _unlabelled(preds, store):
     from ..io.labels import LabelsError
+    from .store import is_decided
 
     if store is None:
         return preds
@@ -199,7 +200,7 @@ def _unlabelled(preds, store):
     except LabelsError as exc:
         err(str(exc))
         return None
-    full = {i for i, lab in labels.items() if all(lab[t] is not None for t in task_names())}
+    full = {i for i, lab in labels.items() if is_decided(lab)}
     return [p for p in preds if p["id"] not in full]
 
 

@@ -27,7 +27,7 @@ from filelock import FileLock, Timeout
 
 from ..atomic import fsync_dir, write_atomic
 from ..io.labels import LabelsError, labels_frame, parse_cell, read_table, task_cells
-from ..schema import REASON_COLUMN, eligibility_task, label_fields, parse_field, task_names, tasks
+from ..schema import REASON_COLUMN, charting_task_names, eligibility_task, label_fields, parse_field, tasks
 
 LOG_COLUMNS = ("time", "reviewer", "study", "task", "old", "new", "source", "note", "outcome")
 CONFLICT_COLUMNS = ("time", "reviewer", "study", "task", "current", "proposed", "source", "note", "status")
@@ -94,6 +94,13 @@ def now() -> str:
 REASON_FIELD = REASON_COLUMN
 
 
+def is_decided(row: dict) -> bool:
+    """A study needs no more review: excluded (``eligible`` false), or labelled for every charting task."""
+    if row.get(eligibility_task().name) == "false":
+        return True
+    return all(row.get(t) for t in charting_task_names())
+
+
 def eligibility_decisions(study_id: str, eligible, reason: str | None, reviewer: str, source: str,
                           note: str = "", force: bool = False) -> list[Decision]:
     """A reviewer's screening decision as store decisions: ``eligible`` true/false and its
@@ -154,7 +161,7 @@ def reviewed_ids(labels: dict[str, dict], log_rows: list[dict]) -> set[str]:
         if row.get("study"):
             last[row["study"]] = str(row.get("source") or "")
     done = {study for study, source in last.items() if not source.endswith(" undo")}
-    done |= {sid for sid, row in labels.items() if all(row.get(t) for t in task_names())}
+    done |= {sid for sid, row in labels.items() if is_decided(row)}
     return done
 
 
@@ -272,6 +279,7 @@ class LabelStore:
                     result.conflicts.append(conflict)
                     conflict_rows.append(conflict)
                 else:
+                    table.ensure_column(d.task)   # (exclusion_reason, in a file written before it existed)
                     row = table.row(d.study_id)
                     row[d.task] = new or ""
                     prov = f"{d.task}_source"
