@@ -55,7 +55,9 @@ def _eligibility(documents, labels, args):
     repeats = 1 if args.quick else min(2, max(1, args.repeats))
     print(f"eligibility on {len(documents)} screened studies ...", file=sys.stderr)
     try:
-        res = cross_validate(documents, labels, folds=args.folds, repeats=repeats, random_state=args.seed)
+        # --quick: one fixed regularisation instead of choosing it inside each fold (a quick look)
+        res = cross_validate(documents, labels, folds=args.folds, repeats=repeats, random_state=args.seed,
+                             params={"C": 1.0} if args.quick else None)
     except ValueError as exc:
         print(f"warning: eligibility not evaluated ({exc})", file=sys.stderr)
         return None

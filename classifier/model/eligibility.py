@@ -8,10 +8,10 @@ Three layers, each kept as data where it can be:
    A study failing one is excluded whatever the model says, with ``p_eligible`` 0.
 2. A learned model: logistic regression on the counts of the criteria lexicons
    (``data/eligibility/lexicons``: one per exclusion reason, plus what an included study has: peer
-   worker titles, employment, mental health, adults, empirical methods) and, when the training folds
-   choose it, TF-IDF of the title and abstract; probabilities calibrated (sigmoid). ``p_eligible`` is
-   P(in scope). The regularisation, the TF-IDF choice and the decision threshold are chosen inside
-   ``fit`` by cross-validation on the training data only: the threshold keeps at least
+   worker titles, employment, mental health, adults, empirical methods) in the title, the title and
+   abstract, and the whole text (TF-IDF of the title and abstract only if asked: ``use_tfidf``);
+   probabilities calibrated (sigmoid). ``p_eligible`` is P(in scope). The regularisation and the
+   decision threshold are chosen inside ``fit`` by cross-validation on the training data only: the threshold keeps at least
    ``recall_target`` of the in-scope training studies (out of fold) and excludes as many near-misses
    as that allows.
 3. The exclusion reason of a study the model excludes: a logistic model over the reason lexicons'
@@ -118,15 +118,14 @@ class EligibilityModel(ClassifierMixin, BaseEstimator):
     """Predicts ``eligible`` (``"true"``/``"false"``), ``p_eligible`` and ``exclusion_reason``.
 
     Parameters: ``C`` (inverse regularisation; a tuple = candidates chosen by inner cross-validation),
-    ``use_tfidf`` (``True``/``False``, or ``"auto"``: chosen by inner cross-validation), ``recall_target``
-    (share of in-scope training studies the threshold keeps, out of fold: a little above the 95% a
-    review team asks for, because a threshold chosen on training studies keeps a little less of new
-    ones), ``inner_folds``,
+    ``use_tfidf`` (``False``: the criteria lexicons only, which carry over to near-misses unlike any in
+    the training data; ``True``; or ``"auto"``: chosen by inner cross-validation), ``recall_target``
+    (share of in-scope training studies the threshold keeps, out of fold), ``inner_folds``,
     ``lexicons`` (list of lexicon dicts; default ``data/eligibility/lexicons``), ``criteria`` (dict;
     default ``data/eligibility/criteria.yml``), ``evidence_k``, ``random_state``.
     """
 
-    def __init__(self, C=(0.3, 1.0, 3.0), use_tfidf="auto", recall_target=0.96, inner_folds=5,
+    def __init__(self, C=(0.3, 1.0, 3.0), use_tfidf=False, recall_target=0.95, inner_folds=5,
                  lexicons=None, criteria=None, evidence_k=2, random_state=0):
         self.C = C
         self.use_tfidf = use_tfidf
@@ -190,10 +189,6 @@ class EligibilityModel(ClassifierMixin, BaseEstimator):
         frame = pd.concat([feats.frame, self._title_counts(documents).set_index(feats.frame.index)], axis=1)
         crit = [self._criteria_row(d, frame.iloc[i].to_dict()) for i, d in enumerate(documents)]
         crit = pd.DataFrame(crit, columns=list(CRITERIA_COLUMNS), index=frame.index, dtype=float)
-        # pooled: any exclusion criterion stated (each reason has few examples; together they have many)
-        reasons = [r for r in eligibility_task().reasons if r in self._get_matcher().names]
-        for where, fmt in (("front", "rule_{}_front"), ("all", "rule_{}_all"), ("title", "title_{}")):
-            crit[f"excluding_{where}"] = frame[[fmt.format(r) for r in reasons]].sum(axis=1) if reasons else 0.0
         return pd.concat([frame, crit], axis=1), feats.sentences
 
     def _rule_cols(self) -> list[str]:
@@ -372,11 +367,8 @@ class EligibilityModel(ClassifierMixin, BaseEstimator):
             return [dict(i, label=reason) for i in ev.pick(infos, np.arange(len(infos), 0, -1, dtype=float), 1)]
         m = self._get_matcher()
         frame = sentence_frame(infos, m.names)
-        for c in (*CRITERIA_COLUMNS, *(f"title_{n}" for n in m.names), "excluding_title"):
+        for c in (*CRITERIA_COLUMNS, *(f"title_{n}" for n in m.names)):
             frame[c] = 0.0
-        reasons = [r for r in eligibility_task().reasons if r in m.names]
-        frame["excluding_front"] = frame[[f"rule_{r}_front" for r in reasons]].sum(axis=1) if reasons else 0.0
-        frame["excluding_all"] = frame[[f"rule_{r}_all" for r in reasons]].sum(axis=1) if reasons else 0.0
         scores = ev.class_scores(self.estimator_, frame)
         if scores is None:
             return []
