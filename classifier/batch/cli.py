@@ -211,8 +211,8 @@ def screening_lines(eligible: int, excluded: dict) -> str:
     lines = [f"screening: {eligible + n_out} assessed for eligibility, {eligible} eligible, {n_out} excluded"]
     lines += [f"  excluded, {task.describe_reason(r)} ({r}): {excluded[r]}" for r in order]
     if n_out:
-        lines.append("  (the exclusion_reason column of the output says which; the labels of an excluded "
-                     "study are kept, never marked confident)")
+        lines.append("  (the exclusion_reason column says which; an excluded study's role, phases and "
+                     "boundary-spanner labels are kept, for checking only)")
     return "\n".join(lines)
 
 

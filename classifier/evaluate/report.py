@@ -61,12 +61,23 @@ def highlights(summary: dict) -> list[tuple[str, str, str]]:
     return out
 
 
+def eligibility_section(summary: dict, details: dict) -> str:
+    """The report's eligibility section (HTML), or "" when eligibility was not evaluated."""
+    if "eligible" not in summary or not details.get("eligibility"):
+        return ""
+    from markupsafe import Markup
+
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    template = env.from_string(resources.files("classifier.evaluate").joinpath("templates/eligibility.html.j2")
+                               .read_text("utf-8"))
+    return Markup(template.render(eligibility=dict(details["eligibility"], metrics=summary["eligible"])))
+
+
 def render(summary: dict, details: dict) -> str:
-    """``summary``: metrics.json (the task entries, and ``external`` when the cross-source check ran)."""
+    """``summary``: metrics.json (the task entries, ``external`` when the cross-source check ran, and
+    ``eligible`` when eligibility was evaluated)."""
     external = summary.get("external")
-    eligibility = None
-    if "eligible" in summary and details.get("eligibility"):
-        eligibility = dict(details["eligibility"], metrics=summary["eligible"])
+    eligibility_html = eligibility_section(summary, details)
     summary = {t: e for t, e in summary.items() if t not in ("external", "eligible")}
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     template = env.from_string(resources.files("classifier.evaluate").joinpath("templates/report.html.j2")
@@ -91,4 +102,4 @@ def render(summary: dict, details: dict) -> str:
         summary=summary, configs=configs, plots=figs, highlights=highlights(summary),
         repeats=details.get("repeats", 1), learning=details.get("learning_curve", []),
         gap=details.get("full_text_gap", {"n": 0, "note": ""}), examples=details.get("examples", {}),
-        sources=details.get("label_sources", {}), external=external, eligibility=eligibility)
+        sources=details.get("label_sources", {}), external=external, eligibility_html=eligibility_html)
