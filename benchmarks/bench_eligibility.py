@@ -72,11 +72,14 @@ def main(argv=None) -> int:
         key = f"C={s['C']}, tfidf={s['use_tfidf']}"
         chosen[key] = chosen.get(key, 0) + 1
     print("settings chosen in the training folds: " + "; ".join(f"{k} ({v}x)" for k, v in chosen.items()))
-    pdf = groups["model"].get("unrelated_pdf", {}).get("decided_right", 0.0)
-    kept, caught = groups["model"]["in_scope"]["decided_right"], groups["model"]["near_miss"]["decided_right"]
-    print(f"targets: near-misses caught {caught:.3f} (>= 0.75: {'met' if caught >= 0.75 else 'NOT met'}), "
-          f"in scope kept {kept:.3f} (>= 0.95: {'met' if kept >= 0.95 else 'NOT met'}), "
-          f"unrelated PDFs excluded {pdf:.3f} (all: {'met' if pdf == 1.0 else 'NOT met'})")
+    g = groups["model"]
+    counts = {k: (round(v["decided_right"] * v["n"]), v["n"]) for k, v in g.items()}
+    pdf = g.get("unrelated_pdf", {}).get("decided_right", 0.0)
+    kept, caught = g["in_scope"]["decided_right"], g["near_miss"]["decided_right"]
+    print(f"targets: near-misses caught {counts['near_miss'][0]}/{counts['near_miss'][1]} = {caught:.4f} "
+          f"(>= 0.75: {'met' if caught >= 0.75 else 'NOT met'}), in scope kept {counts['in_scope'][0]}/"
+          f"{counts['in_scope'][1]} = {kept:.4f} (>= 0.95: {'met' if kept >= 0.95 else 'NOT met'}), unrelated PDFs "
+          f"excluded {pdf:.3f} (all: {'met' if pdf == 1.0 else 'NOT met'})")
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=1, default=str) + "\n", encoding="utf-8")
         print(f"wrote {args.json}")
