@@ -194,7 +194,7 @@ def _summary_line(s, out, restarts: int) -> str:
     line = "; ".join(parts)
     if s.eligible or s.excluded:
         line += "\n" + screening_lines(s.eligible, s.excluded)
-    elif s.off_topic:
+    if s.off_topic:
         line += (f"\nnote: {s.off_topic} labelled document(s) never mention peers, peer workers or lived "
                  f"experience (peer_terms = 0 in {out}): probably not studies of peer workers; check them "
                  f"before trusting their labels")
