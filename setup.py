@@ -16,6 +16,8 @@ MODEL = Path(__file__).resolve().parent / "models" / "peer-charting"
 class build_py_with_model(build_py):
     def run(self):
         super().run()
+        if getattr(self, "editable_mode", False):
+            return  # an editable install runs from the clone, which has models/peer-charting itself
         if not (MODEL / "model.skops").is_file():
             raise SystemExit(f"{MODEL}: the shipped model is missing; train it with train.py before building")
         target = Path(self.build_lib) / "classifier" / "data" / "model"

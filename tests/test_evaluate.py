@@ -163,3 +163,14 @@ def test_cross_source_check_skips_a_direction_without_studies(evaluated):
     assert ext["directions"]["to_charted_abstract"]["skipped"] == "no test studies"
     assert ext["directions"]["from_charted_abstract"]["skipped"] == "no training studies"
     assert "Not computed: no test studies" in (evaluated / "report.html").read_text()
+
+
+def test_report_shows_evidence_against_the_charters_quotes(evaluated_all):
+    details = json.loads((evaluated_all / "details.json").read_text())
+    ev = details["evidence"]
+    assert ev["n_quoted"] >= 90   # the labelled studies charted from abstracts, all with quotes
+    rows = {r["measure"]: r for r in ev["rows"]}
+    assert set(rows) == {"role_top1", "role_top3", "phase_top1", "bs_true_top1"}
+    assert rows["role_top1"]["n"] == ev["n_quoted"] and 0 < rows["role_top1"]["rate"] <= rows["role_top3"]["rate"]
+    html = (evaluated_all / "report.html").read_text()
+    assert "Evidence sentences against the charters" in html and "bench_evidence.py" in html

@@ -16,9 +16,12 @@ from classifier.io import read_records
 from classifier.model import ChartingModel, ModelError, load_model, save_model
 
 REPO = Path(__file__).resolve().parents[1]
-KEYS = ["id", "source", "title", "status", "error", "role", "role_confidence", "p_role_pre_determined",
-        "p_role_peer_support", "p_role_co_creation", "phases", "p_phase_commissioning", "p_phase_design",
-        "p_phase_delivery", "p_phase_assessment", "boundary_spanner", "p_boundary_spanner", "evidence"]
+KEYS = ["id", "source", "title", "status", "error",
+        "role", "role_confidence", "p_role_pre_determined", "p_role_peer_support", "p_role_co_creation",
+        "role_status", "role_set",
+        "phases", "p_phase_commissioning", "p_phase_design", "p_phase_delivery", "p_phase_assessment",
+        "phases_status", "phases_set",
+        "boundary_spanner", "p_boundary_spanner", "boundary_spanner_status", "peer_terms", "evidence", "evidence_notes"]
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +152,7 @@ def test_foreign_type_is_refused(fitted, tmp_path):
     class Payload:  # any type outside the project's list, however harmless it looks
         pass
 
-    model = ChartingModel().set_params(C=fitted.C)
+    model = ChartingModel().set_params(C_grid=fitted.C_grid)
     model.__dict__.update(fitted.__dict__)
     model.extra = Payload()
     path = tmp_path / "foreign.skops"
@@ -239,30 +242,13 @@ def test_tiny_training_sets_still_give_predictions(corpus_docs, labels):
     docs = list(corpus_docs.values())[:8]
     lab = labels[labels["id"].isin([d.id for d in docs])][["id", "role"]]
     model = ChartingModel().fit(docs, lab)
-    assert "codebook prior" in model.kinds_["boundary_spanner"]
+    assert model.kinds_["boundary_spanner"] == "constant" and model.n_train_["boundary_spanner"] == 0
     p = model.predict(docs[:2])
     assert all(x["status"] == "ok" and x["role"] in ("pre_determined", "peer_support", "co_creation") for x in p)
+    # nothing learnt about boundary spanning: never a label to accept unread
+    assert all(x["boundary_spanner_status"] == "check" for x in p)
     with pytest.raises(ValueError, match="no labelled documents"):
         ChartingModel().fit(docs, lab.iloc[:0])
-
-
-def test_phase_with_too_few_positives_follows_the_fixed_rule_and_survives_a_reload(small, tmp_path):
-    docs, lab = small
-    n_comm = sum("commissioning" in p.split(";") for p in lab["phases"])
-    assert 0 < n_comm < 3   # the fixture holds the corpus's one or two commissioning studies
-    model = ChartingModel(rule_fallback=3).fit(docs, lab)
-    assert model.kinds_["phase_commissioning"].startswith("RulePrior")
-    assert not model.kinds_["phase_design"].startswith("RulePrior")
-    preds, rules = model.predict(docs), model.rules_predict(docs)
-    said = [("commissioning" in r["phases"].split(";")) for r in rules]
-    assert any(said) and not all(said)
-    for p, r, s in zip(preds, rules, said):
-        # the rule's decision, as a probability: higher wherever the rule fires
-        assert (p["p_phase_commissioning"] > 0.1) == s, (p["id"], p["p_phase_commissioning"])
-        if s and p["role"] != "co_creation":
-            assert "commissioning" in p["phases"].split(";")
-    save_model(model, tmp_path / "fb", {"name": "fallback"})
-    assert load_model(tmp_path / "fb").predict(docs[:8]) == json.loads(json.dumps(preds[:8]))
 
 
 def _passthrough_columns(estimator):
@@ -273,73 +259,126 @@ def _passthrough_columns(estimator):
     return cols
 
 
-def test_scoped_boundary_model_reads_only_its_lexicon_and_a_cv_threshold_decides(small):
+def test_yes_no_models_read_only_the_codebook_words_of_their_task(fitted):
+    bs_cols = _passthrough_columns(fitted.estimators_["boundary_spanner"])
+    assert bs_cols and all(c.startswith("rule_boundary_spanning") or c == "cue_boundary_spanner:true"
+                           for c in bs_cols)
+    assert any("@peer_actor" in c for c in bs_cols)        # the cue in a sentence about the peer worker
+    assert "cue_boundary_spanner:true" in bs_cols          # the graded best-sentence score
+    from classifier.model.estimators import members
+
+    [role_pipe] = members(fitted.estimators_["role"])
+    role_steps = [n for n, _, _ in role_pipe.named_steps["features"].transformers]
+    assert role_steps == ["words", "rules"]                # role: TF-IDF words and every lexicon
+    assert any("manualised" in c for c in _passthrough_columns(fitted.estimators_["role"]))
+    for target in ("phase_design", "phase_assessment"):
+        if fitted.kinds_[target] == "logistic":
+            cols = _passthrough_columns(fitted.estimators_[target])
+            assert f"rulesays_{target}" in cols and not any("manualised" in c for c in cols)
+            assert f"cue_phases:{target[len('phase_'):]}" in cols and not any(c.startswith("cue_role") for c in cols)
+
+
+def test_regularisation_is_chosen_inside_fit_from_the_grid(small):
     docs, lab = small
-    lab = lab.assign(boundary_spanner=["true" if i % 3 else "false" for i in range(len(lab))])
-    model = ChartingModel(rules_only_tasks=("boundary_spanner",), scoped_rules=("boundary_spanner",),
-                          bs_threshold="f1_true").fit(docs, lab)
-    bs_cols = _passthrough_columns(model.estimators_["boundary_spanner"])
-    assert bs_cols and all(c.startswith("rule_boundary_spanning") for c in bs_cols)
-    assert any("manualised" in c for c in _passthrough_columns(model.estimators_["role"]))
-    t = model.thresholds_["boundary_spanner"]
-    assert 0.0 < t < 1.0
-    row = model.predict_proba_table(docs[:1]).iloc[0].copy()
-    row["p_boundary_spanner"] = t + 1e-6
-    assert model.decide(row)["boundary_spanner"] == "true"
-    row["p_boundary_spanner"] = t - 1e-6
-    assert model.decide(row)["boundary_spanner"] == "false"
-    for p in model.predict(docs[:10]):   # evidence for a "true" carries boundary-spanning words
-        if p["boundary_spanner"] == "true" and p["evidence"]["boundary_spanner"]:
-            assert all(e["score"] > 0 for e in p["evidence"]["boundary_spanner"])
+    model = ChartingModel(C_grid=(0.01, 100.0)).fit(docs, lab)
+    assert set(model.C_.values()) <= {0.01, 100.0} and "role" in model.C_
+    fixed = ChartingModel(C_grid=(0.5,)).fit(docs, lab)
+    assert set(fixed.C_.values()) == {0.5}
+    from classifier.model.estimators import members
+
+    assert [p.named_steps["clf"].C for p in members(fixed.estimators_["role"])] == [0.5]
 
 
-def test_boundary_labels_can_be_limited_to_one_source(corpus_docs, labels):
+def test_full_text_labels_the_abstract_cannot_show_are_left_out(corpus_docs, labels):
     lab = labels[labels["id"].isin(corpus_docs) & (labels["boundary_spanner"] != "")]
     docs = [corpus_docs[i] for i in lab["id"]]
-    every = ChartingModel(rules_only_tasks=("boundary_spanner",)).fit(docs, lab)
-    abstract = ChartingModel(rules_only_tasks=("boundary_spanner",), bs_sources=("charted_abstract",)).fit(docs, lab)
-    n_abstract = int((lab["boundary_spanner_source"] == "charted_abstract").sum())
-    assert abstract.n_train_["boundary_spanner"] == n_abstract < every.n_train_["boundary_spanner"]
+    every = ChartingModel(text_can_show=False).fit(docs, lab)
+    shown = ChartingModel().fit(docs, lab)
+    table = shown._get_matcher()
+    from classifier.features.table import featurize
+
+    frame = featurize(docs, table).frame
+    silent = (frame["rule_boundary_spanning_front"] == 0) & (frame["rule_boundary_spanning_all"] == 0)
+    review_true_silent = int(((lab["boundary_spanner"] == "true").to_numpy() & silent.to_numpy()
+                              & (lab["boundary_spanner_source"] == "review_stated").to_numpy()).sum())
+    assert review_true_silent > 0
+    assert shown.n_train_["boundary_spanner"] == every.n_train_["boundary_spanner"] - review_true_silent
+    # labels charted from the abstract itself are all kept
+    assert shown.n_train_["boundary_spanner"] >= int((lab["boundary_spanner_source"] == "charted_abstract").sum())
 
 
-def test_boundary_labels_can_be_weighted_by_source(corpus_docs, labels):
-    lab = labels[labels["id"].isin(corpus_docs) & (labels["boundary_spanner"] != "")]
-    docs = [corpus_docs[i] for i in lab["id"]]
-    params = dict(rules_only_tasks=("boundary_spanner",), scoped_rules=("boundary_spanner",))
-    equal = ChartingModel(**params).fit(docs, lab)
-    light = ChartingModel(**params, bs_source_weights={"review_stated": 0.25}).fit(docs, lab)
-    review = (lab["boundary_spanner_source"] == "review_stated").to_numpy()
-    true = (lab["boundary_spanner"] == "true").to_numpy()
-    w = [0.25 if r else 1.0 for r in review]
-    expected = sum(wi for wi, t in zip(w, true) if t) / sum(w)
-    # the class frequencies the decision divides by are the weighted ones the model saw
-    assert light.priors_["boundary_spanner"]["true"] == pytest.approx(expected)
-    assert equal.priors_["boundary_spanner"]["true"] == pytest.approx(true.mean())
-    assert expected < true.mean()          # the review's labels are mostly `true`
-    # lighter review labels (mostly `true`) lower P(true) where there is no boundary word
-    pe = equal.predict_proba_table(docs)["p_boundary_spanner"].to_numpy()
-    pl = light.predict_proba_table(docs)["p_boundary_spanner"].to_numpy()
-    assert pl.min() < pe.min() and light.get_params()["bs_source_weights"] == {"review_stated": 0.25}
+def test_labels_are_the_most_probable_value(fitted, small):
+    docs, _ = small
+    for p in fitted.predict(docs):
+        roles = {v: p[f"p_role_{v}"] for v in ("pre_determined", "peer_support", "co_creation")}
+        assert p["role"] == max(roles, key=roles.get) and p["role_confidence"] == roles[p["role"]]
+        assert (p["boundary_spanner"] == "true") == (p["p_boundary_spanner"] >= 0.5)
+        for v in ("design", "assessment"):
+            if p[f"p_phase_{v}"] >= 0.5:
+                assert v in p["phases"].split(";")
+        if p["role"] == "co_creation":   # co-creation implies an early phase
+            assert {"design", "commissioning"} & set(p["phases"].split(";"))
 
 
-def test_phase_rule_gate_caps_a_phase_the_fixed_rule_does_not_see(small):
-    docs, lab = small
-    free = ChartingModel().fit(docs, lab)
-    gated = ChartingModel(phase_rule_gate=True).fit(docs, lab)
-    assert 0.0 <= gated.gates_["phase_design"] < gated.priors_["phase_design"]["true"]
-    rules = gated.rules_predict(docs)
-    p_free, p_gated = free.predict_proba_table(docs), gated.predict_proba_table(docs)
-    for i, r in enumerate(rules):
-        if "design" in r["phases"].split(";"):        # rule fires: the model's own probability
-            assert p_gated.loc[i, "p_phase_design"] == pytest.approx(p_free.loc[i, "p_phase_design"])
-        else:                                          # rule silent: capped, and never labelled design
-            assert p_gated.loc[i, "p_phase_design"] <= gated.gates_["phase_design"] + 1e-12
-    silent = [i for i, r in enumerate(rules) if "design" not in r["phases"].split(";")]
-    assert silent
-    no_coupling = ChartingModel(phase_rule_gate=True, couple_phases=False).fit(docs, lab)
-    for i, p in enumerate(no_coupling.predict(docs)):
-        if i in silent:
-            assert "design" not in p["phases"].split(";")
+def test_confident_labels_meet_the_error_rate_out_of_fold(fitted, small):
+    docs, _ = small
+    th = fitted.thresholds(0.1)
+    _, conf, correct = fitted._oof_task(__import__("classifier.schema", fromlist=["tasks"]).tasks()["role"])
+    accepted = conf >= th["role"]["confident"]
+    assert accepted.any() and (~correct[accepted]).mean() <= 0.1
+    strict, loose = fitted.predict(docs, error_rate=0.01), fitted.predict(docs, error_rate=0.2)
+    n = lambda preds: sum(p["role_status"] == "confident" for p in preds)   # noqa: E731
+    assert n(strict) <= n(loose)
+    for p in loose:
+        assert p["role_status"] in ("confident", "check")
+        members = p["role_set"].split(";")
+        assert p["role"] in members
+        if p["role_status"] == "confident":
+            assert members == [p["role"]] and p["role_confidence"] >= fitted.thresholds(0.2)["role"]["confident"]
+
+
+def test_a_document_that_never_mentions_peers_is_never_confident(fitted):
+    text = ("Soil microbes and wheat yield. We measured nitrogen uptake in wheat grown on three soils over two "
+            "seasons. Yield rose with nitrogen, and soil microbial diversity explained part of the difference.")
+    doc = Document(id="wheat", source="wheat.txt", sections=[Section("abstract", "Abstract", text)])
+    [p] = fitted.predict([doc], error_rate=0.5 - 1e-9)
+    assert p["peer_terms"] == 0
+    assert all(p[f"{t}_status"] == "check" for t in ("role", "phases", "boundary_spanner"))
+
+
+def test_thresholds_by_hand():
+    import numpy as np
+
+    from classifier.model.charting import _task_thresholds
+
+    # ten studies, confidences high to low; the 4th and 9th most confident are wrong
+    conf = np.array([0.99, 0.97, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6])
+    correct = np.array([True, True, True, False, True, True, True, True, False, True])
+    p_true = np.where(correct, conf, 1 - conf)
+    t = _task_thresholds(None, (p_true, conf, correct), 0.2)
+    # accepting down to 0.65 gives 2 errors in 9 (0.22); down to 0.7, 1 in 8 (0.125); 0.6: 2 in 10 (0.2)
+    assert t["confident"] == 0.6
+    t = _task_thresholds(None, (p_true, conf, correct), 0.13)
+    assert t["confident"] == 0.7
+    t = _task_thresholds(None, (p_true, conf, correct), 0.01)
+    assert t["confident"] == 0.95
+    # split-conformal set threshold: ceil(11 * 0.8) = 9th smallest score 1 - p_true
+    scores = np.sort(1 - p_true)
+    assert _task_thresholds(None, (p_true, conf, correct), 0.2)["set"] == pytest.approx(1 - scores[8])
+
+
+def test_scikit_learn_estimator_conventions():
+    from sklearn.base import clone
+    from sklearn.utils.estimator_checks import check_get_params_invariance, check_no_attributes_set_in_init, \
+        check_parameters_default_constructible
+
+    model = ChartingModel(C_grid=(1.0,), error_rate=0.1)
+    check_parameters_default_constructible("ChartingModel", model)
+    check_no_attributes_set_in_init("ChartingModel", model)
+    check_get_params_invariance("ChartingModel", model)
+    copy = clone(model)
+    assert copy.get_params() == model.get_params() and copy is not model
+    assert ChartingModel().set_params(error_rate=0.02).error_rate == 0.02
 
 
 def test_text_without_headings_is_classified_from_its_single_section(tmp_path):
@@ -356,22 +395,3 @@ def test_text_without_headings_is_classified_from_its_single_section(tmp_path):
     assert pred["status"] == "ok", pred.get("error")
     assert pred["boundary_spanner"] == "true"
     assert any("navigate" in e["text"] for e in pred["evidence"]["boundary_spanner"])
-
-
-def test_evidence_skips_run_in_labels():
-    """Abstract labels such as "Background" split off as sentences are never shown as evidence,
-    however high they score."""
-    import numpy as np
-
-    from classifier.extract.sentences import split_sentences
-    from classifier.features.table import SentenceInfo
-    from classifier.model import evidence as ev
-
-    abstract = ("Background\n\nPeer workers co-designed the service with the planning group.\n\n"
-                "Conclusion\n\nPeer workers bridged services and users.")
-    infos = [SentenceInfo("abstract", s) for s in split_sentences(abstract)]
-    assert [i.sentence.text for i in infos][0] == "Background"
-    scores = np.array([5.0 if len(i.sentence.text.split()) == 1 else 1.0 for i in infos])
-    picked = ev.pick(infos, scores, k=3)
-    assert [p["text"] for p in picked] == ["Peer workers co-designed the service with the planning group.",
-                                         "Peer workers bridged services and users."]

@@ -194,7 +194,8 @@ def test_missing_default_model_exits_2(tmp_path, env, pdf_dir):
                             text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"error: no model at {tmp_path / 'no-model-here'} (train one with train.py, or pass --model DIR)"]
+        f"error: no model at {tmp_path / 'no-model-here'} ($PEER_CHARTING_MODEL names it; train one with "
+        f"train.py, or unset it)"]
 
 
 def test_sigterm_stops_tidily_and_keeps_finished_rows(tmp_path, env, pdf_dir):

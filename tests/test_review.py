@@ -121,6 +121,14 @@ def test_export_xlsx_has_frozen_header_and_dropdowns(corpus, tmp_path):
     assert ws.max_row == 8
     formulas = {dv.formula1 for dv in ws.data_validations.dataValidation}
     assert '"pre_determined,peer_support,co_creation"' in formulas
+    # numbers are numbers (sortable, filterable), and peer_terms is there to spot off-topic studies
+    col = {name: i + 1 for i, name in enumerate(header)}
+    for r in range(2, ws.max_row + 1):
+        assert isinstance(ws.cell(r, col["rank"]).value, int)
+        assert isinstance(ws.cell(r, col["priority"]).value, float)
+        assert isinstance(ws.cell(r, col["role_confidence"]).value, float)
+        assert isinstance(ws.cell(r, col["boundary_spanner_confidence"]).value, float)
+    assert "peer_terms" in header
 
 
 def test_export_strategies_differ_and_random_is_seeded(corpus, tmp_path):

@@ -48,6 +48,52 @@ def test_add_sentences_splits_a_headingless_text():
     assert [s.text for s in doc.sections[0].sentences] == ["All of it.", "No headings."]
 
 
+@pytest.mark.parametrize("text, expected", [
+    # a structured-abstract label run into its first sentence is cut off (once: "Results Results from")
+    ("Results Results from 20 interviews show peers link clients. Conclusions: Peers help people.",
+     ["Results from 20 interviews show peers link clients.", "Peers help people."]),
+    ("Background\nPeer support is growing. METHODS: We interviewed 20 staff.",
+     ["Peer support is growing.", "We interviewed 20 staff."]),
+    ("ABSTRACT Background: Peer support is growing fast.", ["Peer support is growing fast."]),
+    ("ResultsThe clients cared for by peers did well. Design and settingThis was a cohort study.",
+     ["The clients cared for by peers did well.", "This was a cohort study."]),
+    # a loose label only with ":" / a line break / capitals: "Design Thinking" is a sentence's subject
+    ("Design Thinking was used in three sites. DESIGN A qualitative study of staff.",
+     ["Design Thinking was used in three sites.", "A qualitative study of staff."]),
+    ("Participants were aged 65. They agreed.", ["Participants were aged 65.", "They agreed."]),
+    # inline lists are split into their items
+    ("Three themes emerged: (1) building trust with clients; (2) navigating the system; and (3) advocating.",
+     ["Three themes emerged:", "(1) building trust with clients;", "(2) navigating the system; and", "(3) advocating."]),
+    ("Themes were: 1. Trust building 2. System navigation 3. Advocacy for clients.",
+     ["Themes were:", "1. Trust building", "2. System navigation", "3. Advocacy for clients."]),
+    ("Key messages: \u2022 Peers were valued; \u2022 Roles were unclear.",
+     ["Key messages:", "\u2022 Peers were valued;", "\u2022 Roles were unclear."]),
+    # citations and p-values are not lists
+    ("As shown before (1), peers help (3). Rates fell (p < 0.05).", ["As shown before (1), peers help (3).", "Rates fell (p < 0.05)."]),
+])
+def test_clean_sentences(text, expected):
+    assert texts(text) == expected
+
+
+def test_a_title_is_one_sentence(corpus_dir):
+    from classifier.extract.sentences import section_sentences
+    from classifier.io import read_records
+
+    title = "Peer support: does it work? A randomised trial of peer workers"
+    assert [s.text for s in section_sentences(Section("title", "", title))] == [title]
+    # on the corpus: every title with "?" stays whole in the sentences features and evidence read
+    from classifier.features.table import _sentences_of
+
+    n = 0
+    for rec in read_records(corpus_dir / "charted_studies.jsonl"):
+        if rec.title and "?" in rec.title.rstrip("?"):
+            doc = rec.to_document()
+            sents = _sentences_of(doc.sections[0])
+            assert [s.text for s in sents] == [doc.sections[0].text]
+            n += 1
+    assert n >= 1
+
+
 def test_licence_and_correspondence_lines_never_feed_features_or_evidence(pdf_dir):
     from classifier.extract import load_document
     from classifier.extract.sentences import content_sentences, is_boilerplate

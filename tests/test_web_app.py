@@ -431,3 +431,16 @@ def test_a_document_that_never_mentions_peers_is_flagged(tmp_path):
     assert 'id="off-topic"' in client.get("/doc/frogs").get_data(as_text=True)
     assert 'id="off-topic"' not in client.get("/doc/peers").get_data(as_text=True)
     assert 'id="off-topic"' not in client.get("/doc/older_file").get_data(as_text=True)
+
+
+def test_keyboard_keys_come_from_the_schema_and_sit_on_the_form_inputs(sample):
+    from classifier.web.app import shortcuts, value_keys
+
+    keys = value_keys()
+    assert [keys[("role", v)] for v in ("pre_determined", "peer_support", "co_creation")] == ["1", "2", "3"]
+    assert [keys[("phases", v)] for v in ("commissioning", "design", "delivery", "assessment")] == ["4", "5", "6", "7"]
+    assert (keys[("boundary_spanner", "true")], keys[("boundary_spanner", "false")]) == ("t", "f")
+    assert ("4 5 6 7", "phases: toggle commissioning / design / delivery / assessment") in shortcuts()
+    html = make_client(sample).get("/doc/study_001").get_data(as_text=True)
+    assert 'value="co_creation" ' in html and 'data-key="3"' in html and 'data-key="t"' in html
+    assert 'data-tasks="role phases boundary_spanner"' in html

@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="refuse PDFs longer than this (default 500)")
     p.add_argument("--engine", choices=("pdfium", "plumber"), default="pdfium",
                    help="PDF text engine (default pdfium: fast; plumber: slower, for odd layouts)")
+    p.add_argument("--error-rate", type=float, default=None, metavar="RATE",
+                   help="error rate allowed among labels marked 'confident' (accept unread); the others are "
+                        "marked 'check' (default 0.05)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the extraction cache")
     p.add_argument("--cache-dir", metavar="DIR",
                    help="cache directory (default $XDG_CACHE_HOME/peer-charting, else ~/.cache/peer-charting)")
@@ -89,11 +92,13 @@ def _settings(args):
         raise _UsageError("--timeout must be 0 (no limit) or a number of seconds")
     if args.max_pages < 1:
         raise _UsageError("--max-pages must be at least 1")
+    if args.error_rate is not None and not 0 < args.error_rate < 0.5:
+        raise _UsageError("--error-rate must be a share between 0 and 0.5, e.g. 0.05 for 5%")
     if args.model and not Path(args.model).exists():
         raise _UsageError(f"--model {args.model}: no such file or directory")
     cache_dir = None if args.no_cache else str(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
     return WorkerSettings(model_path=args.model, engine=args.engine, max_pages=args.max_pages,
-                          timeout=args.timeout, cache_dir=cache_dir)
+                          timeout=args.timeout, cache_dir=cache_dir, error_rate=args.error_rate)
 
 
 def _backend(args):

@@ -25,14 +25,17 @@ def error_row(item, message: str) -> dict:
 
 
 def prediction_part(pred: dict, document=None) -> dict:
-    """What the model decided (labels, probabilities, evidence), with the document's ``peer_terms``
+    """What the model decided (labels, probabilities, evidence and its notes), with the document's ``peer_terms``
     count: the cacheable part of a row."""
-    keep = set(LABEL_FIELDS) | {"evidence", "status", "error"}
+    keep = set(LABEL_FIELDS) | {"evidence", "evidence_notes", "status", "error"}
     part = {k: v for k, v in pred.items() if k in keep}
     if document is not None and part.get("status", "ok") == "ok":
-        from ..features.topic import peer_terms
+        if "peer_terms" in pred:  # the model counted them (a document without any is never 'confident')
+            part["peer_terms"] = pred["peer_terms"]
+        else:
+            from ..features.topic import peer_terms
 
-        part["peer_terms"] = peer_terms(document)
+            part["peer_terms"] = peer_terms(document)
     return part
 
 

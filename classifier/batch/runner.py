@@ -115,7 +115,7 @@ class BatchRunner:
             doc_key = text_digest(file_digest(item.path), s.engine, s.max_pages,
                                   code_fingerprint(*EXTRACT_CODE))
             content = doc_key
-        return doc_key, text_digest(content, self.model_fingerprint())
+        return doc_key, text_digest(content, self.model_fingerprint(), f"error_rate={s.error_rate}")
 
     def _prepare(self, index: int, item):
         """A ready ``(row, stats)`` for an item needing no worker, else a Task."""

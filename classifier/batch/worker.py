@@ -36,6 +36,7 @@ class WorkerSettings:
     model_loader: str = "classifier.model:load_model"   # "module:function"; tests substitute it
     engine: str = "pdfium"
     max_pages: int = 500
+    error_rate: float | None = None                      # of 'confident' labels; None: the model's default
     timeout: float = 120.0                               # seconds per document; 0 = none
     cache_dir: str | None = None                         # None: no cache
     hard_kill: bool = True                               # end this worker process if C code hangs
@@ -233,7 +234,7 @@ def _label_chunk(tasks: list[Task], settings: WorkerSettings, model) -> list[dic
             try:
                 with time_limit(settings.timeout * len(ready) if settings.timeout else 0,
                                 hard_after=hard * len(ready) if hard else None):
-                    preds = predict_documents(model, [doc for _, doc, _, _ in ready])
+                    preds = predict_documents(model, [doc for _, doc, _, _ in ready], error_rate=settings.error_rate)
                 if len(preds) != len(ready):
                     preds = None
             except Exception:
@@ -244,7 +245,7 @@ def _label_chunk(tasks: list[Task], settings: WorkerSettings, model) -> list[dic
                     pred = preds[i]
                 else:
                     with time_limit(settings.timeout, hard_after=hard):
-                        pred = predict_documents(model, [doc])[0]
+                        pred = predict_documents(model, [doc], error_rate=settings.error_rate)[0]
                 result["row"] = _finish(task, doc, pred, cache)
             except BaseException as exc:  # noqa: B036
                 if isinstance(exc, (KeyboardInterrupt, SystemExit)):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import confusion_matrix
 
@@ -38,7 +37,7 @@ def confusions(res: CVResult, name="model") -> dict:
     return out
 
 
-def reliability(res: CVResult, names=("model", "uncalibrated"), bins=5) -> dict:
+def reliability(res: CVResult, names=("model",), bins=5) -> dict:
     """Reliability points (mean predicted probability, observed frequency) pooled over repeats."""
     out = {}
     for name in names:
@@ -112,7 +111,8 @@ def examples(res: CVResult, k=3) -> dict:
                 continue
             conf = _confidence(task, p)
             item = {"id": i, "title": p["title"], "truth": truth, "predicted": p[t], "confidence": conf,
-                    "source": res.sources[t].get(i, ""), "evidence": p["evidence"][t]}
+                    "source": res.sources[t].get(i, ""), "evidence": p["evidence"][t],
+                    "note": (p.get("evidence_notes") or {}).get(t, "")}
             (right if p[t] == truth else wrong).append(item)
         # interesting first: rare values, then confident ones
         def key(item):

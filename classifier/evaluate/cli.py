@@ -76,12 +76,12 @@ def main(argv=None) -> int:
     import warnings
 
     from ..model.card import label_counts
-    from ..model.defaults import DEFAULT_PARAMS
     from ..io.labels import LabelsError, read_labels
     from ..model.texts import load_labelled_texts
     from . import analysis
     from .cv import ABLATIONS, cross_source, run_cv, summarise
-    from .data import body_variants
+    from .data import body_variants, charter_quotes
+    from .evidence import evidence_summary
     from .report import render
 
     warnings.filterwarnings("ignore", category=UserWarning)
@@ -114,8 +114,8 @@ def main(argv=None) -> int:
     except OSError as exc:
         print(f"error: {out}: cannot create ({exc.strerror or exc})", file=sys.stderr)
         return 2
-    params = dict(DEFAULT_PARAMS)
-    ablations = {"uncalibrated": ABLATIONS["uncalibrated"]} if args.quick else ABLATIONS
+    params = {}
+    ablations = {} if args.quick else ABLATIONS
     print(f"evaluating on {len(docs)} labelled studies that have a text"
           f"{f' (of {len(docs) + len(loaded.without_text)} labelled)' if loaded.without_text else ''} ...",
           file=sys.stderr)
@@ -141,12 +141,13 @@ def main(argv=None) -> int:
 
     described = describe_model(ChartingModel(**params).fit(docs, labels))
     counts = label_counts(labels, res.ids)
+    evidence = evidence_summary(res.examples, charter_quotes(args.texts), res.truth["boundary_spanner"].to_dict())
     details = {"scheme": res.scheme, "repeats": max(1, args.repeats), "model_description": described,
                "seconds": res.seconds,
                "confusion": conf, "reliability": analysis.reliability(res), "learning_curve": res.learning_curve,
                "full_text_gap": gap, "examples": analysis.examples(res),
                "label_sources": {t: {s: sum(v.values()) for s, v in per.items()} for t, per in counts.items()},
-               "label_counts": counts}
+               "label_counts": counts, "evidence": evidence}
     tasks_summary = dict(summary)
     summary["external"] = external
     eligibility = _eligibility(screened, labels, args)
@@ -164,5 +165,9 @@ def main(argv=None) -> int:
             print(f"{d:>22} {t:>17}: macro-F1 {m['model']['macro_f1']:.3f} (majority "
                   f"{m['baselines']['majority']['macro_f1']:.3f}, rules {m['baselines']['rules']['macro_f1']:.3f}), "
                   f"n={m['model']['n']}")
+    for row in evidence["rows"]:
+        if row["n"]:
+            print(f"evidence: {row['label']} matches a charter's quote for {100 * row['rate']:.0f}% "
+                  f"({row['hits']}/{row['n']})")
     print(f"wrote {out / 'metrics.json'}, {out / 'details.json'}, {out / 'report.html'}")
     return 0

@@ -1,5 +1,6 @@
 """Repeated stratified cross-validation of the ChartingModel, its ablations and the baselines, all on
-the same folds.
+the same folds. The model chooses every tuned setting inside ``fit`` (its ``C`` per target, the
+thresholds behind its statuses), so these figures are nested estimates: nothing is chosen on a test fold.
 
 Folds are stratified on the role label (``unknown`` for studies with no role), with ``n_splits`` capped
 by the rarest role so every test fold holds co-creation studies. Each configuration is trained on the
@@ -15,31 +16,20 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
 
-from ..model.charting import PHASE_VALUES, ROLE_VALUES, ChartingModel
-from ..model.defaults import DEFAULT_PARAMS
+from ..model.charting import ChartingModel
+from ..schema import task_names, tasks
 from .metrics import brier_binary, brier_multiclass, mean_metrics, multi_metrics, single_metrics
 
 # name -> (parameter overrides, what the comparison shows)
 ABLATIONS = {
-    "tfidf_only": ({"use_rules": False}, "TF-IDF words only: what the codebook lexicons add"),
-    "rules_only": ({"use_tfidf": False}, "learned weights on lexicon features only: what TF-IDF adds"),
-    "no_class_weight": ({"class_weight": None}, "no class weights: what balancing buys for rare classes"),
-    "no_rule_prior": ({"min_positives": 0}, "rare phases modelled with TF-IDF too (no rules-only prior)"),
-    "no_rule_fallback": ({"rule_fallback": 0}, "phases with 1-2 positives learned (shipped: the fixed rule as a prior)"),
+    "no_text_filter": ({"text_can_show": False},
+                       "yes/no targets also trained on full-text labels whose abstract holds none of the codebook's words"),
     "no_inferred": ({"use_inferred": False}, "trained without labels inferred from the review's counts"),
-    "uncalibrated": ({"calibration": "none"}, "no probability calibration (compare Brier scores)"),
-    "char_ngrams": ({"char_ngrams": True}, "adds character 3-5-gram TF-IDF"),
-    "bs_with_tfidf": ({"rules_only_tasks": ()}, "boundary spanner with TF-IDF too (shipped: lexicon features only)"),
-    "no_phase_gate": ({"phase_rule_gate": False}, "phases beyond delivery without the fixed rule as a gate"),
-    "couple_phases": ({"couple_phases": True}, "a study predicted co-creation also gets design/commissioning"),
-    "bs_all_lexicons": ({"scoped_rules": ()}, "boundary spanner from every lexicon's features (shipped: its own lexicon only)"),
-    "bs_oof_threshold": ({"bs_threshold": "f1_true"}, "boundary spanner threshold chosen on out-of-fold F1 of true"),
-    "bs_abstract_labels": ({"bs_sources": ("charted_abstract",)}, "boundary spanner trained on abstract-charted labels only"),
-    "no_pairs": ({"lexicons": "no_pairs"}, "without the 'phase cues and co-creation cues together' features"),
+    "fixed_C": ({"C_grid": (1.0,)}, "every logistic model with C = 1 (shipped: C chosen inside each training fold)"),
 }
 BASELINE_NOTES = {"majority": "most frequent value of the training fold",
                   "rules": "fixed hand-set decisions from lexicon matches (rules_predict, no learning)"}
-TASKS = ("role", "phases", "boundary_spanner")
+ERROR_RATE = ChartingModel().error_rate
 
 
 @dataclass
@@ -60,7 +50,7 @@ def _truth(labels: pd.DataFrame, ids: list[str]):
     lab = labels.set_index("id") if "id" in labels.columns else labels
     lab = lab[~lab.index.duplicated(keep="last")]
     sources = {}
-    for t in TASKS:
+    for t in task_names():
         col = f"{t}_source"
         s = lab[col].reindex(ids) if col in lab.columns else pd.Series([""] * len(ids), index=ids)
         sources[t] = s.fillna("").astype(str).replace("", "unspecified")
@@ -85,6 +75,11 @@ def make_folds(y_strat, n_splits=5, repeats=3, seed=0):
 
 def _decisions(model, probs: pd.DataFrame, ids) -> pd.DataFrame:
     rows = [model.decide(probs.iloc[i]) for i in range(len(probs))]
+    for row, (_, p) in zip(rows, probs.iterrows()):  # what each status would be at other error rates
+        for rate in RATES:
+            st = model.statuses(p, row, rate)
+            for t in task_names():
+                row[f"{t}_status@{rate}"] = st[f"{t}_status"]
     out = pd.concat([probs.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
     out.index = list(ids)
     return out
@@ -95,27 +90,36 @@ def _majority(truth, train_ids, test_ids) -> pd.DataFrame:
         vals = [v for v in series if v is not None]
         return max(sorted(set(vals)), key=vals.count) if vals else None
 
-    role = mode(truth["role"][train_ids]) or "peer_support"
-    ph = [v for v in truth["phases"][train_ids] if v is not None]
-    phases = [p for p in PHASE_VALUES if sum(p in x.split(";") for x in ph) * 2 > len(ph)] or ["delivery"]
-    bs = mode(truth["boundary_spanner"][train_ids]) or "false"
-    row = {f"p_role_{v}": float(v == role) for v in ROLE_VALUES}
-    row.update({f"p_phase_{v}": float(v in phases) for v in PHASE_VALUES})
-    row["p_boundary_spanner"] = float(bs == "true")
-    row.update(role=role, role_confidence=1.0, phases=";".join(phases), boundary_spanner=bs)
+    row = {}
+    for task in tasks().values():
+        known = [v for v in truth[task.name][train_ids] if v is not None]
+        if task.kind == "multi":
+            chosen = [v for v in task.values if sum(v in x.split(";") for x in known) * 2 > len(known)] or \
+                [task.values[0]]
+            row[task.name] = ";".join(chosen)
+            row.update({task.prob_column(v): float(v in chosen) for v in task.values})
+            continue
+        value = mode(known) or task.values[-1 if task.kind == "binary" else 0]
+        row[task.name] = value
+        if task.kind == "single":
+            row[f"{task.name}_confidence"] = 1.0
+            row.update({task.prob_column(v): float(v == value) for v in task.values})
+        else:
+            row[task.prob_column("true")] = float(value == "true")
     return pd.DataFrame([row] * len(test_ids), index=list(test_ids))
 
 
 def _rules_frame(preds: list[dict]) -> pd.DataFrame:
-    keep = [f"p_role_{v}" for v in ROLE_VALUES] + [f"p_phase_{v}" for v in PHASE_VALUES] + \
-        ["p_boundary_spanner", "role", "role_confidence", "phases", "boundary_spanner"]
+    keep = [c for t in tasks().values() for c in (t.name, *t.prob_columns)] + \
+        [f"{t.name}_confidence" for t in tasks().values() if t.kind == "single"]
     return pd.DataFrame([{k: p[k] for k in keep} for p in preds], index=[p["id"] for p in preds])
 
 
 def run_cv(documents, labels: pd.DataFrame, *, params=None, ablations=ABLATIONS, repeats=3, n_splits=5, seed=0,
            body_docs=None, learning_fractions=(0.2, 0.4, 0.6, 0.8, 1.0), examples=True, progress=None) -> CVResult:
     t0 = time.perf_counter()
-    params = dict(DEFAULT_PARAMS if params is None else params)
+    params = dict(params or {})
+    TASKS = task_names()
     ids = [d.id for d in documents]
     truth, sources = _truth(labels, ids)
     keep = [i for i, d in enumerate(documents) if any(truth[t][d.id] is not None for t in TASKS)]
@@ -128,14 +132,8 @@ def run_cv(documents, labels: pd.DataFrame, *, params=None, ablations=ABLATIONS,
     k, folds = make_folds(y, n_splits, repeats, seed)
     res = CVResult(ids, truth, sources)
     res.scheme = (f"RepeatedStratifiedKFold: {k} folds x {repeats} repeats (seed {seed}), stratified on role; "
-                  f"{len(ids)} labelled studies")
+                  f"{len(ids)} labelled studies; every tuned setting chosen inside each training fold (nested)")
     configs = {"model": params, **{n: {**params, **o} for n, (o, _) in ablations.items()}}
-    for cfg in configs.values():
-        if cfg.get("lexicons") == "no_pairs":
-            from ..features.lexicons import load_lexicons
-
-            base = params.get("lexicons") or [lx.to_dict() for lx in load_lexicons()]
-            cfg["lexicons"] = [{**d, "combine": []} for d in base]
     rules = _rules_frame(ChartingModel(**params).rules_predict(documents))
     parts = {name: [[] for _ in range(repeats)] for name in [*configs, "majority", "rules"]}
     body_parts = [[] for _ in range(repeats)]
@@ -185,35 +183,78 @@ def learning_curve(documents, labels, ids, truth, y, folds, params, fractions, s
             preds.append(_decisions(model, model.predict_proba_table(list(doc_arr[test])), test_ids))
         pred = pd.concat(preds).loc[ids]
         point = {"fraction": frac, "n_train": int(np.mean(sizes))}
-        for t in TASKS:
+        for t in task_names():
             point[t] = task_metrics(t, truth[t], pred)["macro_f1"]
         out.append(point)
     return out
 
 
+RATES = (0.01, 0.02, 0.05, 0.1, 0.2)   # error rates at which the accept-unread status is measured
+
+
 def task_metrics(task, truth: pd.Series, pred: pd.DataFrame, mask=None) -> dict:
+    spec = tasks()[task]
     known = truth.notna() if mask is None else (truth.notna() & mask)
     ids = truth.index[known]
     yt, yp = list(truth[ids]), list(pred.loc[ids, task])
-    if task == "role":
-        m = single_metrics(yt, yp, ROLE_VALUES)
-        P = pred.loc[ids, [f"p_role_{v}" for v in ROLE_VALUES]].to_numpy(float)
-        m["brier"] = brier_multiclass(yt, P, ROLE_VALUES) if len(ids) else 0.0
-    elif task == "phases":
-        m = multi_metrics(yt, yp)
-        m["brier"] = float(np.mean([brier_binary([v in t.split(";") for t in yt], pred.loc[ids, f"p_phase_{v}"])
-                                    for v in PHASE_VALUES])) if len(ids) else 0.0
+    if spec.kind == "single":
+        m = single_metrics(yt, yp, spec.values)
+        P = pred.loc[ids, list(spec.prob_columns)].to_numpy(float)
+        m["brier"] = brier_multiclass(yt, P, spec.values) if len(ids) else 0.0
+    elif spec.kind == "multi":
+        m = multi_metrics(yt, yp, spec.values)
+        m["brier"] = float(np.mean([brier_binary([v in t.split(";") for t in yt], pred.loc[ids, spec.prob_column(v)])
+                                    for v in spec.values])) if len(ids) else 0.0
     else:
         m = single_metrics(yt, yp, ("true", "false"))
         m["f1_true"] = m["per_class"]["true"]["f1"]
-        m["brier"] = brier_binary([t == "true" for t in yt], pred.loc[ids, "p_boundary_spanner"]) if len(ids) else 0.0
+        m["brier"] = brier_binary([t == "true" for t in yt], pred.loc[ids, spec.prob_column("true")]) \
+            if len(ids) else 0.0
+    if len(ids) and f"{task}_status@{RATES[0]}" in pred.columns:
+        m["accept_unread"] = accept_unread(task, yt, yp, pred.loc[ids])
+        m["risk_coverage"] = risk_coverage(task, yt, yp, pred.loc[ids])
     return m
+
+
+def accept_unread(task, yt, yp, pred: pd.DataFrame) -> dict:
+    """Per requested error rate: the share of studies whose label is ``confident`` (coverage) and how
+    often those labels are wrong (error), out of fold."""
+    wrong = np.array([a != b for a, b in zip(yt, yp)])
+    out = {}
+    for rate in RATES:
+        ok = (pred[f"{task}_status@{rate}"] == "confident").to_numpy()
+        n = int(ok.sum())
+        out[str(rate)] = {"requested": rate, "coverage": float(ok.mean()), "n_confident": n,
+                          "error": float(wrong[ok].mean()) if n else 0.0}
+    return out
+
+
+def _confidence(task, pred: pd.DataFrame) -> np.ndarray:
+    spec = tasks()[task]
+    if spec.kind == "single":
+        return pred[f"{task}_confidence"].to_numpy(float)
+    if spec.kind == "binary":
+        p = pred[spec.prob_column("true")].to_numpy(float)
+        return np.maximum(p, 1 - p)
+    P = pred[list(spec.prob_columns)].to_numpy(float)
+    return np.maximum(P, 1 - P).min(axis=1)
+
+
+def risk_coverage(task, yt, yp, pred: pd.DataFrame, points: int = 20) -> list[dict]:
+    """Error among the most confident studies against the share accepted (the risk-coverage curve)."""
+    wrong = np.array([a != b for a, b in zip(yt, yp)], dtype=float)
+    order = np.argsort(-_confidence(task, pred), kind="stable")
+    n = len(order)
+    out = []
+    for k in sorted({max(1, int(round(n * f))) for f in np.linspace(0.05, 1.0, points)}):
+        out.append({"coverage": k / n, "error": float(wrong[order[:k]].mean())})
+    return out
 
 
 def summarise(res: CVResult) -> dict:
     """metrics.json: {task: {"model": M, "baselines": {name: M}, ...extras}} (design.md)."""
     out = {}
-    for t in TASKS:
+    for t in task_names():
         def avg(name, mask=None):
             return mean_metrics([task_metrics(t, res.truth[t], p, mask) for p in res.oof[name]])
 
@@ -229,7 +270,7 @@ def summarise(res: CVResult) -> dict:
 def _blank_other_sources(labels: pd.DataFrame, source: str) -> pd.DataFrame:
     """The labels with every task cell whose ``<task>_source`` is not ``source`` set to unknown."""
     out = labels.copy()
-    for t in TASKS:
+    for t in task_names():
         col = f"{t}_source"
         if t in out.columns:
             keep = out[col].astype(str) == source if col in out.columns else pd.Series(False, index=out.index)
@@ -247,7 +288,8 @@ def cross_source(documents, labels: pd.DataFrame, *, params=None, source: str = 
     same training set) and the fixed rules are scored on the same test studies. Metrics per task as in
     ``task_metrics``; a direction with no training or test studies has ``skipped`` instead of ``tasks``.
     """
-    params = dict(DEFAULT_PARAMS if params is None else params)
+    params = dict(params or {})
+    TASKS = task_names()
     ids = [d.id for d in documents]
     truth, sources = _truth(labels, ids)
     in_source = pd.Series(False, index=ids)
@@ -303,7 +345,9 @@ def cv_summary(documents, labels, params, repeats=2, n_splits=5, seed=0) -> dict
     res = run_cv(documents, labels, params=params, ablations={}, repeats=repeats, n_splits=n_splits, seed=seed,
                  learning_fractions=(), examples=False)
     summary = summarise(res)
-    return {"scheme": res.scheme, "tasks": {t: {"macro_f1": s["model"]["macro_f1"], "accuracy": s["model"]["accuracy"],
+    return {"scheme": res.scheme, "error_rate": ERROR_RATE,
+            "external": cross_source(documents, labels, params=params), "tasks": {t: {"macro_f1": s["model"]["macro_f1"], "accuracy": s["model"]["accuracy"],
                                                 "kappa": s["model"]["kappa"], "brier": s["model"]["brier"],
-                                                "majority_macro_f1": s["baselines"]["majority"]["macro_f1"]}
+                                                "majority_macro_f1": s["baselines"]["majority"]["macro_f1"],
+                                                "accept_unread": s["model"].get("accept_unread", {})}
                                             for t, s in summary.items()}}

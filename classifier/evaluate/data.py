@@ -35,3 +35,30 @@ def body_variants(paths, documents: list[Document]) -> dict[str, Document]:
                         *(Section(s.name, s.heading, s.text) for s in doc.sections),
                         Section("introduction", "", body.strip())], meta=dict(doc.meta))
     return out
+
+
+QUOTE_KEYS = ("evidence",)
+
+
+def charter_quotes(paths) -> dict[str, list[str]]:
+    """{id: [quote, ...]}: the verbatim passages a charter quoted for each study (the ``evidence`` field of
+    a records ``.jsonl`` such as ``charted_studies.jsonl``; ``evaluate.evidence.split_quotes``)."""
+    from .evidence import split_quotes
+
+    out: dict[str, list[str]] = {}
+    for raw in paths:
+        path = Path(raw)
+        if path.suffix.lower() != ".jsonl" or not path.is_file():
+            continue
+        with path.open(encoding="utf-8-sig", errors="replace") as fh:
+            for line in fh:
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if not isinstance(obj, dict) or not obj.get("id"):
+                    continue
+                quotes = next((split_quotes(obj[k]) for k in QUOTE_KEYS if obj.get(k)), [])
+                if quotes and str(obj["id"]) not in out:
+                    out[str(obj["id"])] = quotes
+    return out

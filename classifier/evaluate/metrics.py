@@ -81,6 +81,9 @@ def mean_metrics(runs: list[dict]) -> dict:
         vals = [r[key] for r in runs]
         if isinstance(value, dict):
             out[key] = mean_metrics(vals)
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value) \
+                and len({len(v) for v in vals}) == 1:
+            out[key] = [mean_metrics(list(points)) for points in zip(*vals)]
         elif isinstance(value, bool) or isinstance(value, str):
             out[key] = value
         elif isinstance(value, int):

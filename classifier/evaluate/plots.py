@@ -49,7 +49,7 @@ def reliability_plot(rel: dict) -> str:
         title = (f"{key[:-len('_top_label')].replace('_', ' ')}: probability of the top label"
                  if key.endswith("_top_label") else f"{key.replace('_', ' ')}: P(true)")
         ax.plot([0, 1], [0, 1], ls=":", color="grey", label="perfect")
-        for name, style in (("model", "o-"), ("uncalibrated", "s--")):
+        for name, style in (("model", "o-"),):
             pts = rel.get(name, {}).get(key)
             if pts:
                 ax.plot(pts["mean_predicted"], pts["observed"], style, label=name)
@@ -97,4 +97,27 @@ def baselines_plot(summary: dict) -> str:
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
     ax.set_title("Model, baselines and ablations on the same folds", fontsize=10)
+    return to_data_uri(fig)
+
+
+def risk_coverage_plot(summary: dict, rate: float) -> str:
+    """Per task, the error among the most confident studies against the share accepted (out of fold),
+    with the point the ``confident`` status reached at ``rate``."""
+    plt = _fig()
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for t, e in summary.items():
+        curve = e["model"].get("risk_coverage") or []
+        if not curve:
+            continue
+        line, = ax.plot([p["coverage"] for p in curve], [p["error"] for p in curve], "-", label=t)
+        point = (e["model"].get("accept_unread") or {}).get(str(rate))
+        if point:
+            ax.plot([point["coverage"]], [point["error"]], "o", color=line.get_color())
+    ax.axhline(rate, color="#888", ls=":", lw=1)
+    ax.set_xlabel("share of studies accepted (most confident first)")
+    ax.set_ylabel("error among them")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, None)
+    ax.set_title(f"Risk-coverage, out of fold (dots: 'confident' at a requested error rate of {rate:g})", fontsize=10)
+    ax.legend(fontsize=8)
     return to_data_uri(fig)

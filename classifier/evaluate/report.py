@@ -7,7 +7,7 @@ from importlib import resources
 from jinja2 import Environment, select_autoescape
 
 from . import plots
-from .cv import ABLATIONS, BASELINE_NOTES
+from .cv import ABLATIONS, BASELINE_NOTES, ERROR_RATE, RATES
 
 
 def methods_text(scheme: str, summary: dict, model_description: dict | None = None) -> str:
@@ -92,7 +92,8 @@ def render(summary: dict, details: dict) -> str:
     majority = {t: e["baselines"]["majority"]["macro_f1"] for t, e in summary.items()}
     figs = {"confusion": conf_plots, "reliability": plots.reliability_plot(details.get("reliability", {})),
             "learning": plots.learning_curve_plot(details["learning_curve"], majority) if details.get("learning_curve") else "",
-            "baselines": plots.baselines_plot(summary)}
+            "baselines": plots.baselines_plot(summary),
+            "risk_coverage": plots.risk_coverage_plot(summary, ERROR_RATE)}
     names = list(next(iter(summary.values()))["baselines"]) if summary else []
     configs = [(n, BASELINE_NOTES.get(n) or ABLATIONS.get(n, ("", ""))[1]) for n in names]
     return template.render(
@@ -102,4 +103,6 @@ def render(summary: dict, details: dict) -> str:
         summary=summary, configs=configs, plots=figs, highlights=highlights(summary),
         repeats=details.get("repeats", 1), learning=details.get("learning_curve", []),
         gap=details.get("full_text_gap", {"n": 0, "note": ""}), examples=details.get("examples", {}),
-        sources=details.get("label_sources", {}), external=external, eligibility_html=eligibility_html)
+        sources=details.get("label_sources", {}), external=external, rate=ERROR_RATE,
+        rates=[str(r) for r in RATES], evidence=details.get("evidence") or {},
+        eligibility_html=eligibility_html)

@@ -73,6 +73,16 @@ def load_lexicon(path: str | None = None) -> Lexicon:
     return Lexicon(names, keywords)
 
 
+@lru_cache(maxsize=4)
+def abstract_labels(path: str | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(strict, loose) labels of structured abstracts (``abstract_labels`` in the heading lexicon): what
+    the sentence splitter cuts off a sentence it was run into."""
+    import yaml
+
+    data = (yaml.safe_load(Path(path or LEXICON_PATH).read_text(encoding="utf-8")) or {}).get("abstract_labels") or {}
+    return (tuple(str(x) for x in data.get("strict") or ()), tuple(str(x) for x in data.get("loose") or ()))
+
+
 def normalise_heading(text: str) -> str:
     t = text.strip().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'").replace("&", " and ")
     t = _NUMBERING.sub("", t, count=1)

@@ -123,11 +123,160 @@ def split_sentences(text: str) -> list[Sentence]:
             spans[-1][1] = end
         else:
             spans.append([start, end])
+    _move_list_numbers(text, spans)
     out = []
     for a, b in spans:  # a paragraph break always ends a sentence (headings, captions, list items)
         for piece_a, piece_b in _split_paragraphs(text, a, b):
-            out.append(Sentence(text[piece_a:piece_b], piece_a, piece_b))
+            piece_a = _skip_labels(text, piece_a, piece_b)
+            for item_a, item_b in _split_list(text, piece_a, piece_b):
+                out.append(Sentence(text[item_a:item_b], item_a, item_b))
     return out
+
+
+def section_sentences(section, everything: bool = False) -> list[Sentence]:
+    """The sentences of a ``Section``: its own when already split, else ``content_sentences`` (or every
+    sentence, boilerplate too, with ``everything``); a title is one sentence whatever its punctuation
+    ("Peer support: does it work? A trial")."""
+    if section.sentences:
+        return list(section.sentences)
+    if section.name == "title":
+        text = section.text
+        a, b = 0, len(text)
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b and b - a <= MAX_TITLE_CHARS:
+            return [Sentence(text[a:b], a, b)]
+    return split_sentences(section.text) if everything else content_sentences(section.text)
+
+
+MAX_TITLE_CHARS = 600  # longer "titles" are extraction accidents: split them like any text
+
+
+@lru_cache(maxsize=1)
+def _label_patterns():
+    """Regexes for a structured-abstract label at the start of a sentence (``abstract_labels`` in
+    ``data/headings.yml``): strict labels end at ":", ".", a line break or a capitalised word; loose ones
+    need ":" / a line break, or capitals."""
+    from .sections import abstract_labels
+
+    strict, loose = abstract_labels()
+
+    def alternation(labels):
+        words = sorted({" ".join(x.split()) for x in labels if x.strip()}, key=len, reverse=True)
+        return "|".join(r"\s+".join(re.escape(w) for w in x.split()) for x in words) or "(?!)"
+
+    marked = r"(?:[ \t]*(?:[:.\u2013\u2014]|\n)|[ \t]{2,})\s*"   # "Results:", "Results.", "Results\n", "Results —"
+    spaced = r"[ \t]+(?=(?-i:[A-Z0-9(\u201c\"]))"         # "Results Results from", "Objective To"
+    s, l_ = alternation(strict), alternation(loose)
+    glued = r"(?=(?-i:[A-Z][a-z]))"                    # "ResultsThe clients ...", "Design and settingThis study"
+    return (re.compile(rf"(?:{s})(?:{marked}|{spaced}|{glued})", re.I),
+            re.compile(rf"(?:{l_})(?:{marked}|{glued})", re.I),
+            re.compile(rf"(?-i:(?:{l_.upper()}))(?:{marked}|[ \t]+)", re.I))
+
+
+_TRAILING_NUMBER = re.compile(r"(?<=[\s:])(\d{1,2})\.$")
+
+
+def _move_list_numbers(text: str, spans: list[list[int]]) -> None:
+    """A numbered list run into prose ("Themes were: 1. Trust 2. Navigation") is split by the sentencizer
+    after each number ("Themes were: 1.", "Trust 2.", ...): move each number to the item it belongs to.
+    Only a run 1., 2., ... counting up from 1 is moved (a sentence may end in "aged 65.")."""
+    i = 0
+    while i < len(spans) - 1:
+        m = _TRAILING_NUMBER.search(text, spans[i][0], spans[i][1])
+        if not m or m.group(1) != "1":
+            i += 1
+            continue
+        run, want = [i], 2
+        j = i + 1
+        while j < len(spans) - 1:
+            m2 = _TRAILING_NUMBER.search(text, spans[j][0], spans[j][1])
+            if not m2 or m2.group(1) != str(want):
+                break
+            run.append(j)
+            want += 1
+            j += 1
+        if len(run) < 2:
+            i += 1
+            continue
+        for k in run:
+            m3 = _TRAILING_NUMBER.search(text, spans[k][0], spans[k][1])
+            end = m3.start()
+            while end > spans[k][0] and text[end - 1].isspace():
+                end -= 1
+            spans[k + 1][0] = m3.start()
+            spans[k][1] = end
+        spans[:] = [sp for sp in spans if sp[1] > sp[0]]
+        i = j + 1
+
+
+def _skip_labels(text: str, a: int, b: int) -> int:
+    """Start of the sentence ``text[a:b]`` after any structured-abstract labels run into it (the label
+    is a heading, not part of the sentence); ``a`` when the rest would be a fragment."""
+    patterns = _label_patterns()
+    start = a
+    while True:
+        for pattern in patterns:
+            m = pattern.match(text, start, b)
+            if m and m.end() > start:
+                break
+        else:
+            break
+        if len(text[m.end():b].split()) < 2:
+            break
+        marked = any(c in m.group(0) for c in ":.\u2013\u2014\n") or "  " in m.group(0)
+        if start > a and not marked:
+            break  # "Results Results from ...": one label, then the sentence's own first word
+        start = m.end()
+    return start
+
+
+_ENUM = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=:))\(?(\d{1,2}|[ivx]{1,4}|[a-h])\)[ \t]+(?=\S)"
+                   r"|(?:(?<=\s)|(?<=^)|(?<=:))(\d{1,2})\.[ \t]+(?=[A-Za-z])")
+_BULLET = re.compile(r"[\u2022\u25aa\u25cf\u25e6\u2023](?=\s)")   # "• one; • two": a bulleted list
+_ORDER = {kind: {v: i for i, v in enumerate(seq)} for kind, seq in (
+    ("digit", [str(n) for n in range(1, 100)]), ("roman", "i ii iii iv v vi vii viii ix x".split()),
+    ("alpha", list("abcdefgh")))}
+
+
+def _kind(value: str) -> str:
+    return "digit" if value.isdigit() else ("roman" if value in _ORDER["roman"] else "alpha")
+
+
+def _split_list(text: str, a: int, b: int):
+    """``text[a:b]`` cut before each item of an inline enumeration ("(1) ... (2) ...", "1) ... 2) ...",
+    "1. ... 2. ...", or two or more bullets "\u2022"): the lead-in and each item become sentences. Only a run that starts at the first
+    value (1, i, a) and counts up by one is a list, so "(p < 0.05)" or a citation "(3)" is left alone."""
+    found = []
+    for m in _ENUM.finditer(text, a, b):
+        value = (m.group(1) or m.group(2)).lower()
+        found.append((m.start(), value, _kind(value)))
+    best: list[int] = []
+    for i, (_, value, kind) in enumerate(found):
+        if _ORDER[kind].get(value) != 0:
+            continue
+        run, want = [found[i][0]], 1
+        for pos, v, k in found[i + 1:]:
+            if k == kind and _ORDER[k].get(v) == want:
+                run.append(pos)
+                want += 1
+        if len(run) >= 2 and len(run) > len(best):
+            best = run
+    if not best:
+        best = [m.start() for m in _BULLET.finditer(text, a, b)]
+        if len(best) < 2:
+            yield a, b
+            return
+    cuts = [a] + best + [b]
+    for x, y in zip(cuts, cuts[1:]):
+        while x < y and text[x].isspace():
+            x += 1
+        while y > x and text[y - 1].isspace():
+            y -= 1
+        if x < y:
+            yield x, y
 
 
 _PARA_BREAK = re.compile(r"\n[ \t]*\n\s*")
@@ -175,5 +324,6 @@ def add_sentences(document: Document, all_sections: bool = False) -> Document:
     with ``all_sections`` (``extract`` shows them all); returns ``document``."""
     sections = document.sections if all_sections else document.content_sections()
     for section in sections:
-        section.sentences = split_sentences(section.text) if all_sections else content_sentences(section.text)
+        section.sentences = []
+        section.sentences = section_sentences(section, everything=all_sections)
     return document

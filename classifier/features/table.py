@@ -75,11 +75,9 @@ def add_pairs(frame: pd.DataFrame, pairs) -> pd.DataFrame:
 
 
 def _sentences_of(section) -> list[Sentence]:
-    if section.sentences:
-        return list(section.sentences)
-    from ..extract.sentences import content_sentences
+    from ..extract.sentences import section_sentences
 
-    return content_sentences(section.text)
+    return section_sentences(section)
 
 
 def content_sections(document: Document) -> list:

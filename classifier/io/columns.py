@@ -41,25 +41,40 @@ def cell_text(value) -> str:
     return " ".join(str(value).split()) if isinstance(value, str) and "\n" in value else str(value)
 
 
-def evidence_text(items, limit: int = 32000) -> str:
-    """Evidence sentences as a readable cell: one bullet per sentence, with its section and, for a
-    task with several values (phases), the values it backs; a sentence backing two values is shown once."""
+KIND_WORDS = {"candidate": "closest, not explicit", "counter": "against"}
+
+
+def evidence_text(items, limit: int = 32000, notes: str = "") -> str:
+    """Evidence sentences as a readable cell: one bullet per sentence, with its section, for a task with
+    several values (phases) the values it backs (a sentence backing two values is shown once), and its
+    kind when it only comes closest or argues for the runner-up role; a sentence the source cut off ends
+    in "\u2026"; ``notes`` (e.g. no explicit language found) last."""
     order: list[str] = []
-    where: dict[str, tuple[str, list[str]]] = {}
+    where: dict[str, dict] = {}
     for item in items or []:
         text = " ".join(str(item.get("text", "")).split())
         if not text:
             continue
-        label = str(item.get("label") or "")
+        label = str(item.get("label") or "").replace("_", " ")
+        kind = str(item.get("kind") or "support")
         if text not in where:
             order.append(text)
-            where[text] = (str(item.get("section") or ""), [])
-        if label and label not in where[text][1]:
-            where[text][1].append(label)
+            where[text] = {"section": str(item.get("section") or ""), "labels": [], "kind": kind,
+                           "truncated": item.get("truncated") is True}
+        if label and kind != "counter" and label not in where[text]["labels"]:
+            where[text]["labels"].append(label)
+        if kind == "counter":
+            where[text]["counter"] = label
     lines = []
     for text in order:
-        section, labels = where[text]
-        tag = "; ".join(x for x in (section, ", ".join(labels)) if x)
-        lines.append(f"\u2022 {text}" + (f" [{tag}]" if tag else ""))
+        w = where[text]
+        kind = KIND_WORDS.get(w["kind"], "")
+        if w["kind"] == "counter" and w.get("counter"):
+            kind = f"{kind}: {w['counter']}"
+        tag = "; ".join(x for x in (w["section"], ", ".join(w["labels"]), kind,
+                                    "cut off in the source" if w["truncated"] else "") if x)
+        lines.append(f"\u2022 {text}" + ("\u2026" if w["truncated"] else "") + (f" [{tag}]" if tag else ""))
+    if notes:
+        lines.append(f"({notes})")
     out = "\n".join(lines)
     return out if len(out) <= limit else out[: limit - 1] + "\u2026"

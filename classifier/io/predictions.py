@@ -20,7 +20,8 @@ class PredictionsError(Exception):
     """A predictions file that cannot be used at all (one line, names the file)."""
 
 
-def _number(value) -> float | None:
+def as_number(value) -> float | None:
+    """A finite float, or None (missing, text, NaN)."""
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -52,12 +53,12 @@ def clean_prediction(obj: dict) -> dict:
             pred[name] = None
     for key, value in list(pred.items()):
         if key.startswith("p_") or key.endswith("_confidence"):
-            pred[key] = _number(value)
+            pred[key] = as_number(value)
     try:  # why the model judged the study not eligible ("" when eligible or not assessed)
         pred["exclusion_reason"] = eligibility_task().parse_reason(pred.get("exclusion_reason")) or ""
     except ValueError:
         pred["exclusion_reason"] = str(pred.get("exclusion_reason") or "")
-    terms = _number(pred.get("peer_terms"))  # mentions of peers (predict.py); None when not given
+    terms = as_number(pred.get("peer_terms"))  # mentions of peers (predict.py); None when not given
     pred["peer_terms"] = int(terms) if terms is not None else None
     evidence = pred.get("evidence")
     if not isinstance(evidence, dict):
@@ -73,10 +74,16 @@ def clean_prediction(obj: dict) -> dict:
                     "section": str(row.get("section") or ""),
                     "start": row.get("start") if isinstance(row.get("start"), int) else None,
                     "end": row.get("end") if isinstance(row.get("end"), int) else None,
-                    "score": _number(row.get("score")),
+                    "score": as_number(row.get("score")),
+                    "kind": str(row.get("kind") or "support"),
+                    "label": str(row.get("label") or ""),
+                    "truncated": row.get("truncated") is True,
                 })
         clean[name] = good
     pred["evidence"] = clean
+    notes = pred.get("evidence_notes")
+    pred["evidence_notes"] = ({str(k): str(v) for k, v in notes.items() if k in task_names() and v}
+                              if isinstance(notes, dict) else {})
     return pred
 
 

@@ -26,6 +26,11 @@ TITLE_KEYS = ("title", "primary_title", "ti", "t1", "article title", "document t
 ABSTRACT_KEYS = ("abstract", "notes_abstract", "ab", "abstract note", "abstracts")
 ID_KEYS = ("id", "record_id", "key", "study_id")
 DOI_KEYS = ("doi", "do")
+TRUNCATED_KEYS = ("truncated", "abstract_truncated")
+
+
+def is_true(value) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes", "y")
 
 
 class RecordError(Exception):
@@ -48,7 +53,7 @@ class Record:
 
         return Document.from_record(
             self.id, self.title, self.abstract, source=f"{self.source}#{self.where}" if self.where else self.source,
-            doi=self.doi, **{k: v for k, v in self.extra.items() if k in ("year", "journal", "authors")},
+            doi=self.doi, **{k: v for k, v in self.extra.items() if k in ("year", "journal", "authors", "truncated")},
         )
 
 
@@ -73,6 +78,8 @@ def make_record(row: dict, source: str, where: str, fallback_id: str) -> Record:
         value = pick(row, (key,))
         if value:
             rec.extra[key] = value
+    if is_true(pick(row, TRUNCATED_KEYS)):
+        rec.extra["truncated"] = True  # the source cut the abstract off: its last sentence is marked
     if not title and not abstract:
         rec.error = f"{Path(source).name} {where}: no title and no abstract"
     return rec

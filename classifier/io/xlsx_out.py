@@ -14,6 +14,7 @@ from pathlib import Path
 from ..atomic import replacing
 
 from .columns import cell_text, evidence_text
+from .stream import StreamWriter
 
 def _layout() -> tuple[tuple[str, str, int], ...]:
     """(column, header, width): who and what first, then per task the label (with its confidence, or
@@ -49,7 +50,7 @@ MAX_CELL = 32767  # Excel's limit on characters in a cell
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-class XlsxWriter:
+class XlsxWriter(StreamWriter):
     def __init__(self, path: str | Path, sheet_title: str = "predictions"):
         from openpyxl import Workbook
         from openpyxl.utils import get_column_letter
@@ -83,7 +84,8 @@ class XlsxWriter:
         cells = []
         for column, _, _ in LAYOUT:
             if column.startswith("evidence_"):
-                value = evidence_text(evidence.get(column[len("evidence_"):]), MAX_CELL)
+                task = column[len("evidence_"):]
+                value = evidence_text(evidence.get(task), MAX_CELL, notes=(row.get("evidence_notes") or {}).get(task, ""))
                 cells.append(self._cell(value, wrap=True))
                 continue
             value = row.get(column)
@@ -111,9 +113,3 @@ class XlsxWriter:
                 self._wb.save(tmp)
         finally:
             self._wb = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

@@ -35,15 +35,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..schema import eligibility_task, tasks
+from ..schema import REASON_COLUMN, eligibility_task, task_names, tasks
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 STATED, INFERRED, CHARTED = "review_stated", "review_inferred", "charted_abstract"
 INCLUDED, UNRELATED_PDF = "review_included", "unrelated_pdf"
-LABEL_COLUMNS = ["id", "role", "phases", "boundary_spanner", "role_source", "phases_source",
-                 "boundary_spanner_source", "eligible", "exclusion_reason", "eligible_source", "label_set", "included_confidence",
-                 "charting_confidence", "role_secondary", "text_file", "notes"]
+LABEL_COLUMNS = ["id", *task_names(), REASON_COLUMN, *(f"{t}_source" for t in task_names()), "label_set",
+                 "included_confidence", "charting_confidence", "role_secondary", "text_file", "notes"]
 
 
 def _cell(value) -> str:
@@ -106,7 +105,7 @@ def build(corpus: Path, pdfs: Path | None = None) -> tuple[pd.DataFrame, pd.Data
                    charting_confidence=_cell(c.get("confidence")), role_secondary=_cell(c.get("role_secondary")),
                    text_file="charted_studies.jsonl")
         if in_scope:
-            for task in ("role", "phases", "boundary_spanner"):
+            for task in task_names():
                 value = T[task].parse(c.get(task))
                 if value:
                     row[task], row[f"{task}_source"] = value, CHARTED

@@ -80,12 +80,30 @@ def render_markdown(card: dict) -> str:
                 lines.append(f"| {task} | {src} | " + ", ".join(f"{k}: {v}" for k, v in sorted(vals.items())) + " |")
         lines.append("")
     cv = card.get("cv", {})
-    if cv:
-        lines += ["## Cross-validated performance", "", f"{cv.get('scheme', '')}", "",
-                  "| task | macro-F1 | accuracy | kappa | majority macro-F1 |", "|---|---|---|---|---|"]
+    external = cv.get("external", {})
+    if external.get("directions"):
+        lines += ["## Performance on labels from another source", "",
+                  "Trained on the studies labelled by one source, tested on those labelled by the other: the "
+                  "closest estimate here of how the model does on literature nobody here has charted. Studies a "
+                  "review team charts from their abstracts look like the abstract-charted ones.", "",
+                  "| trained on | tested on | task | macro-F1 | accuracy | F1 of true |", "|---|---|---|---|---|---|"]
+        for d in external["directions"].values():
+            for task, m in d.get("tasks", {}).items():
+                f1_true = m["model"].get("f1_true")
+                lines.append(f"| {d['train']} ({d['n_train_studies']}) | {d['test']} ({d['n_test_studies']}) | {task} | "
+                             f"{m['model']['macro_f1']:.3f} | {m['model']['accuracy']:.3f} | "
+                             f"{'' if f1_true is None else f'{f1_true:.3f}'} |")
+        lines.append("")
+    if cv.get("tasks"):
+        rate = cv.get("error_rate")
+        lines += ["## Nested cross-validation", "", f"{cv.get('scheme', '')}", "",
+                  f"| task | macro-F1 | accuracy | kappa | majority macro-F1 | confident at error rate {rate} | "
+                  "error of confident labels |", "|---|---|---|---|---|---|---|"]
         for task, m in cv.get("tasks", {}).items():
+            a = (m.get("accept_unread") or {}).get(str(rate), {})
             lines.append(f"| {task} | {m.get('macro_f1', float('nan')):.3f} | {m.get('accuracy', float('nan')):.3f} | "
-                         f"{m.get('kappa', float('nan')):.3f} | {m.get('majority_macro_f1', float('nan')):.3f} |")
+                         f"{m.get('kappa', float('nan')):.3f} | {m.get('majority_macro_f1', float('nan')):.3f} | "
+                         f"{100 * a.get('coverage', 0):.0f}% | {a.get('error', float('nan')):.3f} |")
         lines.append("")
     elig = card.get("eligibility") or {}
     if elig:

@@ -1,8 +1,35 @@
-"""``ChartingModel``: role (3 classes), phases (one-vs-rest), boundary_spanner (binary), with evidence.
+"""``ChartingModel``: the codebook's tasks (``data/schema.yml``) for Documents, with evidence and an
+accept-unread status per label.
 
-scikit-learn conventions: parameters in ``__init__``, nothing learned until ``fit``; fitted attributes
-end in ``_``. The rule matcher (spaCy) is rebuilt on demand from the lexicon data the model carries, so
-a saved model holds only plain data and scikit-learn estimators.
+scikit-learn conventions: a ``BaseEstimator`` whose parameters are set in ``__init__`` (their defaults are
+the shipped model's), nothing learned until ``fit``, fitted attributes end in ``_``. Every setting that
+is tuned (the regularisation ``C`` of each logistic model, the confidence threshold behind each status)
+is chosen inside ``fit`` on the training data alone, so cross-validating ``fit`` is a nested estimate.
+
+Per target (``schema.Task.targets``):
+
+- a single-choice task (role): logistic regression over TF-IDF words and the codebook lexicon features;
+- each yes/no target (every phase, boundary spanner): logistic regression over the features of the
+  lexicons that name its task (the codebook's words), so that it cannot learn a topic instead;
+- a target with fewer than ``min_positives`` examples of a value: a constant (the labels' distribution).
+
+Labels are the most probable value (no re-weighting of the decision towards rare classes: that belongs
+to the order of the review queue). A single-choice model learns with balanced class weights and its
+probabilities are then calibrated (Platt scaling on cross-validated scores), so the most probable value
+is read from probabilities that mean what they say. Each logistic model's ``C`` minimises the
+cross-validated log-loss.
+
+Accept-unread status: out-of-fold probabilities of the training data (``oof_``) calibrate, per task and
+for a requested error rate, (a) the prediction set: every value whose probability is at least the
+split-conformal (LAC) threshold at that rate, and (b) the confidence from which a label is
+``confident``: the lowest threshold at which, out of fold, labels at least that confident were wrong at
+most at the requested rate. A ``confident`` label has a single-value set; every other label is ``check``.
+A document that never mentions peer workers is always ``check``.
+
+Training labels the text cannot show: the review charted full texts, the corpus holds abstracts. A
+``true`` yes/no label given from a full text (``FULL_TEXT_SOURCES``) to a document read as title and
+abstract only, whose text holds none of the target's codebook words, is left out of that target's
+training (``text_can_show``). Evaluation always uses every label.
 """
 from __future__ import annotations
 
@@ -10,7 +37,10 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
 
 from ..document import Document
 from ..features.lexicons import Lexicon, load_lexicons
@@ -19,22 +49,12 @@ from ..features.table import featurize, rule_columns
 from ..features.tfidf import shared_analysis
 from ..schema import tasks
 from . import evidence as ev
-from .estimators import fit_calibrated, make_pipeline, oof_threshold, predict_proba
-from .rule_prior import RulePrior
+from .build_labels import INFERRED, STATED
+from .estimators import make_pipeline, predict_proba
 from .rules_baseline import add_rule_decisions, rules_predict_row
 
-ROLE_VALUES = ("pre_determined", "peer_support", "co_creation")
-PHASE_VALUES = ("commissioning", "design", "delivery", "assessment")
-INFERRED = "review_inferred"
-# The review's distribution over its 172 studies (codebook.md): used only for a task with no labels at all.
-CODEBOOK_PRIORS = {
-    "role": {"pre_determined": 21 / 172, "peer_support": 145 / 172, "co_creation": 6 / 172},
-    "phase_commissioning": {"true": 1 / 172, "false": 171 / 172},
-    "phase_design": {"true": 6 / 172, "false": 166 / 172},
-    "phase_delivery": {"true": 1.0},
-    "phase_assessment": {"true": 2 / 172, "false": 170 / 172},
-    "boundary_spanner": {"true": 132 / 172, "false": 40 / 172},
-}
+FULL_TEXT_SOURCES = (STATED, INFERRED)   # labels charted from full texts
+FRONT_ONLY = {"title", "abstract"}
 
 
 class NotFittedError(RuntimeError):
@@ -47,8 +67,7 @@ _CONTROLLER: list = []
 @contextmanager
 def _one_thread():
     """BLAS/OpenMP limited to one thread: more only cost time on matrices this small (and on a shared
-    machine, a lot). threadpoolctl finds the loaded libraries once per process (it reads the process's
-    memory map, ~3 ms, which ``threadpool_limits`` did on every call)."""
+    machine, a lot). threadpoolctl finds the loaded libraries once per process."""
     from threadpoolctl import ThreadpoolController
 
     if not _CONTROLLER:
@@ -57,80 +76,63 @@ def _one_thread():
         yield
 
 
-class ChartingModel:
-    """Predicts the three charting tasks of ``../shared/codebook.md`` for Documents.
+def _task_of(target: str):
+    for task in tasks().values():
+        if target in task.targets:
+            return task
+    raise KeyError(target)
 
-    Parameters: ``C`` (inverse regularisation of the logistic models), ``rule_weight`` (scale of the
-    lexicon features), ``use_tfidf``/``use_rules`` (feature families), ``char_ngrams``, ``class_weight``
-    (``"balanced"`` or ``None``), ``calibration`` (``"sigmoid"``, ``"isotonic"``, ``"none"``),
-    ``use_inferred`` (train on labels inferred from the review's counts), ``min_positives`` (below it a
-    binary target is modelled from rule features only), ``evidence_k`` (sentences per task),
-    ``rule_fallback`` (a phase with fewer positives than this, but at least one, is decided by the fixed
-    rule of ``rules_predict`` turned into a probability: ``RulePrior``), ``phase_rule_gate`` (a phase beyond delivery needs the
-    fixed rule too: where the rule is silent its probability is capped at the rate of that phase among the
-    training studies where the rule is silent), ``couple_phases`` (a study predicted ``co_creation`` also
-    gets ``design`` or ``commissioning``), ``scoped_rules`` (tasks whose models read only the features of
-    the lexicons naming the task in ``tasks:``), ``bs_sources`` (label sources boundary_spanner is trained
-    on; None: all), ``bs_source_weights`` (``{source: weight}``: sample weights of the boundary_spanner
-    labels by their ``boundary_spanner_source``; a source not named weighs 1; None: all equal), ``bs_threshold`` (``"f1_true"``/``"macro_f1"``: the boundary_spanner threshold is
-    chosen on out-of-fold probabilities of the training data), ``phase_balance`` (the same for the phases; None: as ``decision_balance``), ``rules_only_tasks``
-    (estimator names, e.g. ``("boundary_spanner",)``, modelled from the lexicon features only),
-    ``lexicons`` (list of lexicon dicts; default the packaged ``data/lexicons``), ``decision_balance``
-    (0: labels are the most probable values; 1: each probability is divided by its class's training
-    frequency before the choice, so a rare class such as co-creation is predicted when it is clearly more
-    likely than usual, even below 0.5. The probabilities themselves stay calibrated); ``bs_balance``
-    (the same for boundary_spanner).
+
+class ChartingModel(BaseEstimator):
+    """Predicts the codebook's tasks for Documents.
+
+    Parameters
+    ----------
+    C_grid : candidate inverse regularisation strengths; each target's is chosen by ``inner_folds``-fold
+        cross-validated log-loss on the training data.
+    rule_weight : scale of the lexicon features beside TF-IDF (single-choice tasks).
+    class_weight : class weights of the single-choice models while they learn (``"balanced"``: a rare
+        role's cues count as much as a common one's).
+    calibration : ``"sigmoid"``: the single-choice models' probabilities are then calibrated on
+        cross-validated scores of the training data (Platt), so that the label, the most probable value,
+        is chosen on probabilities that mean what they say; ``"none"``: the logistic model's own.
+    yes_no_class_weight : class weights of the yes/no models. ``"balanced"``: a yes/no label says
+        whether the text shows the codebook's cue, whatever its share of the training studies (the
+        review's full-text labels and abstract-charted labels differ several-fold in how often they are
+        ``true``, and new literature may differ again); the statuses are calibrated on real errors.
+    min_positives : fewer examples than this of a target's rarest value make it a constant prior.
+    use_inferred : train on labels inferred from the review's counts (``review_inferred``).
+    text_can_show : leave out full-text ``true`` labels whose abstract holds none of the target's words.
+    inner_folds, oof_folds : folds for choosing ``C`` and for the out-of-fold probabilities behind the
+        statuses.
+    error_rate : default error rate of ``confident`` labels (``predict(..., error_rate=)`` overrides it).
+    evidence_k : evidence sentences per task.
+    lexicons : list of lexicon dicts; default the packaged ``data/lexicons``.
     """
 
-    def __init__(self, C=1.0, rule_weight=1.0, use_tfidf=True, use_rules=True, char_ngrams=False,
-                 class_weight="balanced", calibration="sigmoid", use_inferred=True, min_positives=6,
-                 evidence_k=3, lexicons=None, decision_balance=1.0, bs_balance=1.0, phase_balance=None, rules_only_tasks=(),
-                 rule_fallback=0, bs_sources=None, bs_threshold=None, scoped_rules=(),
-                 couple_phases=True, phase_rule_gate=False, bs_source_weights=None, random_state=0):
-        self.C = C
+    def __init__(self, C_grid=(0.1, 0.3, 1.0, 3.0, 10.0, 30.0), rule_weight=1.0, class_weight="balanced",
+                 calibration="sigmoid", yes_no_class_weight="balanced", min_positives=2, use_inferred=True, text_can_show=True, inner_folds=3, oof_folds=5, error_rate=0.05,
+                 evidence_k=3, lexicons=None, random_state=0):
+        self.C_grid = C_grid
         self.rule_weight = rule_weight
-        self.use_tfidf = use_tfidf
-        self.use_rules = use_rules
-        self.char_ngrams = char_ngrams
         self.class_weight = class_weight
         self.calibration = calibration
-        self.use_inferred = use_inferred
+        self.yes_no_class_weight = yes_no_class_weight
         self.min_positives = min_positives
+        self.use_inferred = use_inferred
+        self.text_can_show = text_can_show
+        self.inner_folds = inner_folds
+        self.oof_folds = oof_folds
+        self.error_rate = error_rate
         self.evidence_k = evidence_k
         self.lexicons = lexicons
-        self.decision_balance = decision_balance
-        self.bs_balance = bs_balance
-        self.phase_balance = phase_balance
-        self.rules_only_tasks = rules_only_tasks
-        self.rule_fallback = rule_fallback
-        self.bs_sources = bs_sources
-        self.bs_threshold = bs_threshold
-        self.scoped_rules = scoped_rules
-        self.couple_phases = couple_phases
-        self.phase_rule_gate = phase_rule_gate
-        self.bs_source_weights = bs_source_weights
         self.random_state = random_state
 
-    # -- scikit-learn style parameter access -------------------------------------------------------
-    PARAMS = ("C", "rule_weight", "use_tfidf", "use_rules", "char_ngrams", "class_weight", "calibration",
-              "use_inferred", "min_positives", "evidence_k", "lexicons", "decision_balance", "bs_balance", "phase_balance", "rules_only_tasks",
-              "rule_fallback", "bs_sources", "bs_threshold", "scoped_rules", "couple_phases", "phase_rule_gate", "bs_source_weights",
-              "random_state")
-
-    def get_params(self, deep=False) -> dict:
-        return {p: getattr(self, p) for p in self.PARAMS}
-
-    def set_params(self, **params):
-        for k, v in params.items():
-            if k not in self.PARAMS:
-                raise ValueError(f"unknown parameter {k!r}")
-            setattr(self, k, v)
-        return self
-
-    # -- persistence hooks: never store the spaCy matcher ------------------------------------------
+    # -- persistence hooks: never store the spaCy matcher or the threshold cache ----------------------
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_matcher", None)
+        state.pop("_thresholds", None)
         return state
 
     def __setstate__(self, state):
@@ -142,9 +144,9 @@ class ChartingModel:
             m = self._matcher = RuleMatcher([Lexicon.from_dict(d) for d in self.lexicon_data_])
         return m
 
-    # -- training -----------------------------------------------------------------------------------
+    # -- training labels ------------------------------------------------------------------------------
     def _targets(self, labels: pd.DataFrame, ids: list[str]) -> dict[str, pd.Series]:
-        """Per-task label Series aligned to ``ids`` (None = unknown), inferred labels dropped if asked."""
+        """Per-task label Series aligned to ``ids`` (None = unknown); inferred labels dropped if asked."""
         T = tasks()
         labels = labels.copy()
         if "id" in labels.columns:
@@ -152,145 +154,159 @@ class ChartingModel:
         labels.index = labels.index.astype(str)
         labels = labels[~labels.index.duplicated(keep="last")]
         out = {}
-        for task in ("role", "phases", "boundary_spanner"):
-            if task not in labels.columns:
-                out[task] = pd.Series([None] * len(ids), index=ids, dtype=object)
+        for name, task in T.items():
+            if name not in labels.columns:
+                out[name] = pd.Series([None] * len(ids), index=ids, dtype=object)
                 continue
-            col = labels[task].map(T[task].parse)
-            src = f"{task}_source"
+            col = labels[name].map(task.parse)
+            src = f"{name}_source"
             if not self.use_inferred and src in labels.columns:
                 col = col.where(labels[src].astype(str) != INFERRED, None)
-            keep = getattr(self, "bs_sources", None)
-            if task == "boundary_spanner" and keep and src in labels.columns:
-                col = col.where(labels[src].astype(str).isin(list(keep)), None)
-            out[task] = col.reindex(ids).astype(object).where(lambda s: s.notna(), None)
+            out[name] = col.reindex(ids).astype(object).where(lambda s: s.notna(), None)
         return out
 
-    def fit(self, documents: list[Document], labels: pd.DataFrame) -> "ChartingModel":
-        # BLAS/OpenMP threads only cost time on matrices this small (and on a shared machine, a lot)
-        with _one_thread():
-            return self._fit(documents, labels)
+    @staticmethod
+    def _sources(labels: pd.DataFrame, ids, task: str) -> pd.Series:
+        frame = labels.set_index("id") if "id" in labels.columns else labels
+        frame = frame[~frame.index.duplicated(keep="last")]
+        col = f"{task}_source"
+        if col not in frame.columns:
+            return pd.Series("", index=ids)
+        return frame[col].reindex(ids).fillna("").astype(str)
 
-    def _fit(self, documents: list[Document], labels: pd.DataFrame) -> "ChartingModel":
+    def _target_labels(self, targets, labels, ids, documents, table) -> dict[str, pd.Series]:
+        """One label Series per estimator target (``Task.targets``), with unshowable labels removed."""
+        out = {}
+        front_only = np.array([{s.name for s in d.sections} <= FRONT_ONLY for d in documents])
+        for name, task in tasks().items():
+            y_task = targets[name]
+            sources = self._sources(labels, ids, name).to_numpy()
+            for target in task.targets:
+                if task.kind == "multi":
+                    value = task.values[task.targets.index(target)]
+                    y = y_task.map(lambda c, v=value: None if c is None else ("true" if v in c.split(";") else "false"))
+                else:
+                    y = y_task.copy()
+                if self.text_can_show and task.kind != "single":
+                    cols = [c for c in self._rule_columns_for(target) if c.startswith("rule_")]
+                    silent = (table[cols].to_numpy().sum(axis=1) == 0) if cols else np.zeros(len(y), bool)
+                    drop = (y.to_numpy() == "true") & np.isin(sources, FULL_TEXT_SOURCES) & front_only & silent
+                    y = y.where(~drop, None)
+                out[target] = y
+        return out
+
+    # -- features per target --------------------------------------------------------------------------
+    def _table(self, documents, feats=None) -> pd.DataFrame:
+        """The feature table: text, lexicon counts, the fixed rules' decisions, and per label the score
+        of the sentence that shows it most plainly (``features/cues.py``: a cue with the peer worker as
+        its actor scores high, the same words not about peers low)."""
+        from ..features.cues import cue_scorer
+
+        feats = feats or featurize(documents, self._get_matcher())
+        table = add_rule_decisions(feats.frame)
+        scorer = cue_scorer()
+        best = [scorer.best_scores(d) for d in documents]
+        for key in (best[0] if best else {}):
+            table[_cue_column(key)] = [b.get(key, 0.0) for b in best]
+        return table
+
+    def _rule_columns_for(self, target) -> list[str]:
+        """Single-choice tasks: every rule column. Yes/no targets: those of the lexicons naming the task
+        (and, for a phase, the fixed rule's decision for that phase)."""
+        task = _task_of(target)
+        if task.kind == "single":
+            return list(self.rule_columns_) + [c for c in self.cue_columns_ if c.startswith(f"cue_{task.name}:")]
+        value = "true" if task.kind == "binary" else task.values[task.targets.index(target)]
+        cue = [c for c in self.cue_columns_ if c == _cue_column(f"{task.name}:{value}")]
+        mine = {d["name"] for d in self.lexicon_data_ if task.name in d.get("tasks", [])}
+        keep = [c for c in self.rule_columns_ if c[len("rule_"):].rsplit("_", 1)[0].replace("@", "+").split("+")[0] in mine]
+        if task.kind == "multi":
+            keep.append(f"rulesays_{target}")
+        return keep + cue
+
+    def _pipeline(self, target):
+        task = _task_of(target)
+        weight = self.class_weight if task.kind == "single" else self.yes_no_class_weight
+        return make_pipeline(self._rule_columns_for(target), use_tfidf=task.kind == "single", use_rules=True,
+                             C=1.0, rule_weight=self.rule_weight, class_weight=weight, random_state=self.random_state)
+
+    # -- training ---------------------------------------------------------------------------------------
+    def fit(self, documents: list[Document], labels: pd.DataFrame) -> "ChartingModel":
+        with _one_thread():
+            return self._fit(list(documents), labels)
+
+    def _fit(self, documents, labels):
         lex = self.lexicons if self.lexicons is not None else [lx.to_dict() for lx in load_lexicons()]
         self.lexicon_data_ = [dict(d) for d in lex]
         self.__dict__.pop("_matcher", None)
+        self.__dict__.pop("_thresholds", None)
         ids = [d.id or d.source for d in documents]
-        targets = self._targets(labels, ids)
-        table = add_rule_decisions(featurize(documents, self._get_matcher()).frame)
+        table = self._table(documents)
         m = self._get_matcher()
         self.rule_columns_ = rule_columns(m.names, m.pairs, m.near)
-        self.estimators_ = {}
-        self.gates_ = {}
-        self.kinds_ = {}
-        self.n_train_ = {}
-        self.priors_ = {}
-
-        def fit_target(name, y, *, rare, fallback=False, weights=None):
-            mask = y.notna().to_numpy()
-            if mask.sum() == 0:  # nothing to learn from: the codebook's distribution, as a constant prior
-                prior = CODEBOOK_PRIORS[name]
-                est = DummyClassifier(strategy="prior").fit(
-                    np.zeros((len(prior), 1)), list(prior), sample_weight=list(prior.values()))
-                self.estimators_[name], self.kinds_[name], self.n_train_[name] = est, "DummyClassifier (codebook prior)", 0
-                self.priors_[name] = dict(prior)
-                return
-            X, yy = table.loc[mask].reset_index(drop=True), y[mask].astype(str).to_numpy()
-            if fallback:  # too few positives to learn anything: the fixed rule, as a probability
-                est = RulePrior(f"rulesays_{name}").fit(X, yy)
-                self.estimators_[name], self.kinds_[name], self.n_train_[name] = est, "RulePrior (fixed rule)", int(mask.sum())
-                values, counts = np.unique(yy, return_counts=True)
-                self.priors_[name] = {str(v): float(c) / len(yy) for v, c in zip(values, counts)}
-                return
-            use_tfidf = self._uses_tfidf(name, rare)
-            pipe = self._pipeline(name, rare)
-            w = None if weights is None else weights[mask]
-            est = fit_calibrated(pipe, X, yy, calibration=self.calibration, random_state=self.random_state,
-                                 sample_weight=w)
-            self.estimators_[name] = est
-            self.kinds_[name] = type(est).__name__ + ("" if use_tfidf else " (rules only)")
-            self.n_train_[name] = int(mask.sum())
-            ww = np.ones(len(yy)) if w is None else np.asarray(w, dtype=float)
-            values = np.unique(yy)  # class frequencies as the model saw them (weighted when weights are given)
-            self.priors_[name] = {str(v): float(ww[yy == v].sum() / ww.sum()) for v in values}
-
-        fit_target("role", targets["role"], rare=False)
-        phases = targets["phases"]
-        for value in PHASE_VALUES:
-            y = phases.map(lambda c, v=value: None if c is None else ("true" if v in c.split(";") else "false"))
-            n_pos = int((y == "true").sum())
-            fit_target(f"phase_{value}", y, rare=n_pos < self.min_positives,
-                       fallback=0 < n_pos < int(getattr(self, "rule_fallback", 0) or 0))
-            kind = self.kinds_[f"phase_{value}"]
-            if self.phase_rule_gate and value != "delivery" and not kind.startswith(("Dummy", "RulePrior")):
-                # the fixed rule as a gate: where it is silent, P(phase) is at most the training rate of
-                # the phase among the studies where the rule is silent (shrunk towards the base rate)
-                known = y.notna().to_numpy()
-                quiet = known & (table[f"rulesays_phase_{value}"].to_numpy() < 0.5)
-                base = float((y[known] == "true").mean())
-                self.gates_[f"phase_{value}"] = (float((y[quiet] == "true").sum()) + 2 * base) / (int(quiet.sum()) + 2)
-        fit_target("boundary_spanner", targets["boundary_spanner"], rare=False,
-                   weights=self._source_weights(labels, ids, "boundary_spanner", getattr(self, "bs_source_weights", None)))
-        self.thresholds_ = {}
-        if getattr(self, "bs_threshold", None) and self.kinds_["boundary_spanner"].startswith(("Calibrated", "Pipeline")):
-            y = targets["boundary_spanner"]
-            mask = y.notna().to_numpy()
-            t = oof_threshold(self._bs_pipeline(), table.loc[mask].reset_index(drop=True),
-                              y[mask].astype(str).to_numpy(), criterion=self.bs_threshold,
-                              calibration=self.calibration, random_state=self.random_state)
-            if t is not None:
-                self.thresholds_["boundary_spanner"] = t
+        self.cue_columns_ = [c for c in table.columns if c.startswith("cue_")]
+        per_target = self._target_labels(self._targets(labels, ids), labels, ids, documents, table)
+        self.estimators_, self.kinds_, self.n_train_, self.C_, self.oof_ = {}, {}, {}, {}, {}
+        for target, y in per_target.items():
+            self._fit_target(target, table, y)
         if not any(self.n_train_.values()):
             raise ValueError("no labelled documents: check the labels file and that the text ids match its ids")
         self.classes_ = {k: [str(c) for c in est.classes_] for k, est in self.estimators_.items()}
         return self
 
-    @staticmethod
-    def _source_weights(labels: pd.DataFrame, ids, task, weights) -> np.ndarray | None:
-        """Per-document weights from the ``<task>_source`` column (None when no weights are asked for)."""
-        if not weights:
-            return None
-        frame = labels.set_index("id") if "id" in labels.columns else labels
-        frame = frame[~frame.index.duplicated(keep="last")]
-        col = f"{task}_source"
-        src = frame[col].reindex(ids).fillna("").astype(str) if col in frame.columns else pd.Series("", index=ids)
-        return np.array([float(dict(weights).get(s, 1.0)) for s in src], dtype=float)
+    def _fit_target(self, target, table, y: pd.Series):
+        task = _task_of(target)
+        mask = y.notna().to_numpy()
+        X, yy = table.loc[mask].reset_index(drop=True), y[mask].astype(str).to_numpy()
+        ids = [str(i) for i in y.index[mask]]
+        self.n_train_[target] = int(mask.sum())
+        values, counts = np.unique(yy, return_counts=True)
+        if len(values) < 2 or counts.min() < max(2, self.min_positives):
+            classes = list(task.values) if task.kind == "single" else ["false", "true"]
+            if len(yy) == 0:   # nothing to learn from: every value equally likely, never confident
+                est = DummyClassifier(strategy="uniform").fit(np.zeros((len(classes), 1)), classes)
+            else:
+                est = DummyClassifier(strategy="prior").fit(np.zeros((len(yy), 1)), yy)
+            self.estimators_[target], self.kinds_[target] = est, "constant"
+            P = est.predict_proba(np.zeros((len(yy), 1)))
+            self.oof_[target] = {"classes": [str(c) for c in est.classes_], "proba": P, "truth": list(yy), "ids": ids}
+            return
+        inner = StratifiedKFold(int(min(self.inner_folds, counts.min())), shuffle=True, random_state=self.random_state)
+        grid = GridSearchCV(self._pipeline(target), {"clf__C": list(self.C_grid)}, scoring="neg_log_loss",
+                            cv=inner, refit=True, error_score="raise")
+        try:
+            grid.fit(X, yy)
+        except ValueError:   # e.g. an empty vocabulary on a handful of short texts: a constant
+            est = DummyClassifier(strategy="prior").fit(np.zeros((len(yy), 1)), yy)
+            self.estimators_[target], self.kinds_[target] = est, "constant"
+            self.oof_[target] = {"classes": [str(c) for c in est.classes_],
+                                 "proba": est.predict_proba(np.zeros((len(yy), 1))), "truth": list(yy), "ids": ids}
+            return
+        best = grid.best_estimator_
+        _strip(best)
+        if task.kind == "single" and self.calibration not in (None, "none"):
+            folds = int(min(3, counts.min()))
+            if folds >= 2:
+                best = CalibratedClassifierCV(best, method=self.calibration, ensemble=False,
+                                              cv=StratifiedKFold(folds, shuffle=True, random_state=self.random_state))
+                best.fit(X, yy)
+                for c in best.calibrated_classifiers_:
+                    _strip(c.estimator)
+        self.estimators_[target], self.kinds_[target] = best, "logistic"
+        self.C_[target] = float(grid.best_params_["clf__C"])
+        outer = StratifiedKFold(int(min(self.oof_folds, counts.min())), shuffle=True, random_state=self.random_state)
+        P = cross_val_predict(clone(best), X, yy, cv=outer, method="predict_proba")
+        self.oof_[target] = {"classes": [str(c) for c in best.classes_], "proba": P, "truth": list(yy), "ids": ids}
 
-    def _uses_tfidf(self, name, rare=False) -> bool:
-        rules_only = rare or name in tuple(self.rules_only_tasks or ())
-        return self.use_tfidf and not (rules_only and self.use_rules)
-
-    def _rule_columns_for(self, name) -> list[str]:
-        """Every rule column, or for a task in ``scoped_rules`` only those of the lexicons that name it."""
-        task = "phases" if name.startswith("phase_") else name
-        if task not in tuple(getattr(self, "scoped_rules", ()) or ()):
-            return list(self.rule_columns_)
-        mine = {d["name"] for d in self.lexicon_data_ if task in d.get("tasks", [])}
-        keep = []
-        for col in self.rule_columns_:
-            body = col[len("rule_"):].rsplit("_", 1)[0]
-            parts = body.replace("@", "+").split("+")
-            if parts[0] in mine:
-                keep.append(col)
-        return keep or list(self.rule_columns_)
-
-    def _pipeline(self, name, rare=False):
-        return make_pipeline(self._rule_columns_for(name), use_tfidf=self._uses_tfidf(name, rare), use_rules=self.use_rules, C=self.C,
-                             rule_weight=self.rule_weight, char_ngrams=self.char_ngrams,
-                             class_weight=self.class_weight, random_state=self.random_state)
-
-    def _bs_pipeline(self):
-        return self._pipeline("boundary_spanner")
-
-    # -- prediction ---------------------------------------------------------------------------------
+    # -- prediction -------------------------------------------------------------------------------------
     def _check(self):
         if not hasattr(self, "estimators_"):
             raise NotFittedError("this ChartingModel is not fitted yet: call fit() or load_model()")
 
     def predict_proba_table(self, documents: list[Document]) -> pd.DataFrame:
-        """Probabilities only (no evidence): columns p_role_*, p_phase_*, p_boundary_spanner."""
+        """Probabilities only (no evidence): one column per ``Task.prob_columns``."""
         self._check()
-        table = add_rule_decisions(featurize(documents, self._get_matcher()).frame)
+        table = self._table(list(documents))
         with _one_thread():
             return self._proba(table)
 
@@ -298,70 +314,134 @@ class ChartingModel:
         out = pd.DataFrame(index=range(len(table)))
         if len(table) == 0:
             return out
-        P = predict_proba(self.estimators_["role"], table)
-        classes = self.classes_["role"]
-        for v in ROLE_VALUES:
-            out[f"p_role_{v}"] = P[:, classes.index(v)] if v in classes else 0.0
-        for v in PHASE_VALUES:
-            name = f"phase_{v}"
-            P = predict_proba(self.estimators_[name], table)
-            cl = self.classes_[name]
-            out[f"p_phase_{v}"] = P[:, cl.index("true")] if "true" in cl else 0.0
-            gate = getattr(self, "gates_", {}).get(name)
-            if gate is not None and f"rulesays_{name}" in table.columns:
-                silent = table[f"rulesays_{name}"].to_numpy() < 0.5
-                out[f"p_phase_{v}"] = np.where(silent, np.minimum(out[f"p_phase_{v}"].to_numpy(), gate),
-                                               out[f"p_phase_{v}"].to_numpy())
-        P = predict_proba(self.estimators_["boundary_spanner"], table)
-        cl = self.classes_["boundary_spanner"]
-        out["p_boundary_spanner"] = P[:, cl.index("true")] if "true" in cl else 0.0
+        for task in tasks().values():
+            if task.kind == "single":
+                P = predict_proba(self.estimators_[task.name], table)
+                classes = self.classes_[task.name]
+                for v in task.values:
+                    out[task.prob_column(v)] = P[:, classes.index(v)] if v in classes else 0.0
+                continue
+            for target, value in zip(task.targets, task.values if task.kind == "multi" else ["true"]):
+                P = predict_proba(self.estimators_[target], table)
+                cl = self.classes_[target]
+                column = task.prob_column(value)
+                out[column] = P[:, cl.index("true")] if "true" in cl else 0.0
         return out
 
-    def _balance(self, name) -> float:
-        kind = self.kinds_.get(name, "")
-        if kind.startswith("Dummy"):
-            return 0.0
-        if kind.startswith("Pipeline") and self.class_weight == "balanced":
-            return 0.0  # uncalibrated balanced weights already favour rare classes
-        if name == "boundary_spanner":
-            return float(getattr(self, "bs_balance", self.decision_balance) or 0.0)
-        if name.startswith("phase_") and getattr(self, "phase_balance", None) is not None:
-            return float(self.phase_balance)
-        return float(self.decision_balance or 0.0)
+    # -- decisions and statuses -------------------------------------------------------------------------
+    @staticmethod
+    def _task_proba(task, row) -> dict[str, float]:
+        """{value: probability} for a single or yes/no task; for a multi task {value: P(value present)}."""
+        if task.kind == "binary":
+            p = float(row[task.prob_column("true")])
+            return {"true": p, "false": 1.0 - p}
+        return {v: float(row[task.prob_column(v)]) for v in task.values}
 
-    def _binary_true(self, name, p) -> bool:
-        t = getattr(self, "thresholds_", {}).get(name)
-        if t is not None:
-            return p >= t
-        b = self._balance(name)
-        prior = min(max(self.priors_.get(name, {}).get("true", 0.5), 1e-3), 1 - 1e-3)
-        return p / prior ** b >= (1 - p) / (1 - prior) ** b
+    def _decide_labels(self, row) -> dict:
+        """The most probable value of every task; a multi task takes each value with P >= 0.5 (at least
+        its most probable one), and co-creation implies an early phase (codebook: partners from the
+        planning and design phases)."""
+        out = {}
+        for task in tasks().values():
+            P = self._task_proba(task, row)
+            if task.kind == "multi":
+                chosen = [v for v in task.values if P[v] >= 0.5] or [max(task.values, key=P.get)]
+                out[task.name] = chosen
+            else:
+                value = max(task.values, key=lambda v: P.get(v, 0.0))
+                out[task.name] = value
+                if task.kind == "single":
+                    out[f"{task.name}_confidence"] = P[value]
+        role, phases = out.get("role"), out.get("phases")
+        if role == "co_creation" and phases is not None and not {"commissioning", "design"} & set(phases):
+            P = self._task_proba(tasks()["phases"], row)
+            phases.append(max(("commissioning", "design"), key=P.get))
+        for task in tasks().values():
+            if task.kind == "multi":
+                out[task.name] = ";".join(v for v in task.values if v in out[task.name])
+        return out
 
-    def decide(self, row) -> dict:
-        """Labels from one row of probabilities (see ``decision_balance``)."""
-        roles = {v: float(row[f"p_role_{v}"]) for v in ROLE_VALUES}
-        b = self._balance("role")
-        pri = self.priors_.get("role", {})
-        role = max(ROLE_VALUES, key=lambda v: roles[v] / max(pri.get(v, 1e-3), 1e-3) ** b if pri.get(v) else -1)
-        chosen = [v for v in PHASE_VALUES if self._binary_true(f"phase_{v}", float(row[f"p_phase_{v}"]))]
-        if role == "co_creation" and getattr(self, "couple_phases", True) and not {"commissioning", "design"} & set(chosen):
-            chosen.append(max(("commissioning", "design"), key=lambda v: float(row[f"p_phase_{v}"])))
-        if not chosen:
-            chosen = [max(PHASE_VALUES, key=lambda v: float(row[f"p_phase_{v}"]))]
-        chosen = [v for v in PHASE_VALUES if v in chosen]
-        bs = self._binary_true("boundary_spanner", float(row["p_boundary_spanner"]))
-        return {"role": role, "role_confidence": roles[role], "phases": ";".join(chosen),
-                "boundary_spanner": "true" if bs else "false"}
+    def thresholds(self, error_rate: float | None = None) -> dict[str, dict]:
+        """Per task, for ``error_rate``: ``set`` (a value is in the prediction set when its probability is
+        at least this) and ``confident`` (a label is confident when its probability — for a multi task,
+        every value's probability of being present or absent — is at least this). Computed from the
+        out-of-fold probabilities of the training data; memoised per rate."""
+        self._check()
+        rate = float(self.error_rate if error_rate is None else error_rate)
+        cache = self.__dict__.setdefault("_thresholds", {})
+        if rate not in cache:
+            cache[rate] = {name: _task_thresholds(task, self._oof_task(task), rate)
+                           for name, task in tasks().items()}
+        return cache[rate]
 
-    def predict(self, documents: list[Document]) -> list[dict]:
+    def _oof_task(self, task):
+        """Out-of-fold (probability of the true value, probability of the chosen value, correct) per
+        training study of ``task``; for a multi task per study over its values."""
+        if task.kind != "multi":
+            o = self.oof_[task.targets[0]]
+            classes, P, truth = o["classes"], np.asarray(o["proba"], float), o["truth"]
+            if len(truth) == 0:
+                return np.zeros(0), np.zeros(0), np.zeros(0, bool)
+            chosen = P.argmax(axis=1)
+            p_true = np.array([P[i, classes.index(t)] if t in classes else 0.0 for i, t in enumerate(truth)])
+            correct = np.array([classes[c] == t for c, t in zip(chosen, truth)])
+            return p_true, P.max(axis=1), correct
+        # a multi task: the weakest of its per-value decisions decides the study's confidence (studies
+        # with a label for every value)
+        per = []
+        for target in task.targets:
+            o = self.oof_[target]
+            cl, P = o["classes"], np.asarray(o["proba"], float)
+            pt = P[:, cl.index("true")] if "true" in cl else np.zeros(len(o["truth"]))
+            per.append({i: (p, t == "true") for i, p, t in zip(o["ids"], pt, o["truth"])})
+        common = [i for i in per[0] if all(i in d for d in per)]
+        if not common:
+            return np.zeros(0), np.zeros(0), np.zeros(0, bool)
+        p = np.array([[d[i][0] for i in common] for d in per])
+        t = np.array([[d[i][1] for i in common] for d in per])
+        conf = np.maximum(p, 1 - p).min(axis=0)
+        correct = np.all((p >= 0.5) == t, axis=0)
+        p_true = np.where(t, p, 1 - p).min(axis=0)
+        return p_true, conf, correct
+
+    def statuses(self, row, decided: dict, error_rate=None, never_confident: bool = False) -> dict:
+        """``<task>_status`` (confident|check) and ``<task>_set`` for one row of probabilities."""
+        th = self.thresholds(error_rate)
+        out = {}
+        for name, task in tasks().items():
+            t = th[name]
+            P = self._task_proba(task, row)
+            if task.kind == "multi":
+                conf = min(max(p, 1 - p) for p in P.values())
+                chosen = decided[name].split(";")
+                agrees = all((P[v] >= 0.5) == (v in chosen) for v in task.values)
+                possible = [v for v in task.values if P[v] >= t["set"] or v in chosen]
+                confident = agrees and conf >= t["confident"]
+                out[f"{name}_set"] = ";".join(chosen if confident else possible)
+            else:
+                value = decided[name]
+                confident = P[value] >= t["confident"]
+                members = [v for v in task.values if v == value or P[v] >= t["set"]]
+                if task.kind == "single":
+                    out[f"{name}_set"] = value if confident else ";".join(members)
+            out[f"{name}_status"] = "confident" if confident and not never_confident else "check"
+        return out
+
+    def decide(self, row, error_rate=None, never_confident=False) -> dict:
+        """Labels, confidences and statuses from one row of probabilities."""
+        out = self._decide_labels(row)
+        out.update(self.statuses(row, out, error_rate, never_confident))
+        return out
+
+    def predict(self, documents: list[Document], error_rate: float | None = None) -> list[dict]:
         """One prediction dict per document (``docs/ARCHITECTURE.md``), with evidence sentences."""
+        from ..features.topic import peer_terms
+
         self._check()
         documents = list(documents)
         feats = featurize(documents, self._get_matcher())
-        names = self._get_matcher().names
         with _one_thread(), shared_analysis():  # one n-gram split per text for all tasks
-            probs = self._proba(add_rule_decisions(feats.frame))
-            scores, spans = self._sentence_scores(feats.sentences, names)
+            probs = self._proba(self._table(documents, feats))
         out = []
         for i, doc in enumerate(documents):
             base = _base(doc)
@@ -370,58 +450,26 @@ class ChartingModel:
                 out.append(base)
                 continue
             row = probs.iloc[i]
-            pred = {k: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v)
-                    for k, v in self.decide(row).items()}
-            base.update(role=pred["role"], role_confidence=pred["role_confidence"])
-            for v in ROLE_VALUES:
-                base[f"p_role_{v}"] = round(float(row[f"p_role_{v}"]), 4)
-            base["phases"] = pred["phases"]
-            for v in PHASE_VALUES:
-                base[f"p_phase_{v}"] = round(float(row[f"p_phase_{v}"]), 4)
-            base["boundary_spanner"] = pred["boundary_spanner"]
-            base["p_boundary_spanner"] = round(float(row["p_boundary_spanner"]), 4)
-            a, b = spans[i]
-            base["evidence"] = self._evidence(feats.sentences[i], {k: (v if v is None else {c: x[a:b] for c, x in v.items()})
-                                                                   for k, v in scores.items()}, pred)
+            terms = peer_terms(doc)
+            pred = self.decide(row, error_rate, never_confident=terms == 0)
+            for task in tasks().values():
+                base[task.name] = pred[task.name]
+                if task.kind == "single":
+                    base[f"{task.name}_confidence"] = round(float(pred[f"{task.name}_confidence"]), 4)
+                for col in task.prob_columns:
+                    base[col] = round(float(row[col]), 4)
+                for col in task.decision_columns:
+                    if col in pred:
+                        base[col] = pred[col]
+            base["peer_terms"] = terms
+            base.update(self._evidence(doc, base))
             out.append(base)
         return out
 
-    def _sentence_scores(self, sentences, names):
-        """Per-estimator class contributions for every sentence of every document (one transform each)."""
-        spans, start = [], 0
-        for infos in sentences:
-            spans.append((start, start + len(infos)))
-            start += len(infos)
-        flat = [info for infos in sentences for info in infos]
-        if not flat:
-            return {name: None for name in self.estimators_}, spans
-        m = self._get_matcher()
-        frame = add_rule_decisions(ev.sentence_table(flat, names, m.pairs, m.near))
-        return {name: ev.class_scores(est, frame) for name, est in self.estimators_.items()}, spans
-
-    def _evidence(self, infos, scores, pred) -> dict:
-        k = self.evidence_k
-        if not infos:
-            return {"role": [], "phases": [], "boundary_spanner": []}
-
-        def get(name, value):
-            s = scores.get(name)
-            return None if s is None else s.get(value)
-
-        role = ev.pick(infos, get("role", pred["role"]), k)
-        phase_items = []
-        for v in pred["phases"].split(";"):
-            sc = get(f"phase_{v}", "true")
-            if sc is None:  # constant prior: sentences matching the lexicons that describe this phase
-                if v == "delivery":
-                    lex = {d["name"] for d in self.lexicon_data_ if "role" in d.get("tasks", [])}
-                else:
-                    lex = {v} | {d["name"] for d in self.lexicon_data_ if d["name"] == "co_creation"}
-                sc = ev.rule_scores(infos, lex)
-            phase_items += ev.pick(infos, sc, k, label=v)
-        phase_items.sort(key=lambda e: -e["score"])
-        bs = ev.pick(infos, get("boundary_spanner", pred["boundary_spanner"]), k)
-        return {"role": role, "phases": phase_items[:k], "boundary_spanner": bs}
+    def _evidence(self, document: Document, prediction: dict) -> dict:
+        """``evidence`` and ``evidence_notes`` for the predicted labels (``model/evidence.py``: codebook
+        cues, not the model's weights)."""
+        return ev.ranker(self.evidence_k).explain(document, prediction)
 
     def rules_predict(self, documents: list[Document]) -> list[dict]:
         """The rules-only baseline: fixed decisions from lexicon matches, same dict shape as predict."""
@@ -434,9 +482,53 @@ class ChartingModel:
         out = []
         for i, doc in enumerate(documents):
             base = _base(doc)
-            base.update(rules_predict_row(feats.frame.iloc[i], feats.sentences[i], self.evidence_k))
+            base.update(rules_predict_row(feats.frame.iloc[i]))
+            base.update(ev.ranker(self.evidence_k).explain(doc, base))
             out.append(base)
         return out
+
+
+def _task_thresholds(task, oof, rate: float) -> dict:
+    """``set``: the split-conformal (LAC) threshold at ``rate``: 1 minus the ceil((n+1)(1-rate))-th smallest
+    out-of-fold score 1 - P(true value). ``confident``: the lowest confidence (>= 0.5) at which the
+    out-of-fold labels at least that confident are wrong at most at ``rate``; above 1 (never confident)
+    when no such level exists or there is no out-of-fold data."""
+    p_true, conf, correct = oof
+    n = len(p_true)
+    if n == 0:
+        return {"set": 0.0, "confident": 1.01, "n": 0}
+    scores = np.sort(1.0 - p_true)
+    k = int(np.ceil((n + 1) * (1 - rate)))
+    q = 1.0 if k > n else float(scores[k - 1])
+    order = np.argsort(-conf, kind="stable")
+    c_sorted, ok = conf[order], correct[order]
+    errors = np.cumsum(~ok)
+    counts = np.arange(1, n + 1)
+    best = 1.01
+    for i in range(n - 1, -1, -1):   # the lowest threshold whose accepted labels meet the rate
+        if c_sorted[i] < 0.5:
+            continue
+        if i + 1 < n and c_sorted[i + 1] == c_sorted[i]:
+            continue  # a threshold accepts every study with that confidence: decide at the last of a tie
+        if errors[i] / counts[i] <= rate:
+            best = float(c_sorted[i])
+            break
+    return {"set": max(0.0, 1.0 - q), "confident": best, "n": n}
+
+
+def _cue_column(key: str) -> str:
+    """``role:co_creation`` -> ``cue_role:co_creation``."""
+    return f"cue_{key}"
+
+
+def _strip(pipeline):
+    """Drop ``TfidfVectorizer.stop_words_`` (every pruned term: megabytes, only for introspection)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer as _T
+
+    for _, trans, _ in getattr(pipeline.named_steps["features"], "transformers_", []):
+        if isinstance(trans, _T) and hasattr(trans, "stop_words_"):
+            del trans.stop_words_
+    return pipeline
 
 
 def _base(doc: Document) -> dict:

@@ -19,9 +19,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--out", required=True, help="model directory to write (e.g. models/peer-charting)")
     ap.add_argument("--lexicons", help="directory of lexicon *.yml files (default: the packaged ones)")
     ap.add_argument("--no-inferred", action="store_true", help="ignore labels inferred from the review's counts")
-    ap.add_argument("--C", type=float, default=None, help="inverse regularisation strength (default 1.0)")
+    ap.add_argument("--C", type=float, nargs="+", default=None,
+                    help="inverse regularisation strengths to choose from, by cross-validated log-loss on the "
+                         "training data (default: the model's grid)")
     ap.add_argument("--rule-weight", type=float, default=None, help="weight of the lexicon features (default 1.0)")
-    ap.add_argument("--char-ngrams", action="store_true", help="add character 3-5-gram TF-IDF")
     ap.add_argument("--cv-repeats", type=int, default=2, help="repeats of stratified CV for the model card (0: skip)")
     ap.add_argument("--name", default=None, help="model name for the card (default: the directory name)")
     ap.add_argument("--eligibility-only", metavar="MODEL", default=None,
@@ -87,7 +88,6 @@ def main(argv: list[str] | None = None) -> int:
     from ..schema import charting_tasks
     from .persist import ModelError, save_model
     from .texts import load_labelled_texts
-    from .defaults import DEFAULT_PARAMS
 
     try:
         labels = read_labels(args.labels)
@@ -105,14 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.eligibility_only:
         return _eligibility_only(args, labelled, labels)
-    params = dict(DEFAULT_PARAMS)
-    params.update(lexicons=lexicons, use_inferred=not args.no_inferred)
+    params = {"lexicons": lexicons, "use_inferred": not args.no_inferred}
     if args.C is not None:
-        params["C"] = args.C
+        params["C_grid"] = tuple(args.C)
     if args.rule_weight is not None:
         params["rule_weight"] = args.rule_weight
-    if args.char_ngrams:
-        params["char_ngrams"] = True
     charted = labelled_ids(labels, charting_tasks())  # eligibility-only rows (near-misses) teach no role
     print(f"training on {len(labelled)} labelled documents ({n_read} texts read)", file=sys.stderr)
     t0 = time.perf_counter()

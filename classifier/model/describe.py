@@ -32,8 +32,12 @@ def _features(column_transformer) -> list[str]:
             if transformer.analyzer != "word":
                 grams = f"character {low}-{high}-grams"
             out.append(f"TF-IDF {grams} of {where}".strip())
-        elif not isinstance(columns, str) and all(str(c).startswith("rule") for c in columns):
-            out.append(f"{len(columns)} rule features counting codebook lexicon terms (lemma-matched)")
+        elif not isinstance(columns, str) and all(str(c).startswith(("rule", "cue_")) for c in columns):
+            n_rule = sum(str(c).startswith("rule") for c in columns)
+            n_cue = len(columns) - n_rule
+            out.append(f"{n_rule} rule features counting codebook lexicon terms (lemma-matched)" +
+                       (f" and {n_cue} codebook-cue score{'s' if n_cue > 1 else ''} (the sentence that shows the "
+                        "label most plainly, with the peer worker as its actor)" if n_cue else ""))
         else:
             out.append(f"{type(transformer).__name__} features")
     return out

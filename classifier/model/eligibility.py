@@ -437,11 +437,11 @@ def merge_into(preds: list[dict], rows: list[dict]) -> list[dict]:
     return preds
 
 
-def predict_documents(model, documents) -> list[dict]:
-    """``model.predict(documents)`` with the model's eligibility decision merged in (a model trained
-    without eligibility labels has no ``eligibility_``: its predictions are returned as they are)."""
+def predict_documents(model, documents, **kwargs) -> list[dict]:
+    """``model.predict(documents, **kwargs)`` with the model's eligibility decision merged in (a model
+    trained without eligibility labels has no ``eligibility_``: its predictions are returned as they are)."""
     documents = list(documents)
-    preds = model.predict(documents)
+    preds = model.predict(documents, **kwargs)
     elig = getattr(model, "eligibility_", None)
     if elig is not None and preds:
         ok = [i for i, p in enumerate(preds) if p.get("status", "ok") == "ok"]

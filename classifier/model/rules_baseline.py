@@ -7,14 +7,14 @@
   cues; ``commissioning`` with any commissioning cue and co-creation cues; ``assessment`` with >= 2
   assessment cues and co-creation cues.
 - boundary_spanner: ``true`` with any boundary-spanning match.
-Probabilities are fixed pseudo-probabilities (0.8 / 0.2) so the baseline fits the prediction dict.
+Probabilities are fixed pseudo-probabilities (0.8 / 0.2) so the baseline fits the prediction dict; the
+evidence comes from the same ranker as the model's (``model/evidence.py``).
 """
 from __future__ import annotations
 
 import math
 
 from ..schema import tasks
-from . import evidence as ev
 
 
 def _count(row, name: str) -> float:
@@ -45,7 +45,7 @@ def add_rule_decisions(frame):
     return frame
 
 
-def rules_predict_row(row, infos, k=3) -> dict:
+def rules_predict_row(row) -> dict:
     cc, man, ps = _count(row, "co_creation"), _count(row, "manualised"), _count(row, "peer_support")
     bsn = _count(row, "boundary_spanning")
     if cc >= 2 and cc > man:
@@ -65,11 +65,4 @@ def rules_predict_row(row, infos, k=3) -> dict:
         out[phase_task.prob_column(v)] = 0.8 if v in phases else 0.2
     out["boundary_spanner"] = bs
     out[bs_task.prob_column("true")] = 0.8 if bs == "true" else 0.2
-    lex_for = {"pre_determined": {"manualised"}, "peer_support": {"peer_support"}, "co_creation": {"co_creation"}}
-    out["evidence"] = {
-        "role": ev.pick(infos, ev.rule_scores(infos, lex_for[role]), k),
-        "phases": ev.pick(infos, ev.rule_scores(infos, {"design", "commissioning", "assessment", "co_creation"}
-                                                if len(phases) > 1 else {"peer_support", "manualised"}), k),
-        "boundary_spanner": ev.pick(infos, ev.rule_scores(infos, {"boundary_spanning"}), k) if bs == "true" else [],
-    }
     return out

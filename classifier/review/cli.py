@@ -153,35 +153,43 @@ def main(argv: list[str] | None = None) -> int:
     run = {"export": export, "import": import_, "resolve": resolve, "retrain": retrain, "session": session}
     try:
         return run[args.command](args)
+    except _BadArguments:
+        return 2
     except KeyboardInterrupt:
         print("\nstopped", file=sys.stderr)
         return 1
 
 
+class _BadArguments(Exception):
+    """Said already (``err``); the subcommand ends with exit status 2."""
+
+
 def _store(args):
+    """The label store of ``--annotations`` (a missing option or folder ends the subcommand, status 2)."""
     from .store import LabelStore
 
     if not args.annotations:
         err("--annotations CSV is required (the labels file, e.g. annotations/labels.csv)")
-        return None
+        raise _BadArguments
     path = Path(args.annotations)
     if not path.parent.is_dir():
         err(f"{path}: folder {path.parent} does not exist")
-        return None
+        raise _BadArguments
     return LabelStore(path)
 
 
 def _predictions(args):
+    """The reviewable predictions of ``--predictions`` (unusable: said, status 2)."""
     from ..io.predictions import PredictionsError, read_reviewable
 
     if not args.predictions:
         err("--predictions PRED.jsonl is required (written by predict.py --jsonl)")
-        return None
+        raise _BadArguments
     try:
         preds, warnings = read_reviewable(args.predictions)
     except PredictionsError as exc:
         err(str(exc))
-        return None
+        raise _BadArguments from None
     for w in warnings[:20]:
         warn(w)
     if len(warnings) > 20:
@@ -191,38 +199,38 @@ def _predictions(args):
 
 def _unlabelled(preds, store):
     from ..io.labels import LabelsError
-    from .store import is_decided
 
     if store is None:
         return preds
+    from .store import reviewed_ids
+
     try:
-        labels = store.labels()
+        done = reviewed_ids(store.labels_and_problems()[0], store.log())
     except LabelsError as exc:
         err(str(exc))
         return None
-    full = {i for i, lab in labels.items() if is_decided(lab)}
-    return [p for p in preds if p["id"] not in full]
+    return [p for p in preds if p["id"] not in done]
 
 
 def _rules(args, preds):
-    """Rules-only predictions aligned with ``preds`` (for the disagreement strategy)."""
+    """Rules-only predictions aligned with ``preds`` (for the disagreement strategy; unusable: said, status 2)."""
     from .texts import TextsError, load_documents
 
     if not args.texts:
         err("the disagreement strategy compares rules with the model on the texts: pass --texts PATH")
-        return None
+        raise _BadArguments
     try:
         docs = load_documents(args.texts, ids={p["id"] for p in preds}, warn=warn)
     except TextsError as exc:
         err(str(exc))
-        return None
+        raise _BadArguments from None
     from ..model import load_model
 
     try:
         model = load_model(args.model)
     except Exception as exc:
         err(f"cannot load the model: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
-        return None
+        raise _BadArguments from None
     have = [p for p in preds if p["id"] in docs]
     missing = len(preds) - len(have)
     if missing:
@@ -246,27 +254,19 @@ def export(args) -> int:
         err("--top must be at least 1")
         return 2
     preds = _predictions(args)
-    if preds is None:
-        return 2
     store = _store(args) if args.annotations else None
-    if args.annotations and store is None:
-        return 2
     if not args.include_labelled:
         before = len(preds)
         preds = _unlabelled(preds, store)
         if preds is None:
             return 1
         if before - len(preds):
-            print(f"{before - len(preds)} studies already labelled for every task are left out "
-                  f"(--include-labelled keeps them)")
+            print(f"{before - len(preds)} studies already reviewed (a decision in the log, or every task "
+                  f"labelled) are left out (--include-labelled keeps them)")
     if not preds:
         err("nothing to queue: no usable predictions")
         return 1
-    rules = None
-    if args.strategy == "disagreement":
-        rules = _rules(args, preds)
-        if rules is None:
-            return 2
+    rules = _rules(args, preds) if args.strategy == "disagreement" else None
     ranked = rank(args.strategy, preds, top=args.top, seed=args.seed, rules=rules, balance=args.balance)
     try:
         write_queue(out, queue_rows(preds, ranked, args.strategy))
@@ -285,8 +285,6 @@ def import_(args) -> int:
     from ..io.labels import LabelsError
 
     store = _store(args)
-    if store is None:
-        return 2
     try:
         decisions = read_decisions(args.queue, reviewer=args.reviewer)
     except QueueError as exc:
@@ -317,8 +315,6 @@ def resolve(args) -> int:
     from ..io.labels import LabelsError
 
     store = _store(args)
-    if store is None:
-        return 2
     if args.decision and len(args.decision) != 3:
         err("resolve takes ID TASK VALUE (or keep), or nothing to list the conflicts waiting")
         return 2
@@ -364,8 +360,6 @@ def retrain(args) -> int:
     from .texts import TextsError
 
     store = _store(args)
-    if store is None:
-        return 2
     if not args.texts or not args.out:
         err("retrain needs --texts PATH (the studies' texts) and --out MODEL_DIR")
         return 2
@@ -393,19 +387,11 @@ def session(args) -> int:
             "import, resolve and retrain)")
         return 2
     store = _store(args)
-    if store is None:
-        return 2
     preds = _predictions(args)
-    if preds is None:
-        return 2
     if args.retrain_every and not args.texts:
         err("--retrain-every needs --texts PATH (the studies' texts to train on)")
         return 2
-    rules = None
-    if args.strategy == "disagreement":
-        rules = _rules(args, preds)
-        if rules is None:
-            return 2
+    rules = _rules(args, preds) if args.strategy == "disagreement" else None
     reviewer = args.reviewer or getpass.getuser()
     retrainer = BackgroundRetrainer(store.path, args.texts) if args.retrain_every else None
     try:

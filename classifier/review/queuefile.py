@@ -14,9 +14,12 @@ import getpass
 import io
 from pathlib import Path
 
-from ..schema import REASON_COLUMN, eligibility_task, parse_field, task_names, tasks
 from ..atomic import write_atomic
+from ..io.columns import KIND_WORDS
+from ..schema import REASON_COLUMN, eligibility_task, parse_field, task_names, tasks
+from ..io.predictions import as_number
 from .store import Decision
+from .strategies import DOUBTFUL_NOTE, doubtful_evidence
 
 # the reviewer's columns, as in annotations/labels.csv; the exclusion reason right after `eligible`
 # ("exclude, reason X": a reason alone excludes the study)
@@ -42,14 +45,20 @@ def _fmt(x) -> str:
 
 
 def evidence_text(prediction: dict, task: str, limit: int = EVIDENCE_PER_TASK) -> str:
-    """Evidence sentences for one task, one per line, each prefixed with its section."""
+    """Evidence sentences for one task, one per line, each prefixed with its section (and its kind when it
+    is only the closest candidate or counter-evidence); the task's note (no explicit language found) last."""
     items = (prediction.get("evidence") or {}).get(task) or []
     lines: list[str] = []
     seen: dict[str, int] = {}
     for item in items:
         if isinstance(item, dict):
-            text = " ".join(str(item.get("text", "")).split())
+            text = " ".join(str(item.get("text", "")).split()) + ("\u2026" if item.get("truncated") else "")
             where = str(item.get("section") or "text")
+            kind = KIND_WORDS.get(str(item.get("kind") or ""))
+            if kind:
+                where += f", {kind}"
+            if item.get("truncated"):
+                where += ", cut off in the source"
             label = str(item.get("label") or "")
         else:
             text, where, label = " ".join(str(item or "").split()), "text", ""
@@ -60,19 +69,14 @@ def evidence_text(prediction: dict, task: str, limit: int = EVIDENCE_PER_TASK) -
                 head, rest = lines[seen[text]].split("] ", 1)
                 lines[seen[text]] = f"{head}, {label}] {rest}"
             continue
-        if len(lines) >= limit:
-            continue
+        if len(lines) >= limit and not (isinstance(item, dict) and item.get("kind") == "counter"):
+            continue  # (the counter-evidence sentence is always shown)
         seen[text] = len(lines)
         lines.append(f"[{where}{': ' + label if label else ''}] {text}")
+    note = (prediction.get("evidence_notes") or {}).get(task)
+    if note:
+        lines.append(f"({note})")
     return "\n".join(lines)
-
-
-def _number(x) -> float | None:
-    try:
-        value = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if value != value else value
 
 
 def predicted_summary(prediction: dict) -> dict:
@@ -86,9 +90,9 @@ def predicted_summary(prediction: dict) -> dict:
         if task.reasons:
             out[f"predicted_{REASON_COLUMN}"] = str(prediction.get(REASON_COLUMN, "") or "")
         if task.kind == "single":
-            out[f"{task.name}_confidence"] = _number(prediction.get(f"{task.name}_confidence"))
+            out[f"{task.name}_confidence"] = as_number(prediction.get(f"{task.name}_confidence"))
         elif task.kind == "binary":
-            p_true = _number(prediction.get(task.prob_column("true")))
+            p_true = as_number(prediction.get(task.prob_column("true")))
             out[f"{task.name}_confidence"] = (None if p_true is None or label not in task.values
                                               else p_true if label == "true" else 1.0 - p_true)
         if task.kind != "binary":
@@ -105,7 +109,7 @@ PREDICTION_COLUMNS = _summary_columns()
 EVIDENCE_COLUMNS = tuple(f"{t}_evidence" for t in task_names())
 # peer_terms: 0 = the text never mentions peers (probably not a study of peer workers): check it first
 QUEUE_COLUMNS = ("rank", "id", "title", "source", "priority", "peer_terms", *PREDICTION_COLUMNS,
-                 *EVIDENCE_COLUMNS, *REVIEWER_COLUMNS)
+                 *EVIDENCE_COLUMNS, "evidence_check", *REVIEWER_COLUMNS)
 NUMBER_COLUMNS = frozenset(c for c in QUEUE_COLUMNS if c in ("rank", "priority", "peer_terms")
                            or c.endswith("_confidence"))
 
@@ -115,13 +119,14 @@ def queue_rows(predictions: list[dict], ranked: list[tuple[int, float]], strateg
     rows = []
     for rank, (i, score) in enumerate(ranked, start=1):
         p = predictions[i]
-        terms = _number(p.get("peer_terms"))
+        terms = as_number(p.get("peer_terms"))
         row = {"rank": rank, "id": p["id"], "title": " ".join(str(p.get("title", "") or "").split()),
                "source": str(p.get("source", "") or ""), "priority": round(float(score), 3),
                "peer_terms": int(terms) if terms is not None else None}
         row.update(predicted_summary(p))
         for task in task_names():
             row[f"{task}_evidence"] = evidence_text(p, task)
+        row["evidence_check"] = DOUBTFUL_NOTE if doubtful_evidence(p) else ""
         row.update({c: "" for c in REVIEWER_COLUMNS})
         rows.append(row)
     return rows

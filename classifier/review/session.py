@@ -23,6 +23,7 @@ from ..schema import REASON_COLUMN, eligibility_task, task_names, tasks
 from .queuefile import _fmt, evidence_text, predicted_summary
 from .retrain import BackgroundRetrainer
 from .store import Decision, LabelStore, reviewed_ids
+from .strategies import DOUBTFUL_NOTE, doubtful_evidence
 from .strategies import DEFAULT_BALANCE, DEFAULT_STRATEGY, rank
 
 SOURCE = "session"
@@ -133,6 +134,8 @@ class Session:
         self.say("  " + (" ".join(str(p.get("title", "") or "(no title)").split())))
         if off_topic(p):
             self.say(f"  note: {OFF_TOPIC_NOTE}")
+        if doubtful_evidence(p):
+            self.say(f"  note: {DOUBTFUL_NOTE}")
         width = max(len(t) for t in task_names()) + 1
         for task in task_names():
             line = f"  {task + ':':<{width}} {s[f'predicted_{task}'] or '-'}"

@@ -7,8 +7,7 @@ predictions JSONL file, inside the terminal session and in the simulation.
 - ``uncertainty``: for each task, half the entropy of the predicted distribution (a one-of task such as
   role over its values; each value of an any-of task such as phases, and a yes/no task, as yes/no) and
   half the model's calibrated probability that the label it shows is wrong; the mean over the tasks. The entropy is taken after dividing
-  the probabilities by the class priors to the power ``balance`` (the model itself chooses labels
-  prior-balanced), so probability on a rare class (co-creation, commissioning) is not drowned by
+  the probabilities by the class priors to the power ``balance``, so probability on a rare class (co-creation, commissioning) is not drowned by
   the common class. Priors are the mean predicted probabilities over the pool.
 - ``margin``: one minus the gap between the two most likely values in the same rebalanced space,
   averaged over the tasks.
@@ -23,15 +22,31 @@ import numpy as np
 from ..schema import tasks
 
 STRATEGIES = ("uncertainty", "margin", "random", "disagreement")
-# The queue order when none is asked for: measured best on the shared corpus (docs/review.md).
+# The queue order when none is asked for (it measured best on an earlier model; current figures:
+# docs/review.md, written by scripts/review_figures.py).
 DEFAULT_STRATEGY = "margin"
 EPS = 1e-9
-# Rare-class weighting: probabilities are divided by class priors ** DEFAULT_BALANCE before the entropy
-# and the margin. 0 is the plain probabilities, 1 the space ChartingModel decides in by default
-# (decision_balance=1); halfway measured best at putting errors first (benchmarks/bench_simulate.py).
+# Rare-class weighting belongs here, in the order of the queue, never in the labels (the model writes
+# the most probable value): probabilities are divided by class priors ** DEFAULT_BALANCE before the
+# entropy and the margin, so a study that may well be co-creation comes up early.
 DEFAULT_BALANCE = 0.5
-# Every task counts the same when they are combined (equal weights measured best; docs/review.md);
+# Every task counts the same when they are combined;
 # ``weights={task: w}`` changes that.
+
+
+DOUBTFUL_NOTE = ("no evidence sentence shows the predicted labels (only the closest candidates): "
+                 "doubtful, read the abstract")
+
+
+def doubtful_evidence(pred: dict) -> bool:
+    """All-neutral evidence: a labelled prediction none of whose evidence sentences supports the role,
+    the phases or (when predicted) boundary-spanner language; only candidates, counter-evidence or nothing."""
+    if pred.get("status", "ok") != "ok" or not pred.get("role"):
+        return False
+    evidence = pred.get("evidence") or {}
+    tasks_shown = ["role", "phases"] + (["boundary_spanner"] if str(pred.get("boundary_spanner")) == "true" else [])
+    return not any(isinstance(item, dict) and item.get("kind", "support") == "support"
+                   for t in tasks_shown for item in (evidence.get(t) or []))
 
 
 def probs(task_name: str, predictions: list[dict]) -> np.ndarray:
@@ -61,10 +76,9 @@ def _entropy(p: np.ndarray) -> np.ndarray:
 
 
 def decision_space(p: np.ndarray, prior, balance: float) -> np.ndarray:
-    """Probabilities divided by their class priors to the power ``balance``, renormalised: the scores
-    the model picks its labels from (ChartingModel's ``decision_balance``), so a rare class such as
-    co-creation is chosen once it is clearly more likely than usual. Uncertainty is measured here, where
-    the label is decided, so probability on a rare class is not drowned by the common one."""
+    """Probabilities divided by their class priors to the power ``balance``, renormalised: a rare
+    class such as co-creation weighs in once it is clearly more likely than usual, so probability on a
+    rare class is not drowned by the common one in the queue's order."""
     prior = np.clip(np.asarray(prior, dtype=float).reshape(1, -1), 0.02, None)
     return _normalise(_normalise(p) / prior ** balance)
 
@@ -110,8 +124,7 @@ def task_distributions(predictions: list[dict], balance: float = DEFAULT_BALANCE
 
 def shown_label_doubt(predictions: list[dict]) -> dict[str, np.ndarray]:
     """Per task, 1 - the calibrated probability of the label the model shows (its own estimate that the
-    label is wrong; an any-of task: mean over its yes/no decisions). The model chooses labels with
-    prior-balancing, so a rare class chosen at modest probability scores high here."""
+    label is wrong; an any-of task: mean over its yes/no decisions)."""
     out = {}
     for task in tasks().values():
         P = probs(task.name, predictions)
@@ -205,10 +218,20 @@ def score(strategy: str, predictions: list[dict], *, seed: int = 0, rules: list[
     raise ValueError(f"unknown strategy {strategy!r} (choose from {', '.join(STRATEGIES)})")
 
 
-def rank(strategy: str, predictions: list[dict], top: int | None = None, **kwargs) -> list[tuple[int, float]]:
-    """``(index, score)`` pairs, most informative first (stable: equal scores keep input order)."""
+def all_confident(prediction: dict) -> bool:
+    """Every task's label is marked ``confident`` (may be accepted unread at the error rate it was
+    predicted with). Predictions without statuses are never all confident."""
+    return all(prediction.get(f"{t}_status") == "confident" for t in tasks())
+
+
+def rank(strategy: str, predictions: list[dict], top: int | None = None, include_confident: bool = False,
+         **kwargs) -> list[tuple[int, float]]:
+    """``(index, score)`` pairs, most informative first (stable: equal scores keep input order). Studies
+    whose every label is ``confident`` are left out unless ``include_confident``."""
     scores = score(strategy, predictions, **kwargs)
     order = np.argsort(-scores, kind="stable")
+    if not include_confident:
+        order = np.array([i for i in order if not all_confident(predictions[i])], dtype=int)
     if top is not None:
         order = order[:top]
     return [(int(i), float(scores[i])) for i in order]

@@ -31,6 +31,7 @@ from ..io.labels import LabelsError
 from ..locations import default_model_path
 from ..review.retrain import BackgroundRetrainer
 from ..review.store import Decision, LabelStore
+from ..review.strategies import DOUBTFUL_NOTE, doubtful_evidence
 from ..schema import REASON_COLUMN, eligibility_task, task_names, tasks
 from . import model_page
 from .highlight import SectionSource, build_view
@@ -42,12 +43,10 @@ SOURCE = "web"
 PAGE_SIZE = 200  # queue rows per page
 LOCK_TIMEOUT = 15.0  # seconds a save waits for another writer before saying so  # the log's source column for decisions made on this page
 
-# keyboard shortcuts, shown on the document page and used by static/app.js
-SHORTCUTS = [
+# keyboard shortcuts: fixed keys for the actions; one key per task value, derived from the schema, written
+# on each form input (data-key) for static/app.js and listed on the page
+ACTION_KEYS = [
     ("a", "accept every prediction (fills the form; then save)"),
-    ("1 2 3", "role: pre-determined / peer support / co-creation"),
-    ("4 5 6 7", "phases: toggle commissioning / design / delivery / assessment"),
-    ("t f", "boundary spanner: true / false"),
     ("u", "clear the form (every task unknown)"),
     ("s", "save"),
     ("n", "next document in the queue"),
@@ -55,6 +54,38 @@ SHORTCUTS = [
     ("q", "back to the queue"),
     ("?", "show or hide these keys"),
 ]
+YES_NO_KEYS = ("t", "f")  # the first yes/no task; further ones get digits like the other values
+
+
+def value_keys() -> dict[tuple[str, str], str]:
+    """``{(task, value): key}``: digits 1-9 for the values of one-of and any-of tasks in schema order
+    (role 1-3, phases 4-7), ``t``/``f`` for the first yes/no task, digits again for any further one."""
+    digits = iter("123456789")
+    keys: dict[tuple[str, str], str] = {}
+    letters_used = False
+    for task in tasks().values():
+        if task.kind == "binary" and not letters_used:
+            keys.update({(task.name, "true"): YES_NO_KEYS[0], (task.name, "false"): YES_NO_KEYS[1]})
+            letters_used = True
+            continue
+        for value in task.values:
+            key = next(digits, None)
+            if key is not None:
+                keys[(task.name, value)] = key
+    return keys
+
+
+def shortcuts() -> list[tuple[str, str]]:
+    """The keys as the page lists them: the fixed actions, then one line per task."""
+    keys = value_keys()
+    lines = [ACTION_KEYS[0]]
+    for task in tasks().values():
+        mine = [(v, keys[(task.name, v)]) for v in task.values if (task.name, v) in keys]
+        if mine:
+            verb = "toggle " if task.kind == "multi" else ""
+            lines.append((" ".join(k for _, k in mine),
+                          f"{task.name.replace('_', ' ')}: {verb}{' / '.join(label_text(v) for v, _ in mine)}"))
+    return lines + ACTION_KEYS[1:]
 
 
 @dataclass
@@ -226,7 +257,8 @@ class ReviewState:
                     screening=eligibility_task(), reason_now=reason_now,
                     pending=self.conflicts(study_id), history=history, prev_id=prev_id, next_id=next_id, args=args,
                     qs=urlencode(args), problem=q["problem"], progress=q["progress"],
-                    reviewer=request.cookies.get("reviewer") or self.reviewer_default, shortcuts=SHORTCUTS, **extra)
+                    reviewer=request.cookies.get("reviewer") or self.reviewer_default, shortcuts=shortcuts(),
+                    value_keys=value_keys(), **extra)
 
 
 def state() -> ReviewState:
@@ -302,7 +334,8 @@ def unexpected(exc):
 @pages.app_context_processor
 def globals_():
     return {"TASKS": tasks(), "task_names": task_names(), "pct": _pct, "label_text": label_text,
-            "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE}
+            "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE,
+            "doubtful": doubtful_evidence, "DOUBTFUL_NOTE": DOUBTFUL_NOTE}
 
 
 def queue_args() -> dict:

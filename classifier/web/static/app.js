@@ -21,23 +21,37 @@
       inputs(name).forEach(function (el) { el.checked = (el.value === value); });
       markDirty();
     }
-    function valueRadios(name) {
-      return inputs(name).filter(function (el) { return el.value !== ""; });
-    }
     function predicted(task) {
       return form.getAttribute("data-predicted-" + task.replace(/_/g, "-")) || "";
     }
+    // the tasks, as the schema lists them (the form's data-tasks); checkboxes = a task with several values
+    var tasks = (form.getAttribute("data-tasks") || "").split(" ").filter(Boolean);
+    function isMulti(task) {
+      var boxes = inputs(task);
+      return boxes.length > 0 && boxes[0].type === "checkbox";
+    }
     function acceptAll() {
-      setRadio("role", predicted("role"));
-      var phases = predicted("phases").split(";").filter(Boolean);
-      inputs("phases").forEach(function (el) { el.checked = phases.indexOf(el.value) >= 0; });
-      setRadio("boundary_spanner", predicted("boundary_spanner"));
+      tasks.forEach(function (task) {
+        if (isMulti(task)) {
+          var chosen = predicted(task).split(";").filter(Boolean);
+          inputs(task).forEach(function (el) { el.checked = chosen.indexOf(el.value) >= 0; });
+        } else {
+          setRadio(task, predicted(task));
+        }
+      });
       markDirty();
     }
     function clearAll() {
-      setRadio("role", "");
-      inputs("phases").forEach(function (el) { el.checked = false; });
-      setRadio("boundary_spanner", "");
+      tasks.forEach(function (task) {
+        if (isMulti(task)) { inputs(task).forEach(function (el) { el.checked = false; }); }
+        else { setRadio(task, ""); }
+      });
+      markDirty();
+    }
+    function valueInput(key) {
+      // the form input whose data-key is this key (written from the schema by the server)
+      var all = Array.prototype.slice.call(form.querySelectorAll("input[data-key]"));
+      return all.filter(function (el) { return el.getAttribute("data-key") === key; })[0] || null;
     }
     function leave(id) {
       var link = document.getElementById(id);
@@ -70,16 +84,11 @@
         return;
       }
       var key = ev.key;
-      var roles = valueRadios("role");
-      var phases = inputs("phases");
+      var target = key ? valueInput(key) : null;
       var handled = true;
       if (key === "a") { acceptAll(); }
-      else if (key >= "1" && key <= "3" && roles[Number(key) - 1]) { setRadio("role", roles[Number(key) - 1].value); }
-      else if (key >= "4" && key <= "7" && phases[Number(key) - 4]) {
-        var box = phases[Number(key) - 4]; box.checked = !box.checked; markDirty();
-      }
-      else if (key === "t") { setRadio("boundary_spanner", "true"); }
-      else if (key === "f") { setRadio("boundary_spanner", "false"); }
+      else if (target && target.type === "checkbox") { target.checked = !target.checked; markDirty(); }
+      else if (target) { setRadio(target.name, target.value); }
       else if (key === "u") { clearAll(); }
       else if (key === "s") { dirty = false; if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); } }
       else if (key === "n") { leave("next-link"); }
