@@ -42,8 +42,7 @@ from ..features.lexicons import Lexicon, load_lexicons
 from ..features.rules import RuleMatcher
 from ..features.table import featurize, sentence_frame
 from ..schema import eligibility_task
-from . import evidence as ev
-from .estimators import make_pipeline
+from .estimators import make_pipeline, members
 
 # reasons criteria.yml can decide, the first that holds named (an article on another topic is off_topic
 # even when it is also a protocol)
@@ -108,6 +107,51 @@ def is_english(document: Document, criteria: dict) -> bool:
     n_en = sum(w in english for w in words)
     n_other = sum(w in other for w in words)
     return not (n_en + n_other >= int(lang.get("min_words", 12)) and n_other > n_en)
+
+
+MIN_EVIDENCE_WORDS = 4  # shorter "sentences" are run-in labels ("Background") or fragments
+
+
+def _rule_scores(infos, lexicons: set[str]) -> np.ndarray:
+    return np.array([float(sum(1 for m in i.matches if m.lexicon in lexicons)) for i in infos])
+
+
+def _class_scores(estimator, frame) -> dict | None:
+    """{class: per-sentence contribution towards it} from the linear model(s) behind ``estimator``."""
+    pipes = members(estimator)
+    if not pipes or len(frame) == 0:
+        return None
+    out: dict = {}
+    for pipe in pipes:
+        clf = pipe.named_steps["clf"]
+        X = pipe.named_steps["features"].transform(frame)
+        coef = np.asarray(clf.coef_)
+        classes = [str(c) for c in clf.classes_]
+        pos = np.asarray(X @ coef[0]).ravel()
+        for c, v in ((classes[1], pos), (classes[0], -pos)):
+            out[c] = out.get(c, 0) + v / len(pipes)
+    return out
+
+
+def _pick(infos, scores, k: int = 2, label: str | None = None) -> list[dict]:
+    """The ``k`` best-scoring sentences (score > 0) as evidence items, verbatim from their section."""
+    out, seen = [], set()
+    if scores is None or len(infos) == 0:
+        return out
+    for i in np.argsort(-np.asarray(scores), kind="stable"):
+        if scores[i] <= 0 or len(out) >= k:
+            break
+        info = infos[i]
+        key = (info.section, info.sentence.start)
+        if key in seen or len(info.sentence.text.split()) < MIN_EVIDENCE_WORDS:
+            continue
+        seen.add(key)
+        item = {"text": info.sentence.text, "section": info.section, "start": int(info.sentence.start),
+                "end": int(info.sentence.end), "score": round(float(scores[i]), 4)}
+        if label:
+            item["label"] = label
+        out.append(item)
+    return out
 
 
 class NotFittedError(RuntimeError):
@@ -360,20 +404,20 @@ class EligibilityModel(ClassifierMixin, BaseEstimator):
         if not infos:
             return []
         if reason and reason in self._get_matcher().names:
-            items = ev.pick(infos, ev.rule_scores(infos, {reason}), k, label=reason)
+            items = _pick(infos, _rule_scores(infos, {reason}), k, label=reason)
             if items:
                 return items
         if reason == "not_english":
-            return [dict(i, label=reason) for i in ev.pick(infos, np.arange(len(infos), 0, -1, dtype=float), 1)]
+            return [dict(i, label=reason) for i in _pick(infos, np.arange(len(infos), 0, -1, dtype=float), 1)]
         m = self._get_matcher()
         frame = sentence_frame(infos, m.names)
         for c in (*CRITERIA_COLUMNS, *(f"title_{n}" for n in m.names)):
             frame[c] = 0.0
-        scores = ev.class_scores(self.estimator_, frame)
+        scores = _class_scores(self.estimator_, frame)
         if scores is None:
             return []
         value = 1 if eligible else 0
-        items = ev.pick(infos, scores.get(value, scores.get(str(value))), k)
+        items = _pick(infos, scores.get(value, scores.get(str(value))), k)
         return [dict(i, label=reason or "eligible") for i in items]
 
     # -- summaries -----------------------------------------------------------------------------------
