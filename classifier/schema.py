@@ -12,6 +12,9 @@ from importlib import resources
 import yaml
 
 
+REASON_COLUMN = "exclusion_reason"   # why a study is not eligible (a column like the tasks)
+
+
 @dataclass(frozen=True)
 class Task:
     name: str
@@ -19,6 +22,23 @@ class Task:
     values: tuple[str, ...]
     description: str = ""
     prob_prefix: str = ""
+    stage: str = "charting"   # "screening" for eligibility (decided first), else "charting"
+    reasons: tuple[str, ...] = ()   # eligibility: the exclusion reasons (values of `exclusion_reason`)
+    reason_text: tuple[tuple[str, str], ...] = ()   # (reason, what it means), for people
+
+    def describe_reason(self, reason: str) -> str:
+        return dict(self.reason_text).get(reason, reason)
+
+    def parse_reason(self, cell) -> str | None:
+        """Validate an exclusion reason cell: canonical reason, or None when empty."""
+        if cell is None:
+            return None
+        text = str(cell).strip().lower().replace(" ", "_").replace("-", "_")
+        if text in ("", "nan"):
+            return None
+        if text not in self.reasons:
+            raise ValueError(f"{cell!r} is not an exclusion reason (allowed: {', '.join(self.reasons)})")
+        return text
 
     @property
     def prob_columns(self) -> tuple[str, ...]:
@@ -44,11 +64,15 @@ class Task:
     @property
     def output_columns(self) -> tuple[str, ...]:
         """This task's design columns of the predictions: label, confidence (single), probabilities."""
-        return (self.name, *((f"{self.name}_confidence",) if self.kind == "single" else ()), *self.prob_columns)
+        reason = (REASON_COLUMN,) if self.reasons else ()   # screening: why a study is excluded
+        return (self.name, *((f"{self.name}_confidence",) if self.kind == "single" else ()), *self.prob_columns, *reason)
 
     @property
     def decision_columns(self) -> tuple[str, ...]:
-        """The accept-unread columns: ``<task>_status``, and ``<task>_set`` where a set can hold several values."""
+        """The accept-unread columns: ``<task>_status``, and ``<task>_set`` where a set can hold several values
+        (none for screening: eligibility is itself what decides whether the charting labels are read)."""
+        if self.stage == "screening":
+            return ()
         return (f"{self.name}_status", *((f"{self.name}_set",) if self.kind != "binary" else ()))
 
     def parse(self, cell) -> str | None:
@@ -87,11 +111,30 @@ class Task:
 def tasks() -> dict[str, Task]:
     """The tasks in schema order (read once)."""
     raw = yaml.safe_load(resources.files("classifier").joinpath("data/schema.yml").read_text("utf-8"))
-    return {
-        name: Task(name, spec["kind"], tuple(str(v) for v in spec["values"]), spec.get("description", ""),
-                   spec.get("prob_prefix") or f"p_{name}")
-        for name, spec in raw["tasks"].items()
-    }
+    out = {}
+    for name, spec in raw["tasks"].items():
+        reasons = spec.get("reasons") or {}
+        out[name] = Task(name, spec["kind"], tuple(str(v) for v in spec["values"]), spec.get("description", ""),
+                         spec.get("prob_prefix") or f"p_{name}", str(spec.get("stage", "charting")),
+                         tuple(str(r) for r in reasons), tuple((str(k), str(v)) for k, v in reasons.items()))
+    return out
+
+
+def charting_tasks() -> dict[str, Task]:
+    """The charting tasks (role, phases, boundary_spanner): what the charting model predicts."""
+    return {k: t for k, t in tasks().items() if t.stage == "charting"}
+
+
+def charting_task_names() -> tuple[str, ...]:
+    return tuple(charting_tasks())
+
+
+def eligibility_task() -> Task:
+    """The screening task (``eligible``) with its exclusion reasons."""
+    for t in tasks().values():
+        if t.stage == "screening":
+            return t
+    raise KeyError("schema.yml has no screening task")
 
 
 @lru_cache(maxsize=1)
@@ -110,3 +153,14 @@ def codebook() -> dict:
 
 def codebook_version() -> str:
     return codebook()["version"]
+def label_fields() -> tuple[str, ...]:
+    """The columns of annotations/labels.csv read and written like tasks: the tasks, and the exclusion
+    reason that goes with ``eligible = false``."""
+    return (*task_names(), REASON_COLUMN)
+
+
+def parse_field(name: str, cell) -> str | None:
+    """A task cell (``Task.parse``) or an exclusion reason (``Task.parse_reason``) in canonical form."""
+    if name == REASON_COLUMN:
+        return eligibility_task().parse_reason(cell)
+    return tasks()[name].parse(cell)

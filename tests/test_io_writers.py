@@ -38,7 +38,7 @@ DESIGN_COLUMNS = (  # ../shared/design.md, in its order
 def test_prediction_columns_derived_from_the_schema_keep_the_designed_order():
     assert PREDICTION_COLUMNS[: len(DESIGN_COLUMNS)] == DESIGN_COLUMNS
     assert PREDICTION_COLUMNS[len(DESIGN_COLUMNS):] == (
-        "role_status", "role_set", "phases_status", "phases_set", "boundary_spanner_status")
+        "eligible", "p_eligible", "exclusion_reason", "role_status", "role_set", "phases_status", "phases_set", "boundary_spanner_status")
     assert CSV_COLUMNS[len(PREDICTION_COLUMNS):] == ("title", "doi", "pages", "ocr_pages", "peer_terms", "model_name",
                                                      "model_version", "model_hash", "codebook_version")
 

@@ -26,8 +26,8 @@ def test_raise_names_row_and_column(labels_file):
 def test_keep_keeps_the_cell_as_typed_for_the_store(labels_file):
     store = LabelStore(labels_file)
     assert store.labels()["b_2021"]["role"] == "chief"
-    assert store.labels()["a_2020"] == {"role": "peer_support", "phases": "design;delivery",
-                                        "boundary_spanner": "true"}
+    assert store.labels()["a_2020"] == {"eligible": None, "role": "peer_support", "phases": "design;delivery",
+                                        "boundary_spanner": "true", "exclusion_reason": None}
     frame = store.load()
     assert frame.loc["b_2021", "role"] == "chief" and frame.loc["b_2021", "note"] == "typo in role"
 

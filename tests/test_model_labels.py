@@ -40,10 +40,14 @@ def test_sources_counts_and_unknowns(shipped_labels, corpus_dir):
     assert set(charted) == {"peer_support", "pre_determined", "co_creation"}
     assert (lab["role_source"] == "review_inferred").sum() > 0
     assert set(lab.loc[lab["role_source"] == "review_inferred", "role"]) == {"peer_support"}
-    out = lab[lab["in_scope"] == "false"]
+    out = lab[(lab["eligible"] == "false") & (lab["eligible_source"] == "charted_abstract")]
     near_misses = sum(1 for line in (corpus_dir / "charted_studies.jsonl").open(encoding="utf-8")
                       if line.strip() and str(json.loads(line).get("in_scope")).lower() != "true")
     assert len(out) == near_misses and out[["role", "phases", "boundary_spanner"]].isna().all().all()
+    # the unrelated shared PDFs are excluded too, and carry no charting labels
+    pdfs = lab[lab["eligible_source"] == "unrelated_pdf"]
+    assert len(pdfs) == 23 and (pdfs["exclusion_reason"] == "off_topic").all()
+    assert pdfs[["role", "phases", "boundary_spanner"]].isna().all().all()
     # the review's implicit boundary spanners are 'false', unstated ones unknown (not 'false')
     assert (lab.loc[lab["boundary_spanner_source"] == "review_stated", "boundary_spanner"] == "false").sum() == 5
     assert lab.loc[lab["boundary_spanner_source"] == "", "boundary_spanner"].isna().all()

@@ -121,7 +121,7 @@ def test_mixed_batch_reports_every_bad_input_and_labels_every_good_one(tmp_path,
     assert by_id["slides"]["error"].startswith("slides.pptx: not a supported input type")
     jsonl = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text("utf-8").splitlines()]
     assert [j["id"] for j in jsonl] == expected_ids
-    assert all(set(j["evidence"]) == {"role", "phases", "boundary_spanner"} for j in jsonl if j["status"] == "ok")
+    assert all(set(j["evidence"]) == {"eligible", "role", "phases", "boundary_spanner"} for j in jsonl if j["status"] == "ok")
     from openpyxl import load_workbook
 
     sheet = load_workbook(tmp_path / "p.xlsx").active

@@ -59,7 +59,7 @@ def predicted(predictions: Path) -> dict[str, dict]:
 
 
 def test_accept_correct_skip_undo_then_resume(predictions, labels):
-    keys = "a\nc\nco_creation\n\n-\nchecked the methods\ns\nu\ns\nq\n"
+    keys = "a\nc\n\nco_creation\n\n-\nchecked the methods\ns\nu\ns\nq\n"  # (Enter keeps eligibility)
     first = run(predictions, labels, keys)
     assert first.returncode == 0, first.stderr
     seq = shown(first.stdout)
@@ -99,7 +99,7 @@ def test_undo_restores_the_file_and_the_document_comes_back(predictions, labels)
 
 
 def test_bad_correction_is_asked_again_and_end_of_input_stops_cleanly(predictions, labels):
-    out = run(predictions, labels, "c\npeer suport\npeer support\ndelivery;design\nno\n\n")
+    out = run(predictions, labels, "c\n\npeer suport\npeer support\ndelivery;design\nno\n\n")
     assert out.returncode == 0
     assert "'peer suport' is not a role value" in out.stdout
     assert "Traceback" not in out.stdout + out.stderr
@@ -155,7 +155,7 @@ def test_retraining_runs_in_the_background(corpus_dir, tmp_path):
     retrainer = BackgroundRetrainer(labels_csv, texts)
     out = io.StringIO()
     session = Session(store, preds, "ana", retrainer=retrainer, retrain_every=1,
-                      stdin=io.StringIO("c\npeer_support\n-\n-\n\ns\n"), stdout=out)
+                      stdin=io.StringIO("c\n\npeer_support\n-\n-\n\ns\n"), stdout=out)
     # run() ends a retraining still running when the session ends; let it finish to check its predictions
     retrainer.stop = lambda: None
     assert session.run() == 0
@@ -282,3 +282,18 @@ def test_the_terminal_and_the_web_page_count_the_same_studies_to_review(tmp_path
     assert progress["todo"] == len(terminal) == 4 and progress["failed"] == 1
     assert sorted(terminal) == sorted(r.pred["id"] for r in web_rows if not r.reviewed and r.pred["status"] == "ok")
     assert sorted(terminal) == ["bad", "fresh1", "fresh2", "undone"]
+
+
+def test_x_excludes_the_study_with_a_reason_through_the_store(predictions, labels):
+    keys = "x\nboring\n3\nmutual-help group of members\nc\nfalse\n\nolder adults\n\n\n\n\nq\n"
+    out = run(predictions, labels, keys)
+    assert out.returncode == 0, out.stderr
+    assert "is not an exclusion reason" in out.stdout   # 'boring' asked again
+    first, second = shown(out.stdout)[:2]
+    table = read_table(labels)
+    assert (table.index[first]["eligible"], table.index[first]["exclusion_reason"]) == ("false", "self_help")
+    # correcting 'eligible' to false asks for the reason too
+    assert (table.index[second]["eligible"], table.index[second]["exclusion_reason"]) == ("false", "older_adults")
+    log = [(r["study"], r["task"], r["new"]) for r in LabelStore(labels).log()]
+    assert (first, "eligible", "false") in log and (first, "exclusion_reason", "self_help") in log
+    assert [r["note"] for r in LabelStore(labels).log() if r["study"] == first] == ["mutual-help group of members"] * 2

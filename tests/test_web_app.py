@@ -79,7 +79,8 @@ def test_save_goes_through_the_store_and_logs_every_decision(sample):
                                                    "reviewer": "ann"})
     assert response.status_code == 303
     labels = LabelStore(sample["annotations"]).labels()
-    assert labels["study_002"] == {"role": "pre_determined", "phases": "design;delivery", "boundary_spanner": "false"}
+    assert labels["study_002"] == {"eligible": None, "role": "pre_determined", "phases": "design;delivery",
+                                   "boundary_spanner": "false", "exclusion_reason": None}
     log = read_csv(sample["annotations"].with_name("labels.log.csv"))
     assert [(r["study"], r["task"], r["new"], r["source"], r["note"], r["outcome"]) for r in log] == [
         ("study_002", "role", "pre_determined", "web", "checked methods", "applied"),

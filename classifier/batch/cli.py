@@ -265,11 +265,28 @@ def _summary_line(s, out, restarts: int) -> str:
     if restarts:
         parts.append(f"{restarts} worker restart(s)")
     line = "; ".join(parts)
+    if s.eligible or s.excluded:
+        line += "\n" + screening_lines(s.eligible, s.excluded)
     if s.off_topic:
         line += (f"\nnote: {s.off_topic} labelled document(s) never mention peers, peer workers or lived "
                  f"experience (peer_terms = 0 in {out}): probably not studies of peer workers; check them "
                  f"before trusting their labels")
     return line
+
+
+def screening_lines(eligible: int, excluded: dict) -> str:
+    """The PRISMA-style count of a batch: assessed, eligible, excluded with reasons (schema order)."""
+    from ..schema import eligibility_task
+
+    task = eligibility_task()
+    n_out = sum(excluded.values())
+    order = [r for r in task.reasons if r in excluded] + sorted(r for r in excluded if r not in task.reasons)
+    lines = [f"screening: {eligible + n_out} assessed for eligibility, {eligible} eligible, {n_out} excluded"]
+    lines += [f"  excluded, {task.describe_reason(r)} ({r}): {excluded[r]}" for r in order]
+    if n_out:
+        lines.append("  (the exclusion_reason column says which; an excluded study's role, phases and "
+                     "boundary-spanner labels are kept, for checking only)")
+    return "\n".join(lines)
 
 
 def _terminate(signum, frame):

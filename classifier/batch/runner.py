@@ -54,6 +54,8 @@ class Summary:
     off_topic: int = 0            # labelled documents that never mention peers (peer_terms == 0)
     worker_restarts: int = 0
     seconds: float = 0.0
+    excluded: dict = field(default_factory=dict)   # exclusion_reason -> documents judged not eligible
+    eligible: int = 0                              # documents judged eligible
     duplicates: list = field(default_factory=list)   # ids seen more than once
     _seen: set = field(default_factory=set, repr=False)
 
@@ -68,6 +70,12 @@ class Summary:
             self.ok += 1
             if row.get("peer_terms") == 0:
                 self.off_topic += 1
+            verdict = str(row.get("eligible", "")).lower()
+            if verdict == "true":
+                self.eligible += 1
+            elif verdict == "false":
+                reason = str(row.get("exclusion_reason") or "unspecified")
+                self.excluded[reason] = self.excluded.get(reason, 0) + 1
         else:
             self.failed += 1
         self.extracted += bool(stats.get("extracted"))

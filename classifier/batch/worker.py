@@ -225,6 +225,8 @@ def label_chunk(tasks: list[Task], settings: WorkerSettings) -> list[dict]:
 
 
 def _label_chunk(tasks: list[Task], settings: WorkerSettings, model) -> list[dict]:
+    from ..model.eligibility import predict_documents  # charting labels + eligibility
+
     cache = DiskCache(settings.cache_dir) if settings.cache_dir else None
     hard = _hard_limit(settings)
     results, ready = [], []
@@ -252,7 +254,7 @@ def _label_chunk(tasks: list[Task], settings: WorkerSettings, model) -> list[dic
             try:
                 with time_limit(settings.timeout * len(ready) if settings.timeout else 0,
                                 hard_after=hard * len(ready) if hard else None):
-                    preds = model.predict([doc for _, doc, _, _ in ready], error_rate=settings.error_rate)
+                    preds = predict_documents(model, [doc for _, doc, _, _ in ready], error_rate=settings.error_rate)
                 if len(preds) != len(ready):
                     preds = None
             except Exception:
@@ -263,7 +265,7 @@ def _label_chunk(tasks: list[Task], settings: WorkerSettings, model) -> list[dic
                     pred = preds[i]
                 else:
                     with time_limit(settings.timeout, hard_after=hard):
-                        pred = model.predict([doc], error_rate=settings.error_rate)[0]
+                        pred = predict_documents(model, [doc], error_rate=settings.error_rate)[0]
                 result["row"] = _finish(task, doc, pred, cache)
             except BaseException as exc:  # noqa: B036
                 if isinstance(exc, (KeyboardInterrupt, SystemExit)):

@@ -80,6 +80,28 @@ def provenance(args, res, counts, n_studies: int) -> dict:
         print(f"warning: {exc}; no reviewer figures in the Methods text", file=sys.stderr)
         review = {}
     return {"run": run, "training": training, "review": review}
+def _eligibility(documents, labels, args):
+    """Cross-validated eligibility (its settings chosen inside each training fold), or None when the
+    labels do not hold both eligible and excluded studies."""
+    from .eligibility import cross_validate
+
+    if "eligible" not in labels.columns or labels["eligible"].dropna().nunique() < 2:
+        return None
+    repeats = 1 if args.quick else min(2, max(1, args.repeats))
+    print(f"eligibility on {len(documents)} screened studies ...", file=sys.stderr)
+    try:
+        # --quick: one fixed regularisation instead of choosing it inside each fold (a quick look)
+        res = cross_validate(documents, labels, folds=args.folds, repeats=repeats, random_state=args.seed,
+                             params={"C": 1.0} if args.quick else None)
+    except ValueError as exc:
+        print(f"warning: eligibility not evaluated ({exc})", file=sys.stderr)
+        return None
+    g = res["groups"]["model"]
+    e = res["eligible"]["model"]
+    print(f"         eligible: macro-F1 {e['macro_f1']:.3f}; in scope kept {g['in_scope']['decided_right']:.3f}, "
+          f"near-misses caught {g.get('near_miss', {}).get('decided_right', float('nan')):.3f}, unrelated "
+          f"articles excluded {g.get('unrelated_pdf', {}).get('decided_right', float('nan')):.3f}", file=sys.stderr)
+    return res
 
 
 def main(argv=None) -> int:
@@ -109,9 +131,16 @@ def main(argv=None) -> int:
     for p in loaded.problems:
         print(f"warning: {p}", file=sys.stderr)
     loaded.report(lambda line: print(f"note: {line}", file=sys.stderr))
+    from ..io.labels import labelled_ids
+    from ..schema import charting_tasks
+
+    screened = docs  # every study with an eligibility label (near-misses, unrelated articles too)
+    charted = labelled_ids(labels, charting_tasks())
+    docs = [d for d in docs if d.id in charted]
     labels = labels.reset_index()
     if args.limit:
         docs = docs[: args.limit]
+        screened = screened[: args.limit]
     if len(docs) < 10:
         print(f"error: only {len(docs)} labelled studies have text; cross-validation needs at least 10", file=sys.stderr)
         return 2
@@ -165,6 +194,10 @@ def main(argv=None) -> int:
     summary["external"] = external
     summary.update(provenance(args, res, counts, len(res.ids)))
     summary["run"]["model_description"] = described
+    eligibility = _eligibility(screened, labels, args)
+    if eligibility is not None:
+        summary["eligible"] = eligibility["eligible"]
+        details["eligibility"] = {k: eligibility[k] for k in ("groups", "reasons", "settings", "folds", "repeats")}
     write_atomic(out / "metrics.json", json.dumps(summary, indent=2) + "\n")
     write_atomic(out / "details.json", json.dumps(details, indent=2, default=str) + "\n")
     write_atomic(out / "report.html", render(summary, details))

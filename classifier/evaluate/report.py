@@ -29,14 +29,28 @@ def highlights(summary: dict) -> list[tuple[str, str, str]]:
     return out
 
 
+def eligibility_section(summary: dict, details: dict) -> str:
+    """The report's eligibility section (HTML), or "" when eligibility was not evaluated."""
+    if "eligible" not in summary or not details.get("eligibility"):
+        return ""
+    from markupsafe import Markup
+
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    template = env.from_string(resources.files("classifier.evaluate").joinpath("templates/eligibility.html.j2")
+                               .read_text("utf-8"))
+    return Markup(template.render(eligibility=dict(details["eligibility"], metrics=summary["eligible"])))
+
+
 def render(summary: dict, details: dict) -> str:
-    """``summary``: metrics.json (the task entries, and ``external`` when the cross-source check ran)."""
-    from ..schema import tasks
+    """``summary``: metrics.json (the task entries, ``external`` when the cross-source check ran, and
+    ``eligible`` when eligibility was evaluated)."""
     from .methods import methods_paragraph
 
     external = summary.get("external")
     methods, _ = methods_paragraph(summary)
-    summary = {t: e for t, e in summary.items() if t in tasks() and isinstance(e, dict) and "model" in e}
+    eligibility_html = eligibility_section(summary, details)
+    summary = {t: e for t, e in summary.items()
+               if t not in ("external", "eligible") and isinstance(e, dict) and "model" in e}
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     template = env.from_string(resources.files("classifier.evaluate").joinpath("templates/report.html.j2")
                                .read_text("utf-8"))
@@ -62,4 +76,5 @@ def render(summary: dict, details: dict) -> str:
         repeats=details.get("repeats", 1), learning=details.get("learning_curve", []),
         gap=details.get("full_text_gap", {"n": 0, "note": ""}), examples=details.get("examples", {}),
         sources=details.get("label_sources", {}), external=external, rate=ERROR_RATE,
-        rates=[str(r) for r in RATES], evidence=details.get("evidence") or {})
+        rates=[str(r) for r in RATES], evidence=details.get("evidence") or {},
+        eligibility_html=eligibility_html)

@@ -8,9 +8,13 @@ from ..schema import tasks
 
 
 def _prediction_columns() -> tuple[str, ...]:
-    """design.md's columns: id, source, status, error, then per task (schema order) the label, its
-    confidence (single-valued tasks) and its probabilities; then per task the accept-unread columns."""
-    design = tuple(c for task in tasks().values() for c in task.output_columns)
+    """design.md's columns: id, source, status, error, then per charting task (schema order) the label, its
+    confidence (single-valued tasks) and its probabilities; then the eligibility columns (``eligible``,
+    ``p_eligible``, ``exclusion_reason``: design.md's planned additions, after the columns it promises
+    in order); then per task the accept-unread columns."""
+    charting = [t for t in tasks().values() if t.stage == "charting"]
+    screening = [t for t in tasks().values() if t.stage != "charting"]
+    design = tuple(c for task in (*charting, *screening) for c in task.output_columns)
     decisions = tuple(c for task in tasks().values() for c in task.decision_columns)
     return ("id", "source", "status", "error", *design, *decisions)
 

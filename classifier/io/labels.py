@@ -21,7 +21,7 @@ import csv
 import io
 from pathlib import Path
 
-from ..schema import task_names, tasks
+from ..schema import label_fields, parse_field, task_names, tasks
 from .cells import csv_cell, read_cell
 
 BAD_CELL_POLICIES = ("raise", "keep", "unknown")
@@ -180,7 +180,7 @@ def parse_cell(task: str, cell, bad: str = "raise") -> str | None:
     """One task cell in canonical form, None when empty; a refused cell follows ``bad`` (ValueError for
     ``"raise"`` and ``"unknown"``, the caller reporting it; the cell as typed for ``"keep"``)."""
     try:
-        return tasks()[task].parse(cell)
+        return parse_field(task, cell)
     except ValueError:
         if bad == "keep":
             return str(cell).strip() or None
@@ -194,7 +194,7 @@ def task_cells(table: LabelTable, bad: str, where: str = "labels file") -> tuple
     out, problems = {}, []
     for number, row in enumerate(table.rows, start=2):
         cells = {}
-        for name in task_names():
+        for name in label_fields():
             try:
                 cells[name] = parse_cell(name, row.get(name), bad)
             except ValueError as exc:
@@ -212,8 +212,8 @@ def labels_frame(table: LabelTable, cells: dict[str, dict]):
 
     ids = [row["id"] for row in table.rows]
     data = {c: pd.Series([row.get(c, "") or "" for row in table.rows], dtype=object) for c in table.columns}
-    for name in task_names():
-        data[name] = pd.Series([cells[i][name] for i in ids], dtype=object)
+    for name in label_fields():
+        data[name] = pd.Series([cells[i].get(name) for i in ids], dtype=object)
     return pd.DataFrame(data, columns=table.columns).set_index("id")
 
 
@@ -232,7 +232,8 @@ def read_labels(path: str | Path, *, bad: str = "raise"):
     return labels_frame(table, cells)
 
 
-def labelled_ids(labels) -> set[str]:
-    """Ids (``read_labels`` index) of the studies labelled for at least one task."""
-    cols = [t for t in task_names() if t in labels.columns]
+def labelled_ids(labels, names=None) -> set[str]:
+    """Ids (``read_labels`` index) of the studies labelled for at least one of the tasks ``names``
+    (default: every task, eligibility included)."""
+    cols = [t for t in (names if names is not None else task_names()) if t in labels.columns]
     return set(labels.index[labels[cols].notna().any(axis=1)])

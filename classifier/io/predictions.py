@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..schema import task_names, tasks
+from ..schema import eligibility_task, task_names, tasks
 from .encoding import fix_surrogates
 
 
@@ -55,6 +55,10 @@ def clean_prediction(obj: dict) -> dict:
     for key, value in list(pred.items()):
         if key.startswith("p_") or key.endswith("_confidence"):
             pred[key] = as_number(value)
+    try:  # why the model judged the study not eligible ("" when eligible or not assessed)
+        pred["exclusion_reason"] = eligibility_task().parse_reason(pred.get("exclusion_reason")) or ""
+    except ValueError:
+        pred["exclusion_reason"] = str(pred.get("exclusion_reason") or "")
     terms = as_number(pred.get("peer_terms"))  # mentions of peers (predict.py); None when not given
     pred["peer_terms"] = int(terms) if terms is not None else None
     evidence = pred.get("evidence")

@@ -32,6 +32,8 @@ def _layout() -> tuple[tuple[str, str, int], ...]:
             labels.append((f"{task.name}_confidence", f"{words} confidence", 11))
         elif task.kind == "binary":
             labels.append((task.prob_column("true"), task.prob_column("true").replace("_", " "), 11))
+        if task.reasons:   # screening: why a study is excluded
+            labels.append(("exclusion_reason", "exclusion reason", 16))
         labels += [(c, c.replace("_", " "), 11) for c in task.decision_columns]
         evidence.append((f"evidence_{task.name}", f"evidence: {words}", 70))
         if task.kind != "binary":

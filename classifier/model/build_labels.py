@@ -13,7 +13,16 @@ Labels and where each comes from (``<task>_source``):
 - ``charted_abstract``: charted from the abstract with the codebook (``charted_studies.jsonl``).
 
 ``boundary_spanner``: explicit -> true; implicit/absent -> false; not said -> empty (unknown).
-Near-misses (``in_scope`` false) are kept as rows with empty labels, so that nobody trains a role on them.
+
+``eligible`` / ``exclusion_reason`` (``eligible_source``):
+
+- ``review_included``: a study the review certainly includes -> true (its uncertain citations: unknown).
+- ``charted_abstract``: judged from the abstract with the codebook's criteria -> true, or false with the
+  near-miss's ``scope_category`` as the reason (a category outside the schema's reasons: reason empty).
+- ``unrelated_pdf``: the shared PDFs (``../shared/pdfs/manifest.csv``, id = file name without ``.pdf``),
+  articles on other topics collected for extraction tests -> false, ``off_topic``.
+
+Near-misses (``eligible`` false) have empty charting labels, so that nobody trains a role on them.
 No abstract or article text is written: only ids, bibliographic facts and labels.
 """
 from __future__ import annotations
@@ -27,12 +36,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..io.cells import csv_cell
-from ..schema import task_names, tasks
+from ..schema import REASON_COLUMN, eligibility_task, task_names, tasks
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 STATED, INFERRED, CHARTED = "review_stated", "review_inferred", "charted_abstract"
-LABEL_COLUMNS = ["id", *task_names(), *(f"{t}_source" for t in task_names()), "in_scope", "label_set",
+INCLUDED, UNRELATED_PDF = "review_included", "unrelated_pdf"
+LABEL_COLUMNS = ["id", *task_names(), REASON_COLUMN, *(f"{t}_source" for t in task_names()), "label_set",
                  "included_confidence", "charting_confidence", "role_secondary", "text_file", "notes"]
 
 
@@ -47,8 +57,11 @@ def _jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def build(corpus: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build(corpus: Path, pdfs: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Labels and manifest from the corpus and the unrelated shared PDFs (``pdfs``: default
+    ``corpus/../pdfs``; a missing manifest there is an error, so a short build never passes unnoticed)."""
     T = tasks()
+    reasons = eligibility_task().reasons
     seed = pd.read_csv(corpus / "seed_labels.csv", dtype=str, keep_default_na=False)
     studies = {r["id"]: r for r in _jsonl(corpus / "studies.jsonl")}
     charted = _jsonl(corpus / "charted_studies.jsonl")
@@ -56,7 +69,7 @@ def build(corpus: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     for r in seed.to_dict("records"):
         certain = r.get("included_confidence", "") == "certain"
         row = dict.fromkeys(LABEL_COLUMNS, "")
-        row.update(id=r["id"], in_scope="true", label_set="review", included_confidence=r["included_confidence"],
+        row.update(id=r["id"], label_set="review", included_confidence=r["included_confidence"],
                    role_secondary=_cell(r.get("role_secondary")),
                    text_file="studies.jsonl" if r["id"] in studies else "")
         role = T["role"].parse(r.get("role"))
@@ -72,6 +85,8 @@ def build(corpus: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         bs = T["boundary_spanner"].parse(r.get("boundary_spanner"))
         if bs:
             row.update(boundary_spanner=bs, boundary_spanner_source=STATED)
+        if certain:
+            row.update(eligible="true", eligible_source=INCLUDED)
         notes = []
         if not certain:
             notes.append("may not be an included study (review cites it outside the Findings)")
@@ -87,7 +102,7 @@ def build(corpus: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     for c in charted:
         in_scope = bool(c.get("in_scope"))
         row = dict.fromkeys(LABEL_COLUMNS, "")
-        row.update(id=c["id"], in_scope="true" if in_scope else "false", label_set="charted",
+        row.update(id=c["id"], eligible="true" if in_scope else "false", eligible_source=CHARTED, label_set="charted",
                    charting_confidence=_cell(c.get("confidence")), role_secondary=_cell(c.get("role_secondary")),
                    text_file="charted_studies.jsonl")
         if in_scope:
@@ -98,12 +113,26 @@ def build(corpus: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             note = _cell(c.get("charting_note"))
             row["notes"] = note[:300]
         else:
-            row["notes"] = "out of scope: " + _cell(c.get("scope_reason")).split(":")[0]
+            category = _cell(c.get("scope_category"))
+            row["exclusion_reason"] = category if category in reasons else ""
+            row["notes"] = "out of scope: " + (category or _cell(c.get("scope_reason")).split(":")[0])
         rows.append(row)
         manifest.append({"id": c["id"], "doi": _cell(c.get("doi")), "year": _cell(c.get("year")),
                          "title": _cell(c.get("title")), "journal": _cell(c.get("journal")), "label_set": "charted",
                          "text_source": "charted_studies.jsonl", "text_url": _cell(c.get("source_url")),
                          "has_body_start": "false"})
+    pdfs = Path(pdfs) if pdfs is not None else corpus.parent / "pdfs"
+    listing = pd.read_csv(pdfs / "manifest.csv", dtype=str, keep_default_na=False)
+    for r in listing.to_dict("records"):
+        sid = Path(r["file"]).stem
+        row = dict.fromkeys(LABEL_COLUMNS, "")
+        row.update(id=sid, eligible="false", exclusion_reason="off_topic", eligible_source=UNRELATED_PDF,
+                   label_set="pdfs", text_file=f"pdfs/{r['file']}",
+                   notes="an article on another topic among the shared PDFs")
+        rows.append(row)
+        manifest.append({"id": sid, "doi": "", "year": _cell(r.get("year")), "title": _cell(r.get("title")),
+                         "journal": _cell(r.get("journal")), "label_set": "pdfs", "text_source": f"pdfs/{r['file']}",
+                         "text_url": "", "has_body_start": "true"})
     labels = pd.DataFrame(rows, columns=LABEL_COLUMNS)
     if labels["id"].duplicated().any():
         raise ValueError(f"duplicate ids: {sorted(labels.loc[labels['id'].duplicated(), 'id'])}")
@@ -115,13 +144,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     ap.add_argument("--labels", default=str(REPO / "annotations" / "labels.csv"))
     ap.add_argument("--manifest", default=str(REPO / "corpus" / "studies.csv"))
+    ap.add_argument("--pdfs", default=None, help="the shared PDFs directory with manifest.csv (default: CORPUS/../pdfs)")
     args = ap.parse_args(argv)
     corpus = Path(args.corpus)
     for name in ("seed_labels.csv", "studies.jsonl", "charted_studies.jsonl"):
         if not (corpus / name).is_file():
             print(f"error: {corpus / name}: not found", file=sys.stderr)
             return 2
-    labels, manifest = build(corpus)
+    pdfs = Path(args.pdfs) if args.pdfs else corpus.parent / "pdfs"
+    if not (pdfs / "manifest.csv").is_file():
+        print(f"error: {pdfs / 'manifest.csv'}: not found", file=sys.stderr)
+        return 2
+    labels, manifest = build(corpus, pdfs)
     for frame, out in ((labels, Path(args.labels)), (manifest, Path(args.manifest))):
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(out.suffix + ".tmp")

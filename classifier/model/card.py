@@ -53,6 +53,7 @@ def make_card(model, *, labels, documents, label_path="", text_paths=(), cv=None
         "estimators": describe_model(model),
         "lexicons": {d["name"]: len(d.get("terms", [])) + len(d.get("patterns", [])) for d in model.lexicon_data_},
         "cv": cv or {},
+        "eligibility": model.eligibility_.describe() if getattr(model, "eligibility_", None) is not None else {},
         "libraries": library_versions(),
         "intended_use": "screening aid for reviewers: every label comes with a probability and evidence "
                         "sentences; a person confirms or corrects it (python -m classifier review/serve).",
@@ -104,6 +105,16 @@ def render_markdown(card: dict) -> str:
                          f"{m.get('kappa', float('nan')):.3f} | {m.get('majority_macro_f1', float('nan')):.3f} | "
                          f"{100 * a.get('coverage', 0):.0f}% | {a.get('error', float('nan')):.3f} |")
         lines.append("")
+    elig = card.get("eligibility") or {}
+    if elig:
+        n = elig.get("n_train", {})
+        lines += ["## Eligibility", "",
+                  f"Codebook inclusion criteria: fixed criteria (year, language, article type, topic), then a "
+                  f"calibrated logistic model on the criteria lexicons{' and TF-IDF' if elig.get('use_tfidf') else ''}, "
+                  f"trained on {n.get('true', 0)} eligible and {n.get('false', 0)} excluded studies. A study is "
+                  f"eligible when p_eligible >= {elig.get('threshold', float('nan')):.3f} (chosen on the training "
+                  f"studies so that {elig.get('recall_target', 0):.0%} of the eligible ones are kept). Exclusion "
+                  f"reasons learned: {', '.join(elig.get('reasons_learned', [])) or 'none'}.", ""]
     if card.get("estimators"):
         lines += ["## What each task's model uses", ""] + [f"- {k}: {v}" for k, v in card["estimators"].items()] + [""]
     if card.get("lexicons"):

@@ -19,6 +19,7 @@ CARD_MD = "MODEL_CARD.md"
 # Every type a ChartingModel file may contain beyond skops' own defaults (builtins, numpy arrays).
 TRUSTED_TYPES = frozenset({
     "classifier.model.charting.ChartingModel",
+    "classifier.model.eligibility.EligibilityModel",
     "classifier.features.tfidf.CompactTfidfVectorizer",
     "sklearn.calibration.CalibratedClassifierCV",
     "sklearn.calibration._CalibratedClassifier",

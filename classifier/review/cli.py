@@ -275,7 +275,8 @@ def export(args) -> int:
         err(f"{out}: cannot write ({exc.strerror or exc})")
         return 1
     print(f"wrote {len(ranked)} documents to {out} (strategy {args.strategy}, most informative first); "
-          f"fill in the columns {', '.join(task_names())}, reviewer, note, then run "
+          f"fill in the columns {', '.join(task_names())} (to exclude a study, exclusion_reason is enough), "
+          f"reviewer, note, then run "
           f"'python -m classifier review import {out} --annotations annotations/labels.csv'")
     return 0
 

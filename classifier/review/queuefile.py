@@ -2,7 +2,8 @@
 
 A queue row carries what the model says (``predicted_*`` columns, confidences, evidence sentences
 with their section) and empty columns for the reviewer, named as in ``annotations/labels.csv``:
-``role``, ``phases``, ``boundary_spanner``, plus ``reviewer`` and ``note``. Import reads only those
+``eligible`` and ``exclusion_reason`` first, then ``role``, ``phases``, ``boundary_spanner``, plus ``reviewer``
+and ``note`` (an exclusion reason alone means "exclude, reason X"). Import reads only those
 reviewer columns and ``id``; every filled cell is checked against the label schema, and one bad cell
 refuses the whole file (nothing is written) with a message naming its row and column.
 """
@@ -16,12 +17,17 @@ from pathlib import Path
 from ..atomic import write_atomic
 from ..io.cells import csv_cell, read_cell, set_xlsx_cell
 from ..io.columns import KIND_WORDS
+from ..schema import REASON_COLUMN, eligibility_task, parse_field, task_names, tasks
 from ..io.predictions import as_number
 from ..schema import task_names, tasks
 from .store import Decision
 from .strategies import DOUBTFUL_NOTE, doubtful_evidence
 
-REVIEWER_COLUMNS = (*task_names(), "reviewer", "note")
+# the reviewer's columns, as in annotations/labels.csv; the exclusion reason right after `eligible`
+# ("exclude, reason X": a reason alone excludes the study)
+REVIEWER_FIELDS = tuple(c for name in task_names()
+                        for c in ((name, REASON_COLUMN) if tasks()[name].reasons else (name,)))
+REVIEWER_COLUMNS = (*REVIEWER_FIELDS, "reviewer", "note")
 EVIDENCE_PER_TASK = 3
 
 
@@ -83,6 +89,8 @@ def predicted_summary(prediction: dict) -> dict:
     for task in tasks().values():
         label = str(prediction.get(task.name, "") or "")
         out[f"predicted_{task.name}"] = label
+        if task.reasons:
+            out[f"predicted_{REASON_COLUMN}"] = str(prediction.get(REASON_COLUMN, "") or "")
         if task.kind == "single":
             out[f"{task.name}_confidence"] = as_number(prediction.get(f"{task.name}_confidence"))
         elif task.kind == "binary":
@@ -184,10 +192,11 @@ def write_xlsx(path: Path, rows: list[dict]) -> None:
                 cell.data_type = "s"  # text stays text, never a formula
     # Drop-down lists for the single-valued reviewer columns (typing is still allowed; import checks).
     last = max(len(rows) + 1, 2)
-    for task in (t.name for t in tasks().values() if t.kind != "multi"):
+    for task in (*(t.name for t in tasks().values() if t.kind != "multi"), REASON_COLUMN):
         col = get_column_letter(QUEUE_COLUMNS.index(task) + 1)
-        dv = DataValidation(type="list", formula1='"' + ",".join(tasks()[task].values) + '"', allow_blank=True,
-                            showErrorMessage=True, error=f"Use one of: {', '.join(tasks()[task].values)}")
+        values = eligibility_task().reasons if task == REASON_COLUMN else tasks()[task].values
+        dv = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True,
+                            showErrorMessage=True, error=f"Use one of: {', '.join(values)}")
         dv.add(f"{col}2:{col}{last}")
         ws.add_data_validation(dv)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(QUEUE_COLUMNS))}{last}"
@@ -257,7 +266,7 @@ def read_decisions(path, reviewer: str | None = None, max_messages: int = 20) ->
     errors = []
     if "id" not in names:
         raise QueueError([f"{path.name}: no 'id' column (is this a queue exported by 'review export'?)"])
-    present = [t for t in task_names() if t in names]
+    present = [t for t in REVIEWER_FIELDS if t in names]
     if not present:
         raise QueueError([f"{path.name}: no reviewer columns ({', '.join(task_names())}); nothing to import"])
     for dup in sorted({n for n in names if n and names.count(n) > 1 and n in ("id", *REVIEWER_COLUMNS)}):
@@ -282,9 +291,18 @@ def read_decisions(path, reviewer: str | None = None, max_messages: int = 20) ->
             except Exception:
                 who = "unknown"
         note = get("note")
+        screening = eligibility_task().name
+        if filled.get(REASON_COLUMN) and screening not in filled:
+            filled = {screening: "false", **filled}   # a reason alone means "exclude, reason X"
         for task, cell in filled.items():
             try:
-                value = tasks()[task].parse(cell)
+                value = parse_field(task, cell)
+                if task == screening and value == "false" and not filled.get(REASON_COLUMN):
+                    raise ValueError("excluding a study needs a reason in the exclusion_reason column "
+                                     f"({', '.join(eligibility_task().reasons)})")
+                if task == screening and value == "true" and filled.get(REASON_COLUMN):
+                    raise ValueError("an eligible study has no exclusion reason (clear exclusion_reason, or "
+                                     "write false)")
             except ValueError as exc:
                 errors.append(f"{path.name} row {number}, column {task}: {exc}")
                 continue

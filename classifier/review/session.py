@@ -2,7 +2,7 @@
 
 In a terminal a single keypress chooses; when input is not a terminal (a pipe, a test) it is read
 line by line (type the key, press Enter). Corrections are always typed as a line. Keys: ``a`` accept the predicted labels, ``c``
-correct them (one prompt per task), ``s`` skip, ``u`` undo the last decision or skip, ``q`` quit,
+correct them (one prompt per task), ``x`` exclude the study (not eligible) with a reason, ``s`` skip, ``u`` undo the last decision or skip, ``q`` quit,
 ``?`` help. End of input quits too; nothing is lost because nothing is ever held back.
 
 Where the session stands is kept beside the labels file (``labels.session.json``: what each reviewer
@@ -20,7 +20,7 @@ from ..atomic import write_atomic
 from ..io.cells import terminal_text
 from ..io.labels import LabelsError
 from ..io.predictions import OFF_TOPIC_NOTE, off_topic
-from ..schema import task_names, tasks
+from ..schema import REASON_COLUMN, eligibility_task, task_names, tasks
 from .queuefile import _fmt, evidence_text, predicted_summary
 from .retrain import BackgroundRetrainer
 from .store import Decision, LabelStore, reviewed_ids
@@ -28,7 +28,8 @@ from .strategies import DOUBTFUL_NOTE, doubtful_evidence
 from .strategies import DEFAULT_BALANCE, DEFAULT_STRATEGY, rank
 
 SOURCE = "session"
-HELP = ("keys:  a = accept the predicted labels   c = correct them   s = skip   "
+HELP = ("keys:  a = accept the predicted labels   c = correct them   x = exclude (not eligible, with a reason)   "
+        "s = skip   "
         "u = undo the last one   q = quit   ? = this help")
 
 
@@ -144,6 +145,8 @@ class Session:
                 line += f" ({_fmt(s[f'{task}_confidence'])})"
             if f"{task}_probabilities" in s:
                 line += f"   [{s[f'{task}_probabilities']}]"
+            if tasks()[task].reasons and p.get(REASON_COLUMN):
+                line += f"   reason: {p[REASON_COLUMN]} ({tasks()[task].describe_reason(p[REASON_COLUMN])})"
             self.say(line)
         known = {t: v for t, v in current.items() if v is not None}
         if known:
@@ -164,7 +167,35 @@ class Session:
                 out[task] = tasks()[task].parse(p.get(task))
             except ValueError:
                 out[task] = None
+        screening = eligibility_task().name
+        if out.get(screening) == "false":  # accepting an exclusion accepts its reason
+            try:
+                out[REASON_COLUMN] = eligibility_task().parse_reason(p.get(REASON_COLUMN))
+            except ValueError:
+                out[REASON_COLUMN] = None
         return out
+
+    def exclude(self, study: str) -> dict[str, str | None] | None:
+        """Ask why the study is not eligible (a number or a reason's name). None = cancelled."""
+        task = eligibility_task()
+        predicted = self.predictions[study].get(REASON_COLUMN) or ""
+        for n, reason in enumerate(task.reasons, start=1):
+            self.say(f"    {n:2d} {reason:16s} {task.describe_reason(reason)}")
+        while True:
+            answer = self.ask(f"  reason [{predicted or '-'}] (number or name; Enter keeps): ")
+            if answer is None:
+                return None
+            answer = answer or predicted
+            if answer.isdigit() and 1 <= int(answer) <= len(task.reasons):
+                answer = task.reasons[int(answer) - 1]
+            try:
+                reason = task.parse_reason(answer)
+            except ValueError as exc:
+                self.say(f"  ! {exc}")
+                continue
+            if reason:
+                return {task.name: "false", REASON_COLUMN: reason}
+            self.say("  ! excluding a study needs a reason")
 
     def correct(self, study: str) -> dict[str, str | None] | None:
         """Ask for each task; Enter keeps the prediction, '-' leaves the task unknown. None = cancelled."""
@@ -187,6 +218,13 @@ class Session:
                     break
                 except ValueError as exc:
                     self.say(f"  ! {exc}")
+            if tasks()[task].reasons and values[task] == "false":  # excluded: why
+                reason = self.exclude(study)
+                if reason is None:
+                    return None
+                values.update(reason)
+            elif tasks()[task].reasons and values[task] == "true":
+                values[REASON_COLUMN] = None
         return values
 
     def decide(self, study: str, values: dict[str, str | None], note: str = "") -> None:
@@ -293,7 +331,7 @@ class Session:
                 study = queue[0]
                 position = total - len(queue) + 1
                 self.show(study, position, total)
-                key = self.key("  [a]ccept [c]orrect [s]kip [u]ndo [q]uit > ")
+                key = self.key("  [a]ccept [c]orrect e[x]clude [s]kip [u]ndo [q]uit > ")
                 if key is None or key.lower() in ("q", "quit", "exit"):
                     break
                 key = key.lower()
@@ -302,6 +340,13 @@ class Session:
                         queue.pop(0)
                 elif key in ("c", "correct"):
                     values = self.correct(study)
+                    if values is None:
+                        break
+                    note = self.ask("  note (optional): ")
+                    if self.save(study, values, note or ""):
+                        queue.pop(0)
+                elif key in ("x", "exclude"):
+                    values = self.exclude(study)
                     if values is None:
                         break
                     note = self.ask("  note (optional): ")

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..schema import task_names, tasks
+from ..schema import charting_task_names, tasks
 from .strategies import DEFAULT_BALANCE, STRATEGIES, score
 
 
@@ -123,7 +123,7 @@ def split(ids: list[str], labels, config: SimulationConfig, seed: int):
     train = list(rng.permutation(train))
     initial = []
     # at least two of each value of every one-of and yes/no task, so the first model knows every class
-    for task in (t.name for t in tasks().values() if t.kind != "multi"):
+    for task in (t for t in charting_task_names() if tasks()[t].kind != "multi"):
         for value in tasks()[task].values:
             having = [i for i in train if labels.loc[i, task] == value and i not in initial]
             initial += having[:2]
@@ -138,15 +138,15 @@ def run_one(strategy: str, seed: int, documents: dict, labels, config: Simulatio
     ids = [i for i in labels.index if i in documents]
     test, labelled, pool = split(ids, labels, config, seed)
     test_docs = [documents[i] for i in test]
-    truth = {t: [labels.loc[i, t] for i in test] for t in task_names()}
-    curve = {t: [] for t in task_names()}
-    n_labelled, kappas = [], {t: [] for t in (*task_names(), "mean")}
+    truth = {t: [labels.loc[i, t] for i in test] for t in charting_task_names()}
+    curve = {t: [] for t in charting_task_names()}
+    n_labelled, kappas = [], {t: [] for t in (*charting_task_names(), "mean")}
     previous: dict[str, dict] = {}
     rounds = min(config.rounds, int(np.ceil(len(pool) / config.batch)))
     for r in range(rounds + 1):
         model = fit([documents[i] for i in labelled], labels.loc[labelled], config.params)
         predicted = prediction_dicts(model, test_docs)
-        for t in task_names():
+        for t in charting_task_names():
             curve[t].append(macro_f1(t, truth[t], [p[t] for p in predicted]))
         n_labelled.append(len(labelled))
         pool_preds = prediction_dicts(model, [documents[i] for i in pool])
@@ -155,8 +155,8 @@ def run_one(strategy: str, seed: int, documents: dict, labels, config: Simulatio
         unlabelled = pool_preds + predicted
         if previous:
             before = [previous[p["id"]] for p in unlabelled]
-            per = [agreement(t, before, unlabelled) for t in task_names()]
-            for t, k in zip(task_names(), per):
+            per = [agreement(t, before, unlabelled) for t in charting_task_names()]
+            for t, k in zip(charting_task_names(), per):
                 kappas[t].append(k)
             kappas["mean"].append(float(np.mean(per)))
         else:
@@ -186,7 +186,7 @@ def summarise(runs: dict[str, list[dict]], config: SimulationConfig, corpus: dic
     for name, per_seed in runs.items():
         n = min(len(r["n_labelled"]) for r in per_seed)
         entry = {"n_labelled": [int(x) for x in per_seed[0]["n_labelled"][:n]]}
-        for t in task_names():
+        for t in charting_task_names():
             m = np.array([[np.nan if v is None else v for v in r["macro_f1"][t][:n]] for r in per_seed], dtype=float)
             entry[t] = {"macro_f1": _round(np.nanmean(m, axis=0)), "std": _round(np.nanstd(m, axis=0)),
                         "min": _round(np.nanmin(m, axis=0)), "max": _round(np.nanmax(m, axis=0)),
@@ -206,14 +206,14 @@ def summarise(runs: dict[str, list[dict]], config: SimulationConfig, corpus: dic
             "kappa_per_task": {t: [None if all(r['kappa'][t][i] is None for r in per_seed) else
                                    round(float(np.mean([r['kappa'][t][i] for r in per_seed
                                                         if r['kappa'][t][i] is not None])), 4)
-                                   for i in range(n)] for t in task_names()},
+                                   for i in range(n)] for t in charting_task_names()},
             "stop_round_per_seed": stops,
             "stop_round": summary_stop,
             "stop_n_labelled": entry["n_labelled"][summary_stop] if summary_stop is not None else None,
         }
         # the same rule per task (a task whose predictions settle early can be trusted sooner)
         entry["stopping"]["stop_round_per_task"] = {
-            t: stop_round(entry["stopping"]["kappa_per_task"][t], config.kappa, config.window) for t in task_names()}
+            t: stop_round(entry["stopping"]["kappa_per_task"][t], config.kappa, config.window) for t in charting_task_names()}
         out["strategies"][name] = entry
     out["comparison"] = compare(out["strategies"])
     return out
@@ -222,7 +222,7 @@ def summarise(runs: dict[str, list[dict]], config: SimulationConfig, corpus: dic
 def compare(strategies: dict) -> dict:
     """Per task: each strategy's mean macro-F1 over the curve and its difference from random."""
     result = {}
-    for t in task_names():
+    for t in charting_task_names():
         means = {name: e[t]["mean_over_curve"] for name, e in strategies.items()}
         best = max((n for n in means if n != "random"), key=lambda n: means[n], default="random")
         # paired by seed (same split, same initial sample): how often and by how much each beats random
@@ -243,7 +243,7 @@ def compare(strategies: dict) -> dict:
     role_best = result["role"]["best"]
     result["best_by_role"] = role_best
     result["best_by_role_vs_random"] = {t: round(result[t]["mean_over_curve"][role_best] - result[t]["random"], 4)
-                                        for t in task_names()}
+                                        for t in charting_task_names()}
     return result
 
 
@@ -304,7 +304,7 @@ def plot(result: dict, out_dir) -> list:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
 
-    for task in task_names():
+    for task in charting_task_names():
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
         draw(ax, task)
         fig.tight_layout()
@@ -313,7 +313,7 @@ def plot(result: dict, out_dir) -> list:
         plt.close(fig)
         written.append(path)
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.4))
-    for ax, task in zip(axes, task_names()):
+    for ax, task in zip(axes, charting_task_names()):
         draw(ax, task)
     fig.tight_layout()
     path = out_dir / "learning_curves.png"

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..schema import task_names
+from ..schema import charting_task_names
 from .strategies import STRATEGIES
 
 
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     except LabelsError as exc:
         err(str(exc))
         return 2
-    labels = frame[frame[list(task_names())].notna().any(axis=1)]
+    labels = frame[frame[list(charting_task_names())].notna().any(axis=1)]
     warnings: list[str] = []
     try:
         documents = load_documents(args.texts, ids=set(labels.index), warn=warnings.append)
@@ -106,7 +106,7 @@ def report(result: dict) -> str:
     cmp = result["comparison"]
     lines = [f"{result['corpus']['n_studies']} labelled studies, {len(result['config']['seeds'])} seeds, "
              f"{len(next(iter(result['strategies'].values()))['n_labelled'])} points per curve"]
-    for t in task_names():
+    for t in charting_task_names():
         c = cmp[t]
         pd = c["paired_difference_vs_random"]
         parts = [f"random {c['random']:.3f}"] + [

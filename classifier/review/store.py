@@ -29,7 +29,7 @@ from filelock import FileLock, Timeout
 from ..atomic import fsync_dir, write_atomic
 from ..io.cells import csv_cell, read_cell
 from ..io.labels import LabelsError, labels_frame, parse_cell, read_table, task_cells
-from ..schema import task_names, tasks
+from ..schema import REASON_COLUMN, charting_task_names, eligibility_task, label_fields, parse_field, tasks
 
 LOG_COLUMNS = ("time", "reviewer", "study", "task", "old", "new", "source", "note", "outcome")
 CONFLICT_COLUMNS = ("time", "reviewer", "study", "task", "current", "proposed", "source", "note", "status")
@@ -94,14 +94,36 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+# Besides the tasks, a decision may set why a study is not eligible (a column like the tasks).
+REASON_FIELD = REASON_COLUMN
+
+
+def is_decided(row: dict) -> bool:
+    """A study needs no more review: excluded (``eligible`` false), or labelled for every charting task."""
+    if row.get(eligibility_task().name) == "false":
+        return True
+    return all(row.get(t) for t in charting_task_names())
+
+
+def eligibility_decisions(study_id: str, eligible, reason: str | None, reviewer: str, source: str,
+                          note: str = "", force: bool = False) -> list[Decision]:
+    """A reviewer's screening decision as store decisions: ``eligible`` true/false and its
+    ``exclusion_reason`` (cleared when eligible). ValueError for a missing or unknown reason."""
+    task = eligibility_task()
+    value = task.parse(eligible)
+    if value == "false" and not task.parse_reason(reason):
+        raise ValueError(f"{study_id}: excluding a study needs a reason ({', '.join(task.reasons)})")
+    return [Decision(study_id, task.name, value, reviewer, source, note, force),
+            Decision(study_id, REASON_FIELD, reason if value == "false" else None, reviewer, source, note, force)]
+
+
 def validate(decision: Decision) -> Decision:
     """Return the decision with its value in canonical form; ValueError naming the bad value or task."""
-    task = tasks().get(decision.task)
-    if task is None:
+    if decision.task not in label_fields():
         raise ValueError(f"{decision.study_id}: unknown task {decision.task!r} (tasks: {', '.join(tasks())})")
     if not str(decision.study_id or "").strip():
         raise ValueError(f"a decision for {decision.task} has no study id")
-    value = task.parse(decision.value)  # raises ValueError naming the value
+    value = parse_field(decision.task, decision.value)  # raises ValueError naming the value
     return Decision(str(decision.study_id).strip(), decision.task, value, str(decision.reviewer or "").strip(),
                     str(decision.source or "").strip(), str(decision.note or ""), bool(decision.force))
 
@@ -143,7 +165,7 @@ def reviewed_ids(labels: dict[str, dict], log_rows: list[dict]) -> set[str]:
         if row.get("study"):
             last[row["study"]] = str(row.get("source") or "")
     done = {study for study, source in last.items() if not source.endswith(" undo")}
-    done |= {sid for sid, row in labels.items() if all(row.get(t) for t in task_names())}
+    done |= {sid for sid, row in labels.items() if is_decided(row)}
     return done
 
 
@@ -315,6 +337,7 @@ class LabelStore:
                 else:
                     for name in REVIEW_COLUMNS:
                         table.ensure_column(name)
+                    table.ensure_column(d.task)   # (exclusion_reason, in a file written before it existed)
                     row = table.row(d.study_id)
                     row[d.task] = new or ""
                     prov = f"{d.task}_source"

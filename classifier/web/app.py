@@ -40,7 +40,7 @@ from ..review.blind import load_round, masked, own_labels
 from ..review.retrain import BackgroundRetrainer
 from ..review.store import Decision, LabelStore
 from ..review.strategies import DOUBTFUL_NOTE, doubtful_evidence
-from ..schema import task_names, tasks
+from ..schema import REASON_COLUMN, eligibility_task, task_names, tasks
 from . import model_page
 from .highlight import SectionSource, build_view
 from .queue import DEFAULT_STRATEGY, available_strategies, build_queue, order
@@ -292,7 +292,10 @@ class ReviewState:
         current = q["labels"].get(study_id, {t: None for t in task_names()})
         history = [row for row in q["log_rows"] if row.get("study") == study_id][-12:]
         form = extra.pop("form", None) or {t: current.get(t) for t in task_names()}
+        reason_now = current.get(REASON_COLUMN) or ""
+        form.setdefault(REASON_COLUMN, reason_now)
         return dict(pred=pred, view=view, title=title, current=current, form=form,
+                    screening=eligibility_task(), reason_now=reason_now,
                     pending=self.conflicts(study_id), history=history, prev_id=prev_id, next_id=next_id, args=args,
                     qs=urlencode(args), problem=q["problem"], progress=q["progress"],
                     reviewer=self.reviewer(), shortcuts=shortcuts(),
@@ -438,6 +441,24 @@ def document_page(study_id):
     return render_template("document.html", **state().document(study_id, queue_args(), saved=saved or None))
 
 
+def _reason_decision(study_id, form_values, form, reviewer, note, force):
+    """The exclusion reason the form gives with ``eligible = false`` (a reason is required then).
+    Returns (Decision or None, error message or None)."""
+    task = eligibility_task()
+    verdict = form_values.get(task.name)
+    try:
+        reason = task.parse_reason(form.get(REASON_COLUMN, ""))
+    except ValueError as exc:
+        return None, str(exc)
+    if verdict == "false":
+        if not reason:
+            return None, "Choose why the study is not eligible (the exclusion reason)."
+        return Decision(study_id, REASON_COLUMN, reason, reviewer, SOURCE, note, force=task.name in force), None
+    if verdict == "true" and reason:
+        return None, "An eligible study has no exclusion reason: clear it, or mark the study not eligible."
+    return None, None
+
+
 @pages.post("/doc/<docid:study_id>")
 def save(study_id):
     review = state()
@@ -461,6 +482,12 @@ def save(study_id):
         form_values[name] = value
         if value is not None:
             decisions.append(Decision(study_id, name, value, reviewer, SOURCE, note, force=name in force))
+    reason_decision, reason_error = _reason_decision(study_id, form_values, request.form, reviewer, note, force)
+    if reason_error:
+        errors.append(reason_error)
+    elif reason_decision is not None:
+        decisions.append(reason_decision)
+        form_values[REASON_COLUMN] = reason_decision.value
     if errors or not decisions:
         message = "; ".join(errors) or ("Nothing to save: choose a value for at least one task (or press a to "
                                         "accept the predictions).")
