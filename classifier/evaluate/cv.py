@@ -17,7 +17,7 @@ import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
 
 from ..model.charting import ChartingModel
-from ..schema import task_names, tasks
+from ..schema import charting_task_names, charting_tasks, tasks
 from .metrics import brier_binary, brier_multiclass, mean_metrics, multi_metrics, single_metrics
 
 # name -> (parameter overrides, what the comparison shows)
@@ -50,7 +50,7 @@ def _truth(labels: pd.DataFrame, ids: list[str]):
     lab = labels.set_index("id") if "id" in labels.columns else labels
     lab = lab[~lab.index.duplicated(keep="last")]
     sources = {}
-    for t in task_names():
+    for t in charting_task_names():
         col = f"{t}_source"
         s = lab[col].reindex(ids) if col in lab.columns else pd.Series([""] * len(ids), index=ids)
         sources[t] = s.fillna("").astype(str).replace("", "unspecified")
@@ -78,7 +78,7 @@ def _decisions(model, probs: pd.DataFrame, ids) -> pd.DataFrame:
     for row, (_, p) in zip(rows, probs.iterrows()):  # what each status would be at other error rates
         for rate in RATES:
             st = model.statuses(p, row, rate)
-            for t in task_names():
+            for t in charting_task_names():
                 row[f"{t}_status@{rate}"] = st[f"{t}_status"]
     out = pd.concat([probs.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
     out.index = list(ids)
@@ -91,7 +91,7 @@ def _majority(truth, train_ids, test_ids) -> pd.DataFrame:
         return max(sorted(set(vals)), key=vals.count) if vals else None
 
     row = {}
-    for task in tasks().values():
+    for task in charting_tasks().values():
         known = [v for v in truth[task.name][train_ids] if v is not None]
         if task.kind == "multi":
             chosen = [v for v in task.values if sum(v in x.split(";") for x in known) * 2 > len(known)] or \
@@ -110,8 +110,8 @@ def _majority(truth, train_ids, test_ids) -> pd.DataFrame:
 
 
 def _rules_frame(preds: list[dict]) -> pd.DataFrame:
-    keep = [c for t in tasks().values() for c in (t.name, *t.prob_columns)] + \
-        [f"{t.name}_confidence" for t in tasks().values() if t.kind == "single"]
+    keep = [c for t in charting_tasks().values() for c in (t.name, *t.prob_columns)] + \
+        [f"{t.name}_confidence" for t in charting_tasks().values() if t.kind == "single"]
     return pd.DataFrame([{k: p[k] for k in keep} for p in preds], index=[p["id"] for p in preds])
 
 
@@ -119,7 +119,7 @@ def run_cv(documents, labels: pd.DataFrame, *, params=None, ablations=ABLATIONS,
            body_docs=None, learning_fractions=(0.2, 0.4, 0.6, 0.8, 1.0), examples=True, progress=None) -> CVResult:
     t0 = time.perf_counter()
     params = dict(params or {})
-    TASKS = task_names()
+    TASKS = charting_task_names()
     ids = [d.id for d in documents]
     truth, sources = _truth(labels, ids)
     keep = [i for i, d in enumerate(documents) if any(truth[t][d.id] is not None for t in TASKS)]
@@ -183,7 +183,7 @@ def learning_curve(documents, labels, ids, truth, y, folds, params, fractions, s
             preds.append(_decisions(model, model.predict_proba_table(list(doc_arr[test])), test_ids))
         pred = pd.concat(preds).loc[ids]
         point = {"fraction": frac, "n_train": int(np.mean(sizes))}
-        for t in task_names():
+        for t in charting_task_names():
             point[t] = task_metrics(t, truth[t], pred)["macro_f1"]
         out.append(point)
     return out
@@ -254,7 +254,7 @@ def risk_coverage(task, yt, yp, pred: pd.DataFrame, points: int = 20) -> list[di
 def summarise(res: CVResult) -> dict:
     """metrics.json: {task: {"model": M, "baselines": {name: M}, ...extras}} (design.md)."""
     out = {}
-    for t in task_names():
+    for t in charting_task_names():
         def avg(name, mask=None):
             return mean_metrics([task_metrics(t, res.truth[t], p, mask) for p in res.oof[name]])
 
@@ -270,7 +270,7 @@ def summarise(res: CVResult) -> dict:
 def _blank_other_sources(labels: pd.DataFrame, source: str) -> pd.DataFrame:
     """The labels with every task cell whose ``<task>_source`` is not ``source`` set to unknown."""
     out = labels.copy()
-    for t in task_names():
+    for t in charting_task_names():
         col = f"{t}_source"
         if t in out.columns:
             keep = out[col].astype(str) == source if col in out.columns else pd.Series(False, index=out.index)
@@ -289,7 +289,7 @@ def cross_source(documents, labels: pd.DataFrame, *, params=None, source: str = 
     ``task_metrics``; a direction with no training or test studies has ``skipped`` instead of ``tasks``.
     """
     params = dict(params or {})
-    TASKS = task_names()
+    TASKS = charting_task_names()
     ids = [d.id for d in documents]
     truth, sources = _truth(labels, ids)
     in_source = pd.Series(False, index=ids)

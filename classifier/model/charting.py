@@ -47,7 +47,7 @@ from ..features.lexicons import Lexicon, load_lexicons
 from ..features.rules import RuleMatcher
 from ..features.table import featurize, rule_columns
 from ..features.tfidf import shared_analysis
-from ..schema import tasks
+from ..schema import charting_tasks, tasks
 from . import evidence as ev
 from .build_labels import INFERRED, STATED
 from .estimators import make_pipeline, predict_proba
@@ -77,7 +77,7 @@ def _one_thread():
 
 
 def _task_of(target: str):
-    for task in tasks().values():
+    for task in charting_tasks().values():
         if target in task.targets:
             return task
     raise KeyError(target)
@@ -147,7 +147,7 @@ class ChartingModel(BaseEstimator):
     # -- training labels ------------------------------------------------------------------------------
     def _targets(self, labels: pd.DataFrame, ids: list[str]) -> dict[str, pd.Series]:
         """Per-task label Series aligned to ``ids`` (None = unknown); inferred labels dropped if asked."""
-        T = tasks()
+        T = charting_tasks()
         labels = labels.copy()
         if "id" in labels.columns:
             labels = labels.set_index("id")
@@ -178,7 +178,7 @@ class ChartingModel(BaseEstimator):
         """One label Series per estimator target (``Task.targets``), with unshowable labels removed."""
         out = {}
         front_only = np.array([{s.name for s in d.sections} <= FRONT_ONLY for d in documents])
-        for name, task in tasks().items():
+        for name, task in charting_tasks().items():
             y_task = targets[name]
             sources = self._sources(labels, ids, name).to_numpy()
             for target in task.targets:
@@ -329,7 +329,7 @@ class ChartingModel(BaseEstimator):
         out = pd.DataFrame(index=range(len(table)))
         if len(table) == 0:
             return out
-        for task in tasks().values():
+        for task in charting_tasks().values():
             if task.kind == "single":
                 P = predict_proba(self.estimators_[task.name], table)
                 classes = self.classes_[task.name]
@@ -357,7 +357,7 @@ class ChartingModel(BaseEstimator):
         its most probable one), and co-creation implies an early phase (codebook: partners from the
         planning and design phases)."""
         out = {}
-        for task in tasks().values():
+        for task in charting_tasks().values():
             P = self._task_proba(task, row)
             if task.kind == "multi":
                 chosen = [v for v in task.values if P[v] >= 0.5] or [max(task.values, key=P.get)]
@@ -371,7 +371,7 @@ class ChartingModel(BaseEstimator):
         if role == "co_creation" and phases is not None and not {"commissioning", "design"} & set(phases):
             P = self._task_proba(tasks()["phases"], row)
             phases.append(max(("commissioning", "design"), key=P.get))
-        for task in tasks().values():
+        for task in charting_tasks().values():
             if task.kind == "multi":
                 out[task.name] = ";".join(v for v in task.values if v in out[task.name])
         return out
@@ -386,7 +386,7 @@ class ChartingModel(BaseEstimator):
         cache = self.__dict__.setdefault("_thresholds", {})
         if rate not in cache:
             cache[rate] = {name: _task_thresholds(task, self._oof_task(task), rate)
-                           for name, task in tasks().items()}
+                           for name, task in charting_tasks().items()}
         return cache[rate]
 
     def _oof_task(self, task):
@@ -423,7 +423,7 @@ class ChartingModel(BaseEstimator):
         """``<task>_status`` (confident|check) and ``<task>_set`` for one row of probabilities."""
         th = self.thresholds(error_rate)
         out = {}
-        for name, task in tasks().items():
+        for name, task in charting_tasks().items():
             t = th[name]
             P = self._task_proba(task, row)
             if task.kind == "multi":
@@ -467,7 +467,7 @@ class ChartingModel(BaseEstimator):
             row = probs.iloc[i]
             terms = peer_terms(doc)
             pred = self.decide(row, error_rate, never_confident=terms == 0)
-            for task in tasks().values():
+            for task in charting_tasks().values():
                 base[task.name] = pred[task.name]
                 if task.kind == "single":
                     base[f"{task.name}_confidence"] = round(float(pred[f"{task.name}_confidence"]), 4)

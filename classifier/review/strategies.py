@@ -221,7 +221,9 @@ def score(strategy: str, predictions: list[dict], *, seed: int = 0, rules: list[
 def all_confident(prediction: dict) -> bool:
     """Every task's label is marked ``confident`` (may be accepted unread at the error rate it was
     predicted with). Predictions without statuses are never all confident."""
-    return all(prediction.get(f"{t}_status") == "confident" for t in tasks())
+    from ..schema import charting_tasks
+
+    return all(prediction.get(f"{t}_status") == "confident" for t in charting_tasks())
 
 
 def rank(strategy: str, predictions: list[dict], top: int | None = None, include_confident: bool = False,
