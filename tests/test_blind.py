@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 from sklearn.metrics import cohen_kappa_score
@@ -65,10 +66,13 @@ def test_two_reviewers_chart_blind_then_agree(round_, capsys):
     page = web.get(f"/doc/{ids[0]}").get_data(as_text=True)
     assert 'id="who-prompt"' in page and 'id="accept-all"' not in page and 'id="evidence-hidden"' in page
     assert web.get(f"/doc/{preds[0]['id']}").status_code == 404       # not in the round
-    refused = web.post(f"/doc/{ids[0]}", data={"role": ANA["role"][0]})
-    assert refused.status_code == 400 and LabelStore(labels).log() == []
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)   # the blind form carries it too
+    assert web.post(f"/doc/{ids[0]}", data={"role": ANA["role"][0], "reviewer": "ana"}).status_code == 403
+    refused = web.post(f"/doc/{ids[0]}", data={"role": ANA["role"][0], "csrf_token": token})
+    assert refused.status_code == 400 and LabelStore(labels).log() == []  # no name yet
     for n, study in enumerate(ids):
         form = {t: ANA[t][n].split(";") if t == "phases" else ANA[t][n] for t in ANA}
+        form["csrf_token"] = token
         if n == 0:
             form["reviewer"] = "ana"                                    # asked once ...
         response = web.post(f"/doc/{study}", data=form)

@@ -252,7 +252,19 @@ def test_a_finished_batch_prints_only_its_summary(tmp_path, env):
     note.write_text("Peer workers linked clients to services and advocated for them in meetings.\n", "utf-8")
     result = predict(str(note), "--out", str(tmp_path / "out.csv"), env=env)
     assert result.returncode == 0, result.stderr
-    # progress, then the summary, and nothing else (no warnings from the worker pool as it stops)
+    # progress, then the summary with its screening count (assessed, eligible, excluded by reason), and
+    # nothing else (no warnings from the worker pool as it stops)
     lines = result.stderr.strip().splitlines()
-    assert SUMMARY.search(lines[-1]), result.stderr
-    assert all(line.startswith("labelling: ") for line in lines[:-1]), result.stderr
+    at = [i for i, line in enumerate(lines) if SUMMARY.search(line)]
+    assert len(at) == 1, result.stderr
+    assert all(line.startswith("labelling: ") for line in lines[:at[0]]), result.stderr
+    rest = lines[at[0] + 1:]
+    screening = re.fullmatch(r"screening: 1 assessed for eligibility, ([01]) eligible, ([01]) excluded", rest[0]) \
+        if rest else None
+    assert screening and int(screening[1]) + int(screening[2]) == 1, result.stderr
+    if screening[2] == "1":  # its reason, then what the exclusion_reason column holds
+        assert len(rest) == 3, result.stderr
+        assert re.fullmatch(r"  excluded, .+ \(\w+\): 1", rest[1]), result.stderr
+        assert rest[2].startswith("  (the exclusion_reason column says which"), result.stderr
+    else:
+        assert len(rest) == 1, result.stderr

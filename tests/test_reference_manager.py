@@ -113,6 +113,9 @@ def test_predict_writes_ris_and_refs_csv_that_read_back_with_labels(tmp_path, st
     for entry, row in zip(entries, rows):
         expected = {f"role: {row['role']}", f"boundary_spanner: {row['boundary_spanner']}"}
         expected |= {f"phases: {p}" for p in row["phases"].split(";") if p}
+        # the screening suggestion (the schema's first task) as a keyword too, for Covidence/Rayyan
+        assert row["eligible"] in ("true", "false")
+        expected.add(f"eligible: {row['eligible']}")
         assert set(entry["keywords"]) == expected
         assert row["role"] in entry["notes"][0] and "peer-charting" in entry["notes"][0]
         assert digest[:12] in entry["notes"][0]

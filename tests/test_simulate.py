@@ -8,7 +8,7 @@ import pytest
 
 from classifier.review.simulate import agreement, stop_round
 from classifier.review.simulate_cli import main as simulate
-from classifier.schema import task_names
+from classifier.schema import charting_task_names as task_names
 
 
 @pytest.fixture(scope="module")

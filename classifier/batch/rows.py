@@ -96,6 +96,10 @@ def valid_part(part) -> bool:
                         isinstance(i, dict) and isinstance(i.get("text", ""), str)
                         and isinstance(i.get("section", ""), str) for i in items):
                     return False
+        elif key == "evidence_notes":  # {task: where no explicit language was found}
+            if not isinstance(value, dict) or not all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+                return False
         elif key == "peer_terms":
             if value not in (None, "") and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
                 return False

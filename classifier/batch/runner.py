@@ -151,9 +151,13 @@ class BatchRunner:
         hit = self.cache.get("predictions", task.pred_key)
         if hit and valid_part(hit.get("part")):
             row = ok_row(item, None, hit["part"])
-            for key in ("title", "doi", "pages", "ocr_pages"):
+            for key in ("title", "doi", "pages"):
                 value = hit.get(key, "")
                 row[key] = row.get(key) or (value if isinstance(value, (str, int)) else "")
+            # the scanned pages: a list of page numbers, as a fresh row has them ([] for none)
+            pages = hit.get("ocr_pages", [])
+            ok = isinstance(pages, list) and all(isinstance(n, int) and not isinstance(n, bool) for n in pages)
+            row["ocr_pages"] = list(pages) if ok else []
             return row, {"prediction_cache_hit": True, "pages": hit.get("pages") or 0}
         return task
 

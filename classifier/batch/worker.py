@@ -229,6 +229,9 @@ def _label_chunk(tasks: list[Task], settings: WorkerSettings, model) -> list[dic
 
     cache = DiskCache(settings.cache_dir) if settings.cache_dir else None
     hard = _hard_limit(settings)
+    # --error-rate only when given: None means the model's own default, and a model whose ``predict``
+    # takes no ``error_rate`` (one without accept-unread statuses) still labels
+    options = {} if settings.error_rate is None else {"error_rate": settings.error_rate}
     results, ready = [], []
     for task in tasks:
         item = task.item
@@ -254,7 +257,7 @@ def _label_chunk(tasks: list[Task], settings: WorkerSettings, model) -> list[dic
             try:
                 with time_limit(settings.timeout * len(ready) if settings.timeout else 0,
                                 hard_after=hard * len(ready) if hard else None):
-                    preds = predict_documents(model, [doc for _, doc, _, _ in ready], error_rate=settings.error_rate)
+                    preds = predict_documents(model, [doc for _, doc, _, _ in ready], **options)
                 if len(preds) != len(ready):
                     preds = None
             except Exception:
@@ -265,7 +268,7 @@ def _label_chunk(tasks: list[Task], settings: WorkerSettings, model) -> list[dic
                     pred = preds[i]
                 else:
                     with time_limit(settings.timeout, hard_after=hard):
-                        pred = predict_documents(model, [doc], error_rate=settings.error_rate)[0]
+                        pred = predict_documents(model, [doc], **options)[0]
                 result["row"] = _finish(task, doc, pred, cache)
             except BaseException as exc:  # noqa: B036
                 if isinstance(exc, (KeyboardInterrupt, SystemExit)):

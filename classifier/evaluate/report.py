@@ -49,8 +49,9 @@ def render(summary: dict, details: dict) -> str:
     external = summary.get("external")
     methods, _ = methods_paragraph(summary)
     eligibility_html = eligibility_section(summary, details)
-    summary = {t: e for t, e in summary.items()
-               if t not in ("external", "eligible") and isinstance(e, dict) and "model" in e}
+    from ..schema import charting_tasks
+
+    summary = {t: e for t, e in summary.items() if t in charting_tasks() and isinstance(e, dict) and "model" in e}
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     template = env.from_string(resources.files("classifier.evaluate").joinpath("templates/report.html.j2")
                                .read_text("utf-8"))

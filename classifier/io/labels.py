@@ -52,6 +52,9 @@ class LabelTable:
         # the file after its header, in order: ("row", raw text, row) or ("blank", raw text, None)
         self.chunks = chunks if chunks is not None else [("row", "", row) for row in rows]
         self.newline = newline
+        # task columns the file does not have, added by ``read_table`` so every reader sees every task:
+        # written back only once some row has a value in them (a save adds no empty column)
+        self.implied: set[str] = set()
         self._original = {row["id"]: dict(row) for row in rows}
         self.touched: set[str] = set()
 
@@ -91,12 +94,18 @@ class LabelTable:
         original = self._original.get(row["id"], {})
         return any((row.get(c) or "") != (original.get(c) or "") for c in self.columns)
 
+    def written_columns(self) -> list[str]:
+        """The columns ``to_text`` writes: all but the implied task columns no row has a value in."""
+        return [c for c in self.columns
+                if c not in self.implied or any((row.get(c) or "") for row in self.rows)]
+
     def to_text(self) -> str:
-        keep_header = self.header_raw and tuple(self.columns) == self.given
-        parts = [self.header_raw if keep_header else self._line(self.columns)]
+        columns = self.written_columns()
+        keep_header = self.header_raw and tuple(columns) == self.given
+        parts = [self.header_raw if keep_header else self._line(columns)]
         for kind, raw, row in self.chunks:
             text = raw if kind == "blank" or (raw and not self._changed(row)) else \
-                self._line([row.get(c, "") or "" for c in self.columns])
+                self._line([row.get(c, "") or "" for c in columns])
             if not parts[-1].endswith(("\n", "\r")):
                 parts[-1] += self.newline  # the old last line had no line ending
             parts.append(text)
@@ -172,7 +181,9 @@ def read_table(path: str | Path) -> LabelTable:
         chunks.append(("row", raw_row, row))
     table = LabelTable(list(header), rows, bom, header_raw=header_raw, chunks=chunks, newline=newline)
     for name in task_names():
-        table.ensure_column(name)
+        if name not in table.columns:
+            table.ensure_column(name)
+            table.implied.add(name)
     return table
 
 

@@ -40,7 +40,7 @@ from ..review.blind import load_round, masked, own_labels
 from ..review.retrain import BackgroundRetrainer
 from ..review.store import Decision, LabelStore
 from ..review.strategies import DOUBTFUL_NOTE, doubtful_evidence
-from ..schema import REASON_COLUMN, eligibility_task, task_names, tasks
+from ..schema import REASON_COLUMN, charting_task_names, eligibility_task, task_names, tasks
 from . import model_page
 from .highlight import SectionSource, build_view
 from .queue import DEFAULT_STRATEGY, available_strategies, build_queue, order
@@ -62,16 +62,23 @@ ACTION_KEYS = [
     ("q", "back to the queue"),
     ("?", "show or hide these keys"),
 ]
-YES_NO_KEYS = ("t", "f")  # the first yes/no task; further ones get digits like the other values
+YES_NO_KEYS = ("t", "f")  # the first yes/no charting task; further ones get digits like the other values
+# the screening task (``eligible``) has its own letters, so the charting keys stay the same whatever is
+# screened first: e = eligible, x = exclude (not eligible; then choose the reason)
+SCREENING_KEYS = ("e", "x")
 
 
 def value_keys() -> dict[tuple[str, str], str]:
-    """``{(task, value): key}``: digits 1-9 for the values of one-of and any-of tasks in schema order
-    (role 1-3, phases 4-7), ``t``/``f`` for the first yes/no task, digits again for any further one."""
+    """``{(task, value): key}``: ``e``/``x`` for the screening task (eligible / not), then, for the
+    charting tasks, digits 1-9 for the values of one-of and any-of tasks in schema order (role 1-3,
+    phases 4-7), ``t``/``f`` for the first yes/no task, digits again for any further one."""
     digits = iter("123456789")
     keys: dict[tuple[str, str], str] = {}
     letters_used = False
     for task in tasks().values():
+        if task.stage == "screening" and task.kind == "binary":
+            keys.update({(task.name, "true"): SCREENING_KEYS[0], (task.name, "false"): SCREENING_KEYS[1]})
+            continue
         if task.kind == "binary" and not letters_used:
             keys.update({(task.name, "true"): YES_NO_KEYS[0], (task.name, "false"): YES_NO_KEYS[1]})
             letters_used = True
@@ -80,6 +87,8 @@ def value_keys() -> dict[tuple[str, str], str]:
             key = next(digits, None)
             if key is not None:
                 keys[(task.name, value)] = key
+    if set(keys.values()) & {k for k, _ in ACTION_KEYS} or len(set(keys.values())) != len(keys):
+        raise ValueError("schema.yml: two task values, or a value and an action, would share a keyboard key")
     return keys
 
 
@@ -91,8 +100,11 @@ def shortcuts() -> list[tuple[str, str]]:
         mine = [(v, keys[(task.name, v)]) for v in task.values if (task.name, v) in keys]
         if mine:
             verb = "toggle " if task.kind == "multi" else ""
+            names = [label_text(v) for v, _ in mine]
+            if task.stage == "screening" and task.kind == "binary":
+                names = ["yes" if v == "true" else "no, excluded (choose the reason)" for v, _ in mine]
             lines.append((" ".join(k for _, k in mine),
-                          f"{task.name.replace('_', ' ')}: {verb}{' / '.join(label_text(v) for v, _ in mine)}"))
+                          f"{task.name.replace('_', ' ')}: {verb}{' / '.join(names)}"))
     return lines + ACTION_KEYS[1:]
 
 
@@ -396,7 +408,8 @@ def unexpected(exc):
 @pages.app_context_processor
 def globals_():
     review = state()
-    return {"csrf_token": session.get("csrf", ""), "TASKS": tasks(), "task_names": task_names(), "pct": _pct, "label_text": label_text,
+    return {"csrf_token": session.get("csrf", ""), "TASKS": tasks(), "task_names": task_names(),
+            "charting_names": charting_task_names(), "pct": _pct, "label_text": label_text,
             "off_topic": off_topic, "OFF_TOPIC_NOTE": OFF_TOPIC_NOTE,
             "doubtful": doubtful_evidence, "DOUBTFUL_NOTE": DOUBTFUL_NOTE, "blind": review.blind is not None,
             "hide_model": review.hide_model}

@@ -24,8 +24,10 @@
     function predicted(task) {
       return form.getAttribute("data-predicted-" + task.replace(/_/g, "-")) || "";
     }
-    // the tasks, as the schema lists them (the form's data-tasks); checkboxes = a task with several values
-    var tasks = (form.getAttribute("data-tasks") || "").split(" ").filter(Boolean);
+    // the tasks, as the schema lists them: the screening task (data-screening), then the charting tasks
+    // (data-tasks); checkboxes = a task with several values
+    var tasks = ((form.getAttribute("data-screening") || "") + " " + (form.getAttribute("data-tasks") || ""))
+      .split(" ").filter(Boolean);
     function isMulti(task) {
       var boxes = inputs(task);
       return boxes.length > 0 && boxes[0].type === "checkbox";
