@@ -15,25 +15,16 @@ def body_variants(paths, documents: list[Document]) -> dict[str, Document]:
     """{id: Document with title + abstract + body} for the documents whose record has body text."""
     by_id = {d.id: d for d in documents}
     out: dict[str, Document] = {}
-    for raw in paths:
-        path = Path(raw)
-        if path.suffix.lower() != ".jsonl" or not path.is_file():
+    for obj in _jsonl_objects(paths):
+        if not isinstance(obj, dict):
             continue
-        with path.open(encoding="utf-8-sig", errors="replace") as fh:
-            for line in fh:
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if not isinstance(obj, dict):
-                    continue
-                rid = str(obj.get("id", ""))
-                body = next((str(obj[k]) for k in BODY_KEYS if obj.get(k)), "")
-                if rid in by_id and body.strip() and rid not in out:
-                    doc = by_id[rid]
-                    out[rid] = Document(source=doc.source, id=rid, sections=[
-                        *(Section(s.name, s.heading, s.text) for s in doc.sections),
-                        Section("introduction", "", body.strip())], meta=dict(doc.meta))
+        rid = str(obj.get("id", ""))
+        body = next((str(obj[k]) for k in BODY_KEYS if obj.get(k)), "")
+        if rid in by_id and body.strip() and rid not in out:
+            doc = by_id[rid]
+            out[rid] = Document(source=doc.source, id=rid, sections=[
+                *(Section(s.name, s.heading, s.text) for s in doc.sections),
+                Section("introduction", "", body.strip())], meta=dict(doc.meta))
     return out
 
 
@@ -46,6 +37,17 @@ def charter_quotes(paths) -> dict[str, list[str]]:
     from .evidence import split_quotes
 
     out: dict[str, list[str]] = {}
+    for obj in _jsonl_objects(paths):
+        if not isinstance(obj, dict) or not obj.get("id"):
+            continue
+        quotes = next((split_quotes(obj[k]) for k in QUOTE_KEYS if obj.get(k)), [])
+        if quotes and str(obj["id"]) not in out:
+            out[str(obj["id"])] = quotes
+    return out
+
+
+def _jsonl_objects(paths):
+    """Every JSON object line of the ``.jsonl`` files among ``paths`` (other files and bad lines skipped)."""
     for raw in paths:
         path = Path(raw)
         if path.suffix.lower() != ".jsonl" or not path.is_file():
@@ -53,12 +55,6 @@ def charter_quotes(paths) -> dict[str, list[str]]:
         with path.open(encoding="utf-8-sig", errors="replace") as fh:
             for line in fh:
                 try:
-                    obj = json.loads(line)
+                    yield json.loads(line)
                 except json.JSONDecodeError:
                     continue
-                if not isinstance(obj, dict) or not obj.get("id"):
-                    continue
-                quotes = next((split_quotes(obj[k]) for k in QUOTE_KEYS if obj.get(k)), [])
-                if quotes and str(obj["id"]) not in out:
-                    out[str(obj["id"])] = quotes
-    return out

@@ -165,3 +165,27 @@ def _chunks(text: str, size: int):
         yield start, text[start:cut]
         start = cut
     yield start, text[start:]
+
+
+class LexiconMatcherMixin:
+    """For estimators that carry their lexicons as plain data (``lexicon_data_``): the spaCy matcher is
+    rebuilt on demand and never stored (``_TRANSIENT`` names what a saved model leaves out)."""
+
+    _TRANSIENT = ("_matcher",)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        for key in self._TRANSIENT:
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def _get_matcher(self) -> "RuleMatcher":
+        from .lexicons import Lexicon
+
+        m = self.__dict__.get("_matcher")
+        if m is None:
+            m = self._matcher = RuleMatcher([Lexicon.from_dict(d) for d in self.lexicon_data_])
+        return m

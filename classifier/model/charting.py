@@ -44,7 +44,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from ..document import Document
 from ..features.lexicons import Lexicon, load_lexicons
-from ..features.rules import RuleMatcher
+from ..features.rules import LexiconMatcherMixin, RuleMatcher
 from ..features.table import featurize, rule_columns
 from ..features.tfidf import shared_analysis
 from ..schema import charting_tasks, tasks
@@ -83,7 +83,7 @@ def _task_of(target: str):
     raise KeyError(target)
 
 
-class ChartingModel(BaseEstimator):
+class ChartingModel(LexiconMatcherMixin, BaseEstimator):
     """Predicts the codebook's tasks for Documents.
 
     Parameters
@@ -128,21 +128,8 @@ class ChartingModel(BaseEstimator):
         self.lexicons = lexicons
         self.random_state = random_state
 
-    # -- persistence hooks: never store the spaCy matcher or the threshold cache ----------------------
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state.pop("_matcher", None)
-        state.pop("_thresholds", None)
-        return state
+    _TRANSIENT = ("_matcher", "_thresholds")   # not saved: rebuilt on demand
 
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-
-    def _get_matcher(self) -> RuleMatcher:
-        m = self.__dict__.get("_matcher")
-        if m is None:
-            m = self._matcher = RuleMatcher([Lexicon.from_dict(d) for d in self.lexicon_data_])
-        return m
 
     # -- training labels ------------------------------------------------------------------------------
     def _targets(self, labels: pd.DataFrame, ids: list[str]) -> dict[str, pd.Series]:

@@ -52,7 +52,7 @@ def fit_eligibility(model, documents, labels):
 def _eligibility_only(args, documents, labels) -> int:
     import json
 
-    from .persist import CARD_JSON, ModelError, load_model, save_model
+    from .persist import CARD_JSON, ModelError, load_model
 
     try:
         model = load_model(args.eligibility_only)
@@ -70,13 +70,7 @@ def _eligibility_only(args, documents, labels) -> int:
     card["eligibility"] = model.eligibility_.describe()
     card["eligibility"]["labels"] = str(args.labels)
     card["eligibility"]["texts"] = [str(t) for t in args.texts]
-    try:
-        save_model(model, args.out, card)
-    except ModelError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"wrote {args.out}")
-    return 0
+    return _save(model, args.out, card)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,7 +80,6 @@ def main(argv: list[str] | None = None) -> int:
     from .charting import ChartingModel
     from ..io.labels import LabelsError, labelled_ids, read_labels
     from ..schema import charting_tasks
-    from .persist import ModelError, save_model
     from .texts import load_labelled_texts
 
     try:
@@ -127,10 +120,17 @@ def main(argv: list[str] | None = None) -> int:
         cv = cv_summary([d for d in labelled if d.id in charted], labels.reset_index(), params, repeats=args.cv_repeats)
     card = make_card(model, labels=labels.reset_index(), documents=labelled, label_path=args.labels,
                      text_paths=args.texts, cv=cv, name=args.name or Path(args.out).name)
+    return _save(model, args.out, card)
+
+
+def _save(model, out, card) -> int:
+    """Write the model directory; 0, or 2 with a one-line message when it cannot be written."""
+    from .persist import ModelError, save_model
+
     try:
-        save_model(model, args.out, card)
+        save_model(model, out, card)
     except ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {args.out}")
+    print(f"wrote {out}")
     return 0

@@ -38,8 +38,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from ..document import Document
-from ..features.lexicons import Lexicon, load_lexicons
-from ..features.rules import RuleMatcher
+from ..features.lexicons import load_lexicons
+from ..features.rules import LexiconMatcherMixin, RuleMatcher
 from ..features.table import featurize, sentence_frame
 from ..schema import eligibility_task
 from .estimators import make_pipeline, members
@@ -158,7 +158,7 @@ class NotFittedError(RuntimeError):
     pass
 
 
-class EligibilityModel(ClassifierMixin, BaseEstimator):
+class EligibilityModel(LexiconMatcherMixin, ClassifierMixin, BaseEstimator):
     """Predicts ``eligible`` (``"true"``/``"false"``), ``p_eligible`` and ``exclusion_reason``.
 
     Parameters: ``C`` (inverse regularisation; a tuple = candidates chosen by inner cross-validation),
@@ -180,20 +180,6 @@ class EligibilityModel(ClassifierMixin, BaseEstimator):
         self.evidence_k = evidence_k
         self.random_state = random_state
 
-    # -- persistence: never store the spaCy matcher -------------------------------------------------
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state.pop("_matcher", None)
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-
-    def _get_matcher(self) -> RuleMatcher:
-        m = self.__dict__.get("_matcher")
-        if m is None:
-            m = self._matcher = RuleMatcher([Lexicon.from_dict(d) for d in self.lexicon_data_])
-        return m
 
     # -- features ------------------------------------------------------------------------------------
     def _criteria_row(self, document: Document, counts: dict) -> dict:
