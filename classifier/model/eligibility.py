@@ -51,6 +51,7 @@ FIXED_COLUMNS = tuple(f"crit_{r}" for r in FIXED)
 # no_peer_terms: the text never mentions peers; other_condition_only: another condition is named in the
 # title or abstract and no mental health or substance use term is
 CRITERIA_COLUMNS = FIXED_COLUMNS + ("crit_no_peer_terms", "crit_other_condition_only")
+STATED_COLUMNS = ("title_excluded", "lead_excluded")
 LEXICON_BONUS = 0.25   # added to a reason's probability when its lexicon matches title or abstract
 _YEAR_PATTERNS = (
     re.compile(r"(?:©|\(c\)|copyright)\s*(?:the authors?\s*)?((?:19|20)\d\d)", re.I),
@@ -213,10 +214,49 @@ class EligibilityModel(LexiconMatcherMixin, ClassifierMixin, BaseEstimator):
         frame = pd.DataFrame(rows, columns=[f"title_{n}" for n in m.names], dtype=float)
         return np.log1p(frame)
 
+    def _stated(self) -> dict:
+        return dict(self.criteria_data_.get("stated_exclusions") or {})
+
+    def _lead_counts(self, sentences) -> pd.DataFrame:
+        """``lead_<lexicon>``: log(1 + matches) in the study's lead, the abstract's first sentences and
+        those stating its aim (a full text without an abstract: its opening body sentences)."""
+        names = self._get_matcher().names
+        stated = self._stated()
+        k, aim = int(stated.get("lead_sentences", 2)), stated.get("aim")
+        rows = []
+        for infos in sentences:
+            row = dict.fromkeys((f"lead_{n}" for n in names), 0.0)
+            pool = [i for i in infos if i.section == "abstract"] or [i for i in infos if i.section != "title"][:30]
+            for j, info in enumerate(pool):
+                found = [m.lexicon for m in info.matches]
+                if j < k or (aim and aim in found):
+                    for name in found:
+                        row[f"lead_{name}"] += 1
+            rows.append(row)
+        return np.log1p(pd.DataFrame(rows, columns=[f"lead_{n}" for n in names], dtype=float))
+
+    def _stated_exclusions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``title_excluded``, ``lead_excluded``: how many of the criteria's stated-exclusion lexicons the
+        title, the lead, match (one shared weight for reasons too rare to earn their own)."""
+        stated = self._stated()
+        names = [n for n in stated.get("lexicons", ()) if n in self._get_matcher().names]
+        unless = set(stated.get("unless_mental_health", ()))
+        out = {}
+        for where in ("title", "lead"):
+            mh = frame.get(f"{where}_mental_health", pd.Series(0.0, index=frame.index)) > 0
+            n = pd.Series(0.0, index=frame.index)
+            for name in names:
+                hit = frame[f"{where}_{name}"] > 0
+                n += (hit & ~mh) if name in unless else hit
+            out[f"{where}_excluded"] = n
+        return pd.DataFrame(out, index=frame.index, dtype=float)
+
     def _table(self, documents):
         documents = list(documents)
         feats = featurize(documents, self._get_matcher())
-        frame = pd.concat([feats.frame, self._title_counts(documents).set_index(feats.frame.index)], axis=1)
+        frame = pd.concat([feats.frame, self._title_counts(documents).set_index(feats.frame.index),
+                           self._lead_counts(feats.sentences).set_index(feats.frame.index)], axis=1)
+        frame = pd.concat([frame, self._stated_exclusions(frame)], axis=1)
         crit = [self._criteria_row(d, frame.iloc[i].to_dict()) for i, d in enumerate(documents)]
         crit = pd.DataFrame(crit, columns=list(CRITERIA_COLUMNS), index=frame.index, dtype=float)
         return pd.concat([frame, crit], axis=1), feats.sentences
@@ -224,6 +264,7 @@ class EligibilityModel(LexiconMatcherMixin, ClassifierMixin, BaseEstimator):
     def _rule_cols(self) -> list[str]:
         names = self._get_matcher().names
         return ([f"rule_{n}_{w}" for w in ("front", "all") for n in names] + [f"title_{n}" for n in names]
+                + [f"lead_{n}" for n in names] + list(STATED_COLUMNS)
                 + ["crit_no_peer_terms", "crit_other_condition_only"])
 
     def _reason_cols(self) -> list[str]:
@@ -397,7 +438,7 @@ class EligibilityModel(LexiconMatcherMixin, ClassifierMixin, BaseEstimator):
             return [dict(i, label=reason) for i in _pick(infos, np.arange(len(infos), 0, -1, dtype=float), 1)]
         m = self._get_matcher()
         frame = sentence_frame(infos, m.names)
-        for c in (*CRITERIA_COLUMNS, *(f"title_{n}" for n in m.names)):
+        for c in (*CRITERIA_COLUMNS, *STATED_COLUMNS, *(f"{w}_{n}" for w in ("title", "lead") for n in m.names)):
             frame[c] = 0.0
         scores = _class_scores(self.estimator_, frame)
         if scores is None:
