@@ -116,6 +116,8 @@ def test_predict_writes_ris_and_refs_csv_that_read_back_with_labels(tmp_path, st
         # the screening suggestion (the schema's first task) as a keyword too, for Covidence/Rayyan
         assert row["eligible"] in ("true", "false")
         expected.add(f"eligible: {row['eligible']}")
+        if row["eligible"] == "false":
+            expected.add(f"exclusion_reason: {row['exclusion_reason']}")
         assert set(entry["keywords"]) == expected
         assert row["role"] in entry["notes"][0] and "peer-charting" in entry["notes"][0]
         assert digest[:12] in entry["notes"][0]
@@ -128,6 +130,32 @@ def test_predict_writes_ris_and_refs_csv_that_read_back_with_labels(tmp_path, st
     assert [r["key"] for r in ref_rows] == [r["id"] for r in rows]
     assert ref_rows[1]["role"] == rows[1]["role"] and f"role: {rows[1]['role']}" in ref_rows[1]["keywords"]
     assert ref_rows[1]["notes"].startswith("peer-charting")
+
+
+def test_ris_keywords_and_note_carry_the_exclusion_reason(tmp_path, corpus_dir, studies):
+    """A search export holding a systematic review (a near-miss the codebook excludes as not empirical):
+    its RIS record says why it is excluded, as a keyword a reference manager can group by and in the note."""
+    charted = [json.loads(line) for line in (corpus_dir / "charted_studies.jsonl").open(encoding="utf-8") if line.strip()]
+    review = next(c for c in charted if not c["in_scope"] and c["scope_category"] == "not_empirical"
+                  and "systematic review" in c["title"].lower())
+    export = tmp_path / "search.ris"
+    export.write_text(ris_text([review, studies[0]]), encoding="utf-8")
+    out, ris = tmp_path / "pred.csv", tmp_path / "out.ris"
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    run = subprocess.run([sys.executable, str(REPO / "predict.py"), str(export), "--out", str(out), "--ris", str(ris),
+                          "-q"], capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr
+    with open(out, encoding="utf-8", newline="") as handle:
+        rows = {r["id"]: r for r in csv.DictReader(handle)}
+    assert (rows[review["id"]]["eligible"], rows[review["id"]]["exclusion_reason"]) == ("false", "not_empirical")
+    entries = {e["id"]: e for e in rispy.load(ris)}
+    excluded = entries[review["id"]]
+    assert {"eligible: false", "exclusion_reason: not_empirical"} <= set(excluded["keywords"])
+    assert "eligible false" in excluded["notes"][0] and "exclusion reason not_empirical" in excluded["notes"][0]
+    kept = entries[studies[0]["id"]]
+    if rows[studies[0]["id"]]["eligible"] == "true":   # an included study carries no reason
+        assert not any(k.startswith("exclusion_reason") for k in kept["keywords"])
+        assert "exclusion reason" not in kept["notes"][0]
 
 
 def test_error_rows_keep_their_place_in_the_ris(tmp_path, studies):

@@ -85,8 +85,10 @@ def evidence_text(items, limit: int = 32000, notes: str = "") -> str:
 
 def label_keywords(row: dict) -> list[str]:
     """The predicted labels as reference-manager keywords, one per value: ``role: peer_support``,
-    ``phases: design``, ``phases: delivery``, ``boundary_spanner: true`` (none for an error row)."""
-    from ..schema import tasks
+    ``phases: design``, ``phases: delivery``, ``boundary_spanner: true``; an excluded study also gets its
+    reason (``eligible: false``, ``exclusion_reason: youth``) so a reference manager can group the
+    exclusions by reason (none for an error row)."""
+    from ..schema import REASON_COLUMN, tasks
 
     if row.get("status") != "ok":
         return []
@@ -97,13 +99,17 @@ def label_keywords(row: dict) -> list[str]:
             continue
         values = [v for v in cell.split(";") if v] if task.kind == "multi" else [cell]
         out += [f"{name}: {v}" for v in values]
+        reason = cell_text(row.get(REASON_COLUMN)).strip() if task.reasons else ""
+        if reason and cell == "false":
+            out.append(f"{REASON_COLUMN}: {reason}")
     return out
 
 
 def label_note(row: dict) -> str:
-    """One line for a reference manager's note: what the tool suggested, how sure, from which model."""
+    """One line for a reference manager's note: what the tool suggested (with the exclusion reason of an
+    excluded study), how sure, from which model."""
     from .. import __version__
-    from ..schema import tasks
+    from ..schema import REASON_COLUMN, tasks
 
     tool = f"peer-charting {__version__}"
     model = " ".join(cell_text(row.get(k)) for k in ("model_name", "model_version") if row.get(k))
@@ -121,6 +127,9 @@ def label_note(row: dict) -> str:
         elif task.kind == "binary":
             p = row.get(task.prob_columns[0])
             text = f"{name} {cell or 'unknown'}" + (f" (probability {float(p):.2f})" if p not in (None, "") else "")
+            reason = cell_text(row.get(REASON_COLUMN)).strip() if task.reasons else ""
+            if reason and cell == "false":
+                text += f", exclusion reason {reason}"
         else:
             text = f"{name} {cell.replace(';', ', ') or 'none'}"
         status = row.get(f"{name}_status")

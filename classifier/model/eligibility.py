@@ -344,8 +344,9 @@ class EligibilityModel(LexiconMatcherMixin, ClassifierMixin, BaseEstimator):
         out = [(i, r) for i, (v, r) in enumerate(zip(yy, rr)) if v == 0 and r and r in self.reasons_
                and r not in ("pre2010", "not_english")]
         self.reason_model_ = None
+        self.reason_columns_ = self._reason_cols()
         if len({r for _, r in out}) >= 2:
-            Xr = table.iloc[[i for i, _ in out]][self._reason_cols()].to_numpy(dtype=float)
+            Xr = table.iloc[[i for i, _ in out]][self.reason_columns_].to_numpy(dtype=float)
             self.reason_model_ = LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000,
                                                     random_state=self.random_state).fit(Xr, [r for _, r in out])
         elif out:
@@ -384,7 +385,7 @@ class EligibilityModel(LexiconMatcherMixin, ClassifierMixin, BaseEstimator):
                 return name
         scores = dict.fromkeys(self.reasons_, 0.0)
         if self.reason_model_ is not None:
-            P = self.reason_model_.predict_proba(row[self._reason_cols()].to_numpy(dtype=float)[None, :])[0]
+            P = self.reason_model_.predict_proba(row[self.reason_columns_].to_numpy(dtype=float)[None, :])[0]
             for cls, p in zip(self.reason_model_.classes_, P):
                 scores[str(cls)] = float(p)
         elif getattr(self, "reason_default_", None):
