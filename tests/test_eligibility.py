@@ -116,6 +116,34 @@ def test_model_excludes_unrelated_pdfs_and_fixed_criteria(fitted, pdf_dir):
     assert rows[2]["eligible"] == "true" and rows[2]["exclusion_reason"] == "" and rows[2]["p_eligible"] > model.threshold_
 
 
+def test_title_and_lead_state_the_population_and_design(fitted):
+    """The criteria read where a study says whom it is about: its title and its lead (the abstract's first
+    sentences and its aim sentence). A youth service or volunteer peers stated there count as stated
+    exclusions and lower p_eligible against the same abstract about an adult service; a study's own
+    procedure called a protocol is not a protocol paper, a protocol for a trial is."""
+    model, _, _ = fitted
+    adult = Document.from_record("adult", "Peer support workers in adult community mental health teams", PEER_ABSTRACT, year="2019")
+    youth = Document.from_record("youth", "Youth peer support workers in child and adolescent mental health services",
+                                 PEER_ABSTRACT, year="2019")
+    volunteer = Document.from_record(
+        "vol", "Peer support in community mental health teams",
+        "This study explored the experiences of volunteer peer supporters in community mental health teams. "
+        + PEER_ABSTRACT, year="2019")
+    table, _ = model._table([adult, youth, volunteer])
+    assert list(table["title_excluded"]) == [0.0, 1.0, 0.0]
+    assert table.loc[2, "lead_excluded"] == 1.0 and table.loc[0, "lead_excluded"] == 0.0
+    assert table.loc[2, "lead_unpaid"] > 0 and table.loc[0, "lead_unpaid"] == 0
+    p = model.predict_proba([adult, youth, volunteer])[:, 1]
+    assert p[1] < p[0] and p[2] < p[0]
+    own = Document.from_record("own", "Developing a peer support protocol for improving engagement in therapy",
+                               PEER_ABSTRACT, year="2019")
+    trial = Document.from_record("trial", "Peer support workers in mental health teams: protocol for a randomised trial",
+                                 PEER_ABSTRACT, year="2019")
+    rows = model.predict_rows([own, trial])
+    assert rows[1]["exclusion_reason"] == "not_empirical" and rows[1]["p_eligible"] == 0.0
+    assert model._table([own])[0].loc[0, "crit_not_empirical"] == 0.0
+
+
 def test_model_on_held_out_corpus_studies(fitted):
     model, docs, truth = fitted
     rows = model.predict_rows(docs)

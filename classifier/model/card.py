@@ -110,7 +110,8 @@ def render_markdown(card: dict) -> str:
         n = elig.get("n_train", {})
         lines += ["## Eligibility", "",
                   f"Codebook inclusion criteria: fixed criteria (year, language, article type, topic), then a "
-                  f"calibrated logistic model on the criteria lexicons{' and TF-IDF' if elig.get('use_tfidf') else ''}, "
+                  f"calibrated logistic model on the criteria lexicons (in the title, in the abstract's opening and "
+                  f"aim sentences, in the title and abstract, in the whole text){' and TF-IDF' if elig.get('use_tfidf') else ''}, "
                   f"trained on {n.get('true', 0)} eligible and {n.get('false', 0)} excluded studies. A study is "
                   f"eligible when p_eligible >= {elig.get('threshold', float('nan')):.3f} (chosen on the training "
                   f"studies so that {elig.get('recall_target', 0):.0%} of the eligible ones are kept). Exclusion "
