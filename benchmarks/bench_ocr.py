@@ -14,55 +14,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import resource
 import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PEER_CHARTING_SHARED", REPO.parent / "shared"))
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # test helpers (helpers/): the same scans as the OCR tests
 
 
 def cpu() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def make_scan(src: Path, pages: list[int], out: Path, dpi: int, photocopy: bool) -> None:
-    import numpy as np
-    import pypdfium2 as pdfium
-    from PIL import Image
-
-    pdf = pdfium.PdfDocument(str(src))
-    rng = np.random.default_rng(3)
-    images = []
-    for number in pages:
-        image = pdf[number - 1].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
-        if photocopy:
-            image = image.rotate(0.8, resample=Image.BICUBIC, fillcolor=255)
-            pixels = np.asarray(image).astype(np.int16) + rng.normal(0, 10, image.size[::-1]).astype(np.int16)
-            pixels[rng.random(pixels.shape) < 0.002] = 0
-            image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
-        images.append(image)
-    images[0].save(str(out), "PDF", resolution=dpi, save_all=True, append_images=images[1:])
-
-
-def subset(src: Path, pages: list[int], out: Path) -> None:
-    import pypdfium2 as pdfium
-
-    pdf, new = pdfium.PdfDocument(str(src)), pdfium.PdfDocument.new()
-    new.import_pages(pdf, [p - 1 for p in pages])
-    new.save(str(out))
-
-
-def words(text: str) -> Counter:
-    return Counter(re.findall(r"[^\W_]+", text.lower()))
 
 
 def main() -> int:
@@ -74,6 +42,8 @@ def main() -> int:
     opts = parser.parse_args()
     from classifier.extract import load_document
     from classifier.extract.ocr import tesseract
+    from helpers.quality import recall_precision
+    from helpers.scans import born_digital, scan
 
     found = tesseract()
     if found is None:
@@ -86,19 +56,18 @@ def main() -> int:
     try:
         for k, name in enumerate(names):
             pages = list(range(1, opts.pages + 1))
-            scan, truth_pdf = tmp / f"scan_{k}.pdf", tmp / f"pages_{k}.pdf"
-            make_scan(opts.pdfs / name, pages, scan, opts.dpi, photocopy=k == 0)
-            subset(opts.pdfs / name, pages, truth_pdf)
-            truth = load_document(truth_pdf, ocr="never")
+            scanned, truth_pdf = tmp / f"scan_{k}.pdf", tmp / f"pages_{k}.pdf"
+            photocopy = {"angle": 0.8, "noise": 10} if k == 0 else {}
+            scan(opts.pdfs / name, pages, scanned, opts.dpi, seed=3, **photocopy)
+            truth = load_document(born_digital(opts.pdfs / name, pages, truth_pdf), ocr="never")
             c0, w0 = cpu(), time.perf_counter()
-            doc = load_document(scan, timeout=0)
+            doc = load_document(scanned, timeout=0)
             wall, used = time.perf_counter() - w0, cpu() - c0
-            expected, got = words(truth.text), words(doc.text)
-            common = sum((expected & got).values())
+            recall, precision = recall_precision(doc.text, truth.text)
             kind = "photocopy" if k == 0 else "clean"
             print(f"{name:42s} {kind:9s} {len(pages)} pages, OCR'd {doc.ocr_pages}: {wall:5.1f} s wall, "
-                  f"{used:5.1f} s CPU = {len(pages) / used:.2f} pages/s per core; word recall "
-                  f"{common / sum(expected.values()):.3f}, precision {common / max(1, sum(got.values())):.3f}",
+                  f"{used:5.1f} s CPU = {len(pages) / used:.2f} pages/s per core; word recall {recall:.3f}, "
+                  f"precision {precision:.3f}",
                   flush=True)
             total_pages += len(pages)
             total_wall += wall

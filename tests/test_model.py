@@ -323,10 +323,14 @@ def test_labels_are_the_most_probable_value(fitted, small):
 def test_confident_labels_meet_the_error_rate_out_of_fold(fitted, small):
     docs, _ = small
     th = fitted.thresholds(0.45)   # a small training set: only a loose rate can be met
-    _, conf, correct = fitted._oof_task(__import__("classifier.schema", fromlist=["tasks"]).tasks()["role"])
-    accepted = conf >= th["role"]["confident"]
-    # the labels accepted meet the rate out of fold, counting one more error (as conformal prediction does)
-    assert accepted.any() and ((~correct[accepted]).sum() + 1) / (accepted.sum() + 1) <= 0.45
+    _, conf, correct, chosen = fitted._oof_task(__import__("classifier.schema", fromlist=["tasks"]).tasks()["role"])
+    levels = th["role"]["confident"]
+    assert levels and set(levels) <= set(chosen)
+    # per label, the labels accepted meet the rate out of fold, counting one more error (as conformal
+    # prediction does)
+    for value, level in levels.items():
+        accepted = (chosen == value) & (conf >= level)
+        assert accepted.any() and ((~correct[accepted]).sum() + 1) / (accepted.sum() + 1) <= 0.45
     strict, loose = fitted.predict(docs, error_rate=0.01), fitted.predict(docs, error_rate=0.2)
     n = lambda preds: sum(p["role_status"] == "confident" for p in preds)   # noqa: E731
     assert n(strict) <= n(loose)
@@ -335,7 +339,8 @@ def test_confident_labels_meet_the_error_rate_out_of_fold(fitted, small):
         members = p["role_set"].split(";")
         assert p["role"] in members
         if p["role_status"] == "confident":
-            assert members == [p["role"]] and p["role_confidence"] >= fitted.thresholds(0.2)["role"]["confident"]
+            assert members == [p["role"]]
+            assert p["role_confidence"] >= fitted.thresholds(0.2)["role"]["confident"][p["role"]]
 
 
 def test_a_document_that_never_mentions_peers_is_never_confident(fitted):
@@ -352,21 +357,44 @@ def test_thresholds_by_hand():
 
     from classifier.model.charting import _task_thresholds
 
-    # twenty studies, confidences high to low; the 10th and 19th most confident are wrong
+    # twenty studies, all labelled "a", confidences high to low; the 10th and 19th most confident are wrong
     conf = np.linspace(0.99, 0.6, 20)
     correct = np.ones(20, bool)
     correct[[9, 18]] = False
     p_true = np.where(correct, conf, 1 - conf)
+    chosen = np.array(["a"] * 20, dtype=object)
+
+    def level(rate):
+        return _task_thresholds(None, (p_true, conf, correct, chosen), rate)["confident"].get("a")
+
     # (errors + 1) / (accepted + 1): down to the 20th, 3/21 = 0.143; the 18th, 2/19 = 0.105;
     # the 9th, 1/10 = 0.1; the 4th, 1/5 = 0.2
-    assert _task_thresholds(None, (p_true, conf, correct), 0.15)["confident"] == conf[19]
-    assert _task_thresholds(None, (p_true, conf, correct), 0.11)["confident"] == conf[17]
-    assert _task_thresholds(None, (p_true, conf, correct), 0.1)["confident"] == conf[8]
+    assert level(0.15) == conf[19]
+    assert level(0.11) == conf[17]
+    assert level(0.1) == conf[8]
     # a few lucky studies never make a level confident: 1/(n+1) must reach the rate first
-    assert _task_thresholds(None, (p_true, conf, correct), 0.05)["confident"] > 1
+    assert level(0.05) is None
     # split-conformal set threshold: the ceil(21 * 0.85) = 18th smallest score 1 - p_true
     scores = np.sort(1 - p_true)
-    assert _task_thresholds(None, (p_true, conf, correct), 0.15)["set"] == pytest.approx(1 - scores[17])
+    assert _task_thresholds(None, (p_true, conf, correct, chosen), 0.15)["set"] == pytest.approx(1 - scores[17])
+
+
+def test_each_label_value_gets_its_own_confident_level():
+    """A rare label that is often wrong does not borrow the common label's record, and does not spoil it."""
+    import numpy as np
+
+    from classifier.model.charting import _task_thresholds
+
+    # 30 "common" labels, all right; 10 "rare" labels with higher confidence, half of them wrong
+    conf = np.r_[np.linspace(0.9, 0.6, 30), np.linspace(0.99, 0.91, 10)]
+    correct = np.r_[np.ones(30, bool), np.tile([True, False], 5)]
+    chosen = np.array(["common"] * 30 + ["rare"] * 10, dtype=object)
+    p_true = np.where(correct, conf, 1 - conf)
+    levels = _task_thresholds(None, (p_true, conf, correct, chosen), 0.05)["confident"]
+    assert levels == {"common": conf[29]}   # every common label: 1/31 <= 0.05; the rare one never
+    # pooled, the rare errors at the top would have left no level at all
+    pooled = np.array(["x"] * 40, dtype=object)
+    assert _task_thresholds(None, (p_true, conf, correct, pooled), 0.05)["confident"] == {}
 
 
 def test_scikit_learn_estimator_conventions():

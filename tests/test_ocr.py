@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import io
 import json
-import re
-from collections import Counter
 from contextlib import redirect_stdout
 
 import pytest
 
 from classifier.extract import ExtractionError, load_document
-from helpers.quality import CORE
+from helpers.quality import CORE, recall_precision
+from helpers.scans import born_digital, scan
 
 STILLBIRTH = "hindawi_stillbirth_delays.pdf"   # two columns, numbered headings
 FROG = "plosone_fanged_frog.pdf"               # one wide column, a side margin, sans-serif headings
@@ -31,61 +30,8 @@ def tesseract_installed():
                     "(apt-get install tesseract-ocr tesseract-ocr-eng; .ci/run installs it)")
 
 
-def born_digital(src, pages: list[int], out):
-    """The born-digital pages ``pages`` (1-based) of ``src`` as a PDF of their own."""
-    import pypdfium2 as pdfium
-
-    pdf, new = pdfium.PdfDocument(str(src)), pdfium.PdfDocument.new()
-    new.import_pages(pdf, [p - 1 for p in pages])
-    new.save(str(out))
-    return out
-
-
-def scan(src, pages: list[int], out, dpi: int = 300, angle: float = 0.0, noise: float = 0.0, stamp: str = ""):
-    """An image-only PDF of pages of ``src``: rendered at ``dpi``, rotated by ``angle`` degrees,
-    with grey noise (standard deviation ``noise``) and dark speckles when ``noise`` > 0. With
-    ``stamp``, each page also carries that line as text (as repositories stamp scans they serve)."""
-    import numpy as np
-    import pypdfium2 as pdfium
-    from PIL import Image
-
-    pdf = pdfium.PdfDocument(str(src))
-    rng = np.random.default_rng(7)
-    images = []
-    for number in pages:
-        image = pdf[number - 1].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
-        if angle:
-            image = image.rotate(angle, resample=Image.BICUBIC, fillcolor=255)
-        if noise:
-            pixels = np.asarray(image).astype(np.int16) + rng.normal(0, noise, image.size[::-1]).astype(np.int16)
-            pixels[rng.random(pixels.shape) < 0.002] = 0
-            image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
-        images.append(image)
-    if not stamp:
-        images[0].save(str(out), "PDF", resolution=dpi, save_all=True, append_images=images[1:])
-        return out
-    from reportlab.lib.utils import ImageReader
-    from reportlab.pdfgen import canvas
-
-    c = canvas.Canvas(str(out))
-    for image in images:
-        w, h = image.size[0] * 72 / dpi, image.size[1] * 72 / dpi
-        c.setPageSize((w, h))
-        c.drawImage(ImageReader(image), 0, 0, w, h)
-        c.setFont("Helvetica", 7)
-        c.drawString(20, 8, stamp)
-        c.showPage()
-    c.save()
-    return out
-
-
-def words(doc) -> Counter:
-    return Counter(re.findall(r"[^\W_]+", doc.text.lower()))
-
-
 def word_recall(truth, ocr) -> float:
-    expected = words(truth)
-    return sum((expected & words(ocr)).values()) / sum(expected.values())
+    return recall_precision(ocr.text, truth.text)[0]
 
 
 def core_headings(doc) -> list[tuple[str, str]]:

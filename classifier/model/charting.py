@@ -13,17 +13,22 @@ Per target (``schema.Task.targets``):
   lexicons that name its task (the codebook's words), so that it cannot learn a topic instead;
 - a target with fewer than ``min_positives`` examples of a value: a constant (the labels' distribution).
 
-Labels are the most probable value (no re-weighting of the decision towards rare classes: that belongs
-to the order of the review queue). A single-choice model learns with balanced class weights and its
-probabilities are then calibrated (Platt scaling on cross-validated scores), so the most probable value
-is read from probabilities that mean what they say. Each logistic model's ``C`` minimises the
-cross-validated log-loss.
+Labels are the most probable value (no decision threshold tuned towards rare classes: rare-class
+emphasis in what a reviewer sees first belongs to the order of the review queue). A single-choice model
+learns with balanced class weights (a rare role's cues count as much as a common one's: the share of
+each role differs between the review, abstract-charted studies and new literature) and its
+probabilities are then calibrated by temperature scaling on cross-validated scores, which makes them
+no sharper or flatter than its real accuracy without moving the most probable value. Each logistic
+model's ``C`` minimises the cross-validated log-loss.
 
 Accept-unread status: out-of-fold probabilities of the training data (``oof_``) calibrate, per task and
 for a requested error rate, (a) the prediction set: every value whose probability is at least the
-split-conformal (LAC) threshold at that rate, and (b) the confidence from which a label is
-``confident``: the lowest threshold at which, out of fold, labels at least that confident were wrong at
-most at the requested rate (counting one more error, as conformal prediction does). A ``confident`` label has a single-value set; every other label is ``check``.
+split-conformal (LAC) threshold at that rate, and (b) per label value, the confidence from which that
+label is ``confident``: the lowest threshold at which, out of fold, the labels of that value at least
+that confident were wrong at most at the requested rate (counting one more error, as conformal
+prediction does). Thresholds per value (Mondrian, as in label-conditional conformal prediction) let the
+common, reliably recognised labels be accepted while a rare value's errors never hide among them. A
+``confident`` label has a single-value set; every other label is ``check``.
 A document that never mentions peer workers is always ``check``.
 
 Training labels the text cannot show: the review charted full texts, the corpus holds abstracts. A
@@ -93,9 +98,11 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
     rule_weight : scale of the lexicon features beside TF-IDF (single-choice tasks).
     class_weight : class weights of the single-choice models while they learn (``"balanced"``: a rare
         role's cues count as much as a common one's).
-    calibration : ``"sigmoid"``: the single-choice models' probabilities are then calibrated on
-        cross-validated scores of the training data (Platt), so that the label, the most probable value,
-        is chosen on probabilities that mean what they say; ``"none"``: the logistic model's own.
+    calibration : ``"temperature"``: the single-choice models' probabilities are then calibrated on
+        cross-validated scores of the training data by temperature scaling (one factor on the logits:
+        confidences that match real accuracy, the most probable value unchanged); ``"sigmoid"`` or
+        ``"isotonic"``: per-value calibration (which can move the most probable value towards the
+        common ones); ``"none"``: the logistic model's own.
     yes_no_class_weight : class weights of the yes/no models. ``"balanced"``: a yes/no label says
         whether the text shows the codebook's cue, whatever its share of the training studies (the
         review's full-text labels and abstract-charted labels differ several-fold in how often they are
@@ -111,7 +118,7 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
     """
 
     def __init__(self, C_grid=(0.1, 0.3, 1.0, 3.0, 10.0, 30.0), rule_weight=1.0, class_weight="balanced",
-                 calibration="sigmoid", yes_no_class_weight="balanced", min_positives=2, use_inferred=True, text_can_show=True, inner_folds=3, oof_folds=5, error_rate=0.05,
+                 calibration="temperature", yes_no_class_weight="balanced", min_positives=2, use_inferred=True, text_can_show=True, inner_folds=3, oof_folds=5, error_rate=0.05,
                  evidence_k=3, lexicons=None, random_state=0):
         self.C_grid = C_grid
         self.rule_weight = rule_weight
@@ -161,8 +168,9 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
             return pd.Series("", index=ids)
         return frame[col].reindex(ids).fillna("").astype(str)
 
-    def _target_labels(self, targets, labels, ids, documents, table) -> dict[str, pd.Series]:
-        """One label Series per estimator target (``Task.targets``), with unshowable labels removed."""
+    def _target_labels(self, targets, labels, ids, documents, table) -> dict[str, tuple[pd.Series, pd.Series]]:
+        """Per estimator target (``Task.targets``): (the labels it learns from, with unshowable labels
+        removed; every label, for the out-of-fold errors behind the statuses)."""
         out = {}
         front_only = np.array([{s.name for s in d.sections} <= FRONT_ONLY for d in documents])
         for name, task in charting_tasks().items():
@@ -178,8 +186,9 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
                     cols = [c for c in self._rule_columns_for(target) if c.startswith("rule_")]
                     silent = (table[cols].to_numpy().sum(axis=1) == 0) if cols else np.zeros(len(y), bool)
                     drop = (y.to_numpy() == "true") & np.isin(sources, FULL_TEXT_SOURCES) & front_only & silent
-                    y = y.where(~drop, None)
-                out[target] = y
+                    out[target] = (y.where(~drop, None), y)
+                else:
+                    out[target] = (y, y)
         return out
 
     # -- features per target --------------------------------------------------------------------------
@@ -234,16 +243,20 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
         self.cue_columns_ = [c for c in table.columns if c.startswith("cue_")]
         per_target = self._target_labels(self._targets(labels, ids), labels, ids, documents, table)
         self.estimators_, self.kinds_, self.n_train_, self.C_, self.oof_ = {}, {}, {}, {}, {}
-        for target, y in per_target.items():
-            self._fit_target(target, table, y)
+        for target, (y, y_all) in per_target.items():
+            self._fit_target(target, table, y, y_all)
         if not any(self.n_train_.values()):
             raise ValueError("no labelled documents: check the labels file and that the text ids match its ids")
         self.classes_ = {k: [str(c) for c in est.classes_] for k, est in self.estimators_.items()}
         return self
 
-    def _fit_target(self, target, table, y: pd.Series):
+    def _fit_target(self, target, table, y: pd.Series, y_all: pd.Series | None = None):
+        """Fit one target on the labels ``y``; the out-of-fold probabilities (``oof_``) also cover the
+        studies labelled only in ``y_all`` (labels left out of training because the text cannot show
+        them), each predicted by one of the fold models: the statuses count them as the errors they are."""
         task = _task_of(target)
         mask = y.notna().to_numpy()
+        extra = (y_all.notna().to_numpy() & ~mask) if y_all is not None else np.zeros(len(y), bool)
         X, yy = table.loc[mask].reset_index(drop=True), y[mask].astype(str).to_numpy()
         ids = [str(i) for i in y.index[mask]]
         self.n_train_[target] = int(mask.sum())
@@ -274,15 +287,24 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
         self.estimators_[target], self.kinds_[target] = best, "logistic"
         classes = [str(c) for c in best.classes_]
         outer = StratifiedKFold(int(min(self.oof_folds, counts.min())), shuffle=True, random_state=self.random_state)
+        X_extra = table.loc[extra].reset_index(drop=True)
+        y_extra = y_all[extra].astype(str).to_numpy()
+        extra_parts = np.array_split(np.random.RandomState(self.random_state).permutation(len(y_extra)),
+                                     outer.get_n_splits())
         P = np.zeros((len(yy), len(classes)))
-        for train, test in outer.split(X, yy):   # out-of-fold probabilities, with the chosen C
+        P_extra = np.zeros((len(y_extra), len(classes)))
+        for f, (train, test) in enumerate(outer.split(X, yy)):   # out-of-fold probabilities, with the chosen C
             est = self._calibrated(task, clone(grid.best_estimator_).fit(X.iloc[train], yy[train]),
                                    X.iloc[train], yy[train])
             fold = [str(c) for c in est.classes_]
             Q = est.predict_proba(X.iloc[test])
+            Q_extra = est.predict_proba(X_extra.iloc[extra_parts[f]]) if len(extra_parts[f]) else None
             for j, c in enumerate(fold):
                 P[test, classes.index(c)] = Q[:, j]
-        self.oof_[target] = {"classes": classes, "proba": P, "truth": list(yy), "ids": ids}
+                if Q_extra is not None:
+                    P_extra[extra_parts[f], classes.index(c)] = Q_extra[:, j]
+        self.oof_[target] = {"classes": classes, "proba": np.vstack([P, P_extra]),
+                             "truth": list(yy) + list(y_extra), "ids": ids + [str(i) for i in y.index[extra]]}
 
     def _calibrated(self, task, fitted, X, y):
         """A single-choice model's probabilities calibrated on cross-validated scores (``calibration``),
@@ -365,8 +387,9 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
 
     def thresholds(self, error_rate: float | None = None) -> dict[str, dict]:
         """Per task, for ``error_rate``: ``set`` (a value is in the prediction set when its probability is
-        at least this) and ``confident`` (a label is confident when its probability — for a multi task,
-        every value's probability of being present or absent — is at least this). Computed from the
+        at least this) and ``confident`` ({label: threshold}: a label is confident when its probability —
+        for a multi task, every value's probability of being present or absent — is at least its
+        label's threshold; a label missing there is never confident). Computed from the
         out-of-fold probabilities of the training data; memoised per rate."""
         self._check()
         rate = float(self.error_rate if error_rate is None else error_rate)
@@ -383,11 +406,11 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
             o = self.oof_[task.targets[0]]
             classes, P, truth = o["classes"], np.asarray(o["proba"], float), o["truth"]
             if len(truth) == 0:
-                return np.zeros(0), np.zeros(0), np.zeros(0, bool)
+                return np.zeros(0), np.zeros(0), np.zeros(0, bool), np.zeros(0, object)
             chosen = P.argmax(axis=1)
             p_true = np.array([P[i, classes.index(t)] if t in classes else 0.0 for i, t in enumerate(truth)])
             correct = np.array([classes[c] == t for c, t in zip(chosen, truth)])
-            return p_true, P.max(axis=1), correct
+            return p_true, P.max(axis=1), correct, np.array([classes[c] for c in chosen], dtype=object)
         # a multi task: the weakest of its per-value decisions decides the study's confidence (studies
         # with a label for every value)
         per = []
@@ -398,13 +421,15 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
             per.append({i: (p, t == "true") for i, p, t in zip(o["ids"], pt, o["truth"])})
         common = [i for i in per[0] if all(i in d for d in per)]
         if not common:
-            return np.zeros(0), np.zeros(0), np.zeros(0, bool)
+            return np.zeros(0), np.zeros(0), np.zeros(0, bool), np.zeros(0, object)
         p = np.array([[d[i][0] for i in common] for d in per])
         t = np.array([[d[i][1] for i in common] for d in per])
         conf = np.maximum(p, 1 - p).min(axis=0)
         correct = np.all((p >= 0.5) == t, axis=0)
         p_true = np.where(t, p, 1 - p).min(axis=0)
-        return p_true, conf, correct
+        chosen = np.array([";".join(v for v, yes in zip(task.values, col) if yes) for col in (p >= 0.5).T],
+                          dtype=object)
+        return p_true, conf, correct, chosen
 
     def statuses(self, row, decided: dict, error_rate=None, never_confident: bool = False) -> dict:
         """``<task>_status`` (confident|check) and ``<task>_set`` for one row of probabilities."""
@@ -418,11 +443,11 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
                 chosen = decided[name].split(";")
                 agrees = all((P[v] >= 0.5) == (v in chosen) for v in task.values)
                 possible = [v for v in task.values if P[v] >= t["set"] or v in chosen]
-                confident = agrees and conf >= t["confident"]
+                confident = agrees and conf >= t["confident"].get(decided[name], 1.01)
                 out[f"{name}_set"] = ";".join(chosen if confident else possible)
             else:
                 value = decided[name]
-                confident = P[value] >= t["confident"]
+                confident = P[value] >= t["confident"].get(value, 1.01)
                 members = [v for v in task.values if v == value or P[v] >= t["set"]]
                 if task.kind == "single":
                     out[f"{name}_set"] = value if confident else ";".join(members)
@@ -492,32 +517,38 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
 
 def _task_thresholds(task, oof, rate: float) -> dict:
     """``set``: the split-conformal (LAC) threshold at ``rate``: 1 minus the ceil((n+1)(1-rate))-th smallest
-    out-of-fold score 1 - P(true value). ``confident``: the lowest confidence (>= 0.5) at which the
-    out-of-fold labels at least that confident are wrong at most at ``rate``, counted as conformal
-    prediction does, as if one more study beyond them were wrong ((errors + 1) / (accepted + 1)): a
-    handful of lucky studies never makes a level confident. Above 1 (never confident) when no such
-    level exists or there is no out-of-fold data."""
-    p_true, conf, correct = oof
+    out-of-fold score 1 - P(true value). ``confident``: per label (the value chosen out of fold), the
+    lowest confidence (>= 0.5) from which the out-of-fold labels of that value are wrong at most at
+    ``rate`` (``_confident_level``)."""
+    p_true, conf, correct, chosen = oof
     n = len(p_true)
     if n == 0:
-        return {"set": 0.0, "confident": 1.01, "n": 0}
+        return {"set": 0.0, "confident": {}, "n": 0}
     scores = np.sort(1.0 - p_true)
     k = int(np.ceil((n + 1) * (1 - rate)))
     q = 1.0 if k > n else float(scores[k - 1])
+    levels = {str(v): _confident_level(conf[chosen == v], correct[chosen == v], rate) for v in sorted(set(chosen))}
+    return {"set": max(0.0, 1.0 - q), "confident": {v: c for v, c in levels.items() if c <= 1.0}, "n": n}
+
+
+def _confident_level(conf, correct, rate: float) -> float:
+    """The lowest confidence (>= 0.5) at which the labels at least that confident are wrong at most at
+    ``rate``, counted as conformal prediction does, as if one more study beyond them were wrong
+    ((errors + 1) / (accepted + 1)): a handful of lucky studies never makes a level confident. Above 1
+    (never confident) when no such level exists."""
+    n = len(conf)
     order = np.argsort(-conf, kind="stable")
     c_sorted, ok = conf[order], correct[order]
     errors = np.cumsum(~ok)
     counts = np.arange(1, n + 1)
-    best = 1.01
     for i in range(n - 1, -1, -1):   # the lowest threshold whose accepted labels meet the rate
         if c_sorted[i] < 0.5:
             continue
         if i + 1 < n and c_sorted[i + 1] == c_sorted[i]:
             continue  # a threshold accepts every study with that confidence: decide at the last of a tie
         if (errors[i] + 1) / (counts[i] + 1) <= rate:
-            best = float(c_sorted[i])
-            break
-    return {"set": max(0.0, 1.0 - q), "confident": best, "n": n}
+            return float(c_sorted[i])
+    return 1.01
 
 
 _BEST: dict = {}   # document content -> cue scores (bounded: refits on a corpus score each text once)

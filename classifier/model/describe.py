@@ -57,9 +57,6 @@ def describe_estimator(estimator) -> str:
         estimator = inner
     if isinstance(estimator, DummyClassifier):
         return "a constant: the distribution of its labels (too few examples of a value to learn from)"
-    if type(estimator).__name__ == "RulePrior":
-        return ("the fixed codebook rule, turned into a probability from the training labels (too few "
-                "positive examples to learn from)")
     if isinstance(estimator, Pipeline):
         steps = dict(estimator.steps)
         clf = steps.get("clf", estimator.steps[-1][1])

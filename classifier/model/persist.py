@@ -24,6 +24,7 @@ TRUSTED_TYPES = frozenset({
     "sklearn.calibration.CalibratedClassifierCV",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
+    "sklearn.calibration._TemperatureScaling",
     "sklearn.model_selection._split.StratifiedKFold",
     "sklearn.compose._column_transformer.ColumnTransformer",
     "sklearn.dummy.DummyClassifier",
