@@ -8,8 +8,10 @@ Three layers, each kept as data where it can be:
    A study failing one is excluded whatever the model says, with ``p_eligible`` 0.
 2. A learned model: logistic regression on the counts of the criteria lexicons
    (``data/eligibility/lexicons``: one per exclusion reason, plus what an included study has: peer
-   worker titles, employment, mental health, adults, empirical methods) in the title, the title and
-   abstract, and the whole text (TF-IDF of the title and abstract only if asked: ``use_tfidf``);
+   worker titles, employment, mental health, adults, empirical methods) in the title, in the lead (the
+   abstract's first sentences and its aim sentences), in the title and abstract, and in the whole text,
+   plus how many stated exclusions (``criteria.yml`` ``stated_exclusions``) the title and the lead hold
+   (TF-IDF of the title and abstract only if asked: ``use_tfidf``);
    probabilities calibrated (sigmoid). ``p_eligible`` is P(in scope). The regularisation and the
    decision threshold are chosen inside ``fit`` by cross-validation on the training data only: the threshold keeps at least
    ``recall_target`` of the in-scope training studies (out of fold) and excludes as many near-misses
