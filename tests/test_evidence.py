@@ -100,6 +100,17 @@ def test_graded_best_scores_differ_between_near_misses():
     assert s[0] > s[1] > s[2] == 0.0
 
 
+def test_boundary_language_needs_a_side_and_is_never_self_advocacy():
+    """Boundary spanning is a position between the people served and services: the same word without
+    either side counts less, and participants' self-advocacy is not the peer worker's bridging."""
+    best = lambda text: cue_scorer().best_scores(doc(text))["boundary_spanner:true"]   # noqa: E731
+    between = best("Peer specialists helped clients navigate the housing system.")
+    no_side = best("Peer specialists described navigating the job market after certification.")
+    assert between > no_side > 0.0
+    assert best("The peer-led course improved patient self-advocacy with their doctors.") == 0.0
+    assert best("Peer workers advocated for clients with their doctors.") >= 1.0   # a full cue, peers acting
+
+
 def test_counter_evidence_for_the_runner_up_role():
     text = ("Peer specialists delivered a manualised illness management programme with fidelity monitoring. "
             "Peer specialists drew on their own lived experience to offer hope and mutual support.")

@@ -276,6 +276,10 @@ def test_yes_no_models_read_only_the_codebook_words_of_their_task(fitted):
             cols = _passthrough_columns(fitted.estimators_[target])
             assert f"rulesays_{target}" in cols and not any("manualised" in c for c in cols)
             assert f"cue_phases:{target[len('phase_'):]}" in cols and not any(c.startswith("cue_role") for c in cols)
+    # boundary spanner reads its words only where the peer worker is named (the lexicon's near: actor)
+    bs = _passthrough_columns(fitted.estimators_["boundary_spanner"])
+    assert "rule_boundary_spanning@peer_actor_all" in bs and "cue_boundary_spanner:true" in bs
+    assert not any(c.startswith("rule_boundary_spanning_") for c in bs)
 
 
 def test_regularisation_is_chosen_inside_fit_from_the_grid(small):
@@ -298,7 +302,8 @@ def test_full_text_labels_the_abstract_cannot_show_are_left_out(corpus_docs, lab
     from classifier.features.table import featurize
 
     frame = featurize(docs, table).frame
-    silent = (frame["rule_boundary_spanning_front"] == 0) & (frame["rule_boundary_spanning_all"] == 0)
+    # silent: no boundary word in a sentence naming the peer worker (what the detector reads)
+    silent = (frame["rule_boundary_spanning@peer_actor_front"] == 0) & (frame["rule_boundary_spanning@peer_actor_all"] == 0)
     review_true_silent = int(((lab["boundary_spanner"] == "true").to_numpy() & silent.to_numpy()
                               & (lab["boundary_spanner_source"] == "review_stated").to_numpy()).sum())
     assert review_true_silent > 0

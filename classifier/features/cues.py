@@ -59,6 +59,7 @@ class CueSentence:
     end: int
     text: str
     actors: list[tuple[int, int]] = field(default_factory=list)   # char spans (section offsets)
+    sides: list[tuple[int, int]] = field(default_factory=list)    # people served or services (boundary)
     cues: dict = field(default_factory=dict)     # (task, value) -> [(start, end, weight)]
     methods: bool = False
     context: str | None = None
@@ -99,6 +100,9 @@ class CueScorer:
         lexicons.append(Lexicon("background", tuple(_as_terms((data.get("background_phrases") or {}).get("terms"),
                                                               origin + " background_phrases"))))
         lexicons.append(Lexicon("not_cue", tuple(_as_terms((data.get("not_cues") or {}).get("terms"), origin))))
+        sides = data.get("boundary_sides") or {}
+        lexicons.append(Lexicon("side", tuple(_as_terms(sides.get("terms"), origin + " boundary_sides"))))
+        self.side_factor = float(sides.get("factor", 1.0))
         self.weights: dict[str, tuple[str, str, float]] = {}
         cues = data.get("cues") or {}
         for task in ("role", "phases", "boundary_spanner"):
@@ -169,7 +173,9 @@ class CueScorer:
         hits = sent.cues.get((task, value)) or []
         if not hits:
             return 0.0, 0.0
-        parts = sorted(((w * self._actor(sent, a, b), self._actor(sent, a, b)) for a, b, w in hits), reverse=True)
+        side = task == "boundary_spanner"   # a position between two sides (``boundary_sides``)
+        parts = sorted(((w * self._actor(sent, a, b) * (1.0 if not side or self._side(sent, a, b) else self.side_factor),
+                         self._actor(sent, a, b)) for a, b, w in hits), reverse=True)
         best, actor = parts[0]
         total = best + 0.25 * sum(p for p, _ in parts[1:4])
         if task != "boundary_spanner":
@@ -182,6 +188,11 @@ class CueScorer:
         total += 0.01 * (sent.section in ("title", "abstract", "results", "conclusion"))
         total += SALIENCE[task] * sent.salience * (actor >= ABOUT_PEERS)   # about this study, not peers in general
         return total, actor
+
+    @staticmethod
+    def _side(sent: CueSentence, a: int, b: int) -> bool:
+        """The sentence names the people served or a service besides the cue at [a, b)."""
+        return any(y <= a or x >= b for x, y in sent.sides)
 
     @staticmethod
     def _actor(sent: CueSentence, a: int, b: int) -> float:
@@ -267,6 +278,8 @@ def _assign(sents: list[CueSentence], matches, weights, abbrevs, text: str) -> N
             continue
         if m.lexicon == "actor":
             s.actors.append((m.start, m.end))
+        elif m.lexicon == "side":
+            s.sides.append((m.start, m.end))
         elif m.lexicon == "methods":
             s.methods = True
         elif m.lexicon == "background":

@@ -208,7 +208,8 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
 
     def _rule_columns_for(self, target) -> list[str]:
         """Single-choice tasks: every rule column. Yes/no targets: those of the lexicons naming the task
-        (and, for a phase, the fixed rule's decision for that phase)."""
+        (for a lexicon with ``near:`` actors, only its matches in a sentence naming them), and, for a
+        phase, the fixed rule's decision for that phase."""
         task = _task_of(target)
         if task.kind == "single":
             return list(self.rule_columns_) + [c for c in self.cue_columns_ if c.startswith(f"cue_{task.name}:")]
@@ -216,6 +217,10 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
         cue = [c for c in self.cue_columns_ if c == _cue_column(f"{task.name}:{value}")]
         mine = {d["name"] for d in self.lexicon_data_ if task.name in d.get("tasks", [])}
         keep = [c for c in self.rule_columns_ if c[len("rule_"):].rsplit("_", 1)[0].replace("@", "+").split("+")[0] in mine]
+        # a lexicon that names who must act (``near:``, the peer worker) counts only where its actor is
+        # named: "advocacy" about policy or participants' self-advocacy is not the peer worker's
+        near = {d["name"] for d in self.lexicon_data_ if d["name"] in mine and d.get("near")}
+        keep = [c for c in keep if "@" in c or c[len("rule_"):].rsplit("_", 1)[0] not in near]
         if task.kind == "multi":
             keep.append(f"rulesays_{target}")
         return keep + cue
