@@ -34,12 +34,20 @@ class Figures:
         self.refs: list[tuple[str, str]] = []   # (dotted key path, text shown)
 
     def get(self, path: str):
-        node = self.metrics
-        for key in path.split("."):
-            if isinstance(node, dict) and key in node:
-                node = node[key]
-            elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
-                node = node[int(key)]
+        """The value at a dotted key path; a key that itself holds dots (an error rate such as "0.05")
+        is matched whole, longest first."""
+        node, parts, i = self.metrics, path.split("."), 0
+        while i < len(parts):
+            if isinstance(node, dict):
+                for j in range(len(parts), i, -1):
+                    key = ".".join(parts[i:j])
+                    if key in node:
+                        node, i = node[key], j
+                        break
+                else:
+                    return None
+            elif isinstance(node, list) and parts[i].isdigit() and int(parts[i]) < len(node):
+                node, i = node[int(parts[i])], i + 1
             else:
                 return None
         return node
@@ -154,9 +162,38 @@ def validation_sentences(f: Figures, tasks: list[str]) -> str:
             out.append(f"Trained on {f.text(base + '.train')} and tested on studies charted independently from their "
                        f"titles and abstracts ({f.text(base + '.test')}), as new literature would be, the model reached "
                        f"macro-F1 {_join(ext)}; this is the closer estimate for studies the model has not seen.")
+    accept = accept_unread_sentence(f, tasks)
+    if accept:
+        out.append(accept)
     if f.get("run.interval_method") and any("CI" in s for s in out):
         out.append(f"Intervals for these figures are from a {f.text('run.interval_method')}.")
     return " ".join(out)
+
+
+def accept_unread_sentence(f: Figures, tasks: list[str]) -> str:
+    """How many labels the tool marked as safe to accept unread at its default error rate, out of fold,
+    and how often those were wrong."""
+    from ..model.charting import ChartingModel
+
+    rate = str(ChartingModel().error_rate)
+    parts = []
+    for t in tasks:
+        base = f"{t}.model.accept_unread.{rate}"
+        if not f.has(f"{base}.coverage", f"{base}.error"):
+            continue
+        if not f.get(f"{base}.coverage"):
+            parts.append(f"none of the {TASK_PHRASES[t]} labels")
+            continue
+        parts.append(f"a share of {f.num(f'{base}.coverage')} of {TASK_PHRASES[t]} labels (of which a share of "
+                     f"{f.num(f'{base}.error')} were wrong)")
+    if not parts:
+        return ""
+    requested = next(f"{t}.model.accept_unread.{rate}.requested" for t in tasks
+                     if f.has(f"{t}.model.accept_unread.{rate}.requested"))
+    return (f"Each suggested label was marked either as one a reviewer may accept unread or as one to check, "
+            f"at a requested error rate of {f.num(requested)} (per label value, the lowest confidence at which out-of-fold "
+            f"labels of that value were wrong at most at that rate, counting one error more); in "
+            f"cross-validation this marked {_join(parts)}.")
 
 
 def review_sentences(f: Figures) -> str:
