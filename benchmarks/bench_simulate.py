@@ -42,11 +42,14 @@ def main() -> int:
     rules_all = None
     from classifier.review import strategies as S
 
-    variants = {"uncertainty (default)": ("uncertainty", {}), "margin (default)": ("margin", {}),
+    default = f"{S.DEFAULT_STRATEGY} (default, balance {S.DEFAULT_BALANCE:g})"
+    variants = {default: (S.DEFAULT_STRATEGY, {}),
+                **{f"{s} (balance {S.DEFAULT_BALANCE:g})": (s, {}) for s in ("uncertainty", "margin")
+                   if s != S.DEFAULT_STRATEGY},
                 "uncertainty, entropy part only": (lambda P: S._combine(S.task_entropy(P), None), {}),
                 "uncertainty, shown-label doubt only": (lambda P: S._combine(S.shown_label_doubt(P), None), {}),
-                "uncertainty (balance 0)": ("uncertainty", {"balance": 0.0}),
-                "uncertainty (balance 1)": ("uncertainty", {"balance": 1.0}),
+                "uncertainty (balance 0.5)": ("uncertainty", {"balance": 0.5}),
+                "margin (balance 0.5)": ("margin", {"balance": 0.5}),
                 "disagreement": ("disagreement", {}), "random": ("random", {})}
     ratios = {name: [] for name in variants}
     rates, fit_seconds = [], []
