@@ -40,7 +40,7 @@ def _commit() -> str:
 
 
 def simulation_table(result: dict) -> list[str]:
-    from classifier.schema import task_names
+    from classifier.schema import charting_task_names as task_names
 
     cmp = result["comparison"]
     names = [n for n in next(iter(cmp[t] for t in task_names()))["mean_over_curve"] if n != "random"]

@@ -153,10 +153,27 @@ def test_near_lexicons_count_sentences_holding_both(tmp_path):
     ("Peer specialists worked across multiple systems.", False),
     ("Peers supported the transition from hospital to community.", False),
     ("Peer navigators linked patients to primary care and advocated for them with clinic staff.", True),
+    # participants' self-advocacy and linked records are not the peer worker's position (not_in)
+    ("The peer-led course improved patients' self-advocacy.", False),
+    ("Outcomes came from record linkage of hospital data.", False),
 ])
 def test_boundary_lexicon_reads_the_codebook_senses(text, expected):
     [matches] = RuleMatcher(load_lexicons()).match_many([text])
     assert any(x.lexicon == "boundary_spanning" for x in matches) == expected, matches
+
+
+def test_not_in_phrases_stop_a_match_inside_them_only(tmp_path):
+    (tmp_path / "cc.yml").write_text("name: cc\nterms: [decision making, board]\n"
+                                     "not_in:\n  - shared decision making\n")
+    [m1, m2] = RuleMatcher(load_lexicons(tmp_path)).match_many(
+        ["Peers sat on the board and shared in decision making.", "A shared decision making aid was used."])
+    assert [x.lexicon for x in m1] == ["cc", "cc"] and m2 == []
+    # the packaged co-creation lexicon: clinical shared decision-making is not co-creation
+    [m] = RuleMatcher(load_lexicons()).match_many(["Peers supported shared decision-making with psychiatrists."])
+    assert not any(x.lexicon == "co_creation" for x in m)
+    (tmp_path / "cc.yml").write_text("name: cc\nterms: [board]\nnot_in: shared decision\n")
+    with pytest.raises(LexiconError, match="'not_in' must be a list"):
+        load_lexicons(tmp_path)
 
 
 def test_shared_analysis_splits_each_text_once_and_changes_nothing():

@@ -28,17 +28,18 @@ class Lexicon:
     description: str = ""
     combine: tuple[str, ...] = ()   # other lexicons: adds "both present" features (soft AND)
     near: tuple[str, ...] = ()      # other lexicons: adds "both in one sentence" features
+    not_in: tuple[str, ...] = ()    # phrases inside which a match does not count ("shared decision-making")
 
     def to_dict(self) -> dict:
         return {"name": self.name, "terms": list(self.terms), "patterns": [list(p) for p in self.patterns],
                 "tasks": list(self.tasks), "description": self.description, "combine": list(self.combine),
-                "near": list(self.near)}
+                "near": list(self.near), "not_in": list(self.not_in)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Lexicon":
         return cls(str(data["name"]), tuple(data.get("terms", ())), tuple(data.get("patterns", ())),
                    tuple(data.get("tasks", ())), str(data.get("description", "")), tuple(data.get("combine", ())),
-                   tuple(data.get("near", ())))
+                   tuple(data.get("near", ())), tuple(data.get("not_in", ())))
 
 
 def default_dir() -> Path:
@@ -80,9 +81,12 @@ def parse_lexicon(text: str, origin: str) -> Lexicon:
     near = raw.get("near") or []
     if isinstance(near, str):
         near = [near]
+    not_in = raw.get("not_in") or []
+    if not isinstance(not_in, list) or not all(isinstance(t, str) and t.strip() for t in not_in):
+        raise LexiconError(f"{origin}: 'not_in' must be a list of phrases, one per line")
     return Lexicon(name, tuple(dict.fromkeys(clean)), tuple(patterns), tuple(str(t) for t in tasks),
                    str(raw.get("description", "")), tuple(str(c).strip().lower() for c in combine),
-                   tuple(str(c).strip().lower() for c in near))
+                   tuple(str(c).strip().lower() for c in near), tuple(" ".join(t.split()) for t in not_in))
 
 
 def load_lexicons(directory: str | Path | None = None) -> list[Lexicon]:

@@ -34,6 +34,9 @@ def _lemma_pattern(pattern: list[dict]) -> list[dict]:
     return out
 
 
+_NOT = "not_in\0"   # matcher key prefix of a lexicon's not_in phrases
+
+
 class RuleMatcher:
     """Finds lexicon matches in text. Built lazily from plain lexicon data (never persisted itself)."""
 
@@ -58,6 +61,8 @@ class RuleMatcher:
             docs = [analyse(t) for t in lx.terms]
             if docs:
                 self.phrase.add(lx.name, docs)
+            if lx.not_in:   # phrases inside which this lexicon's matches do not count
+                self.phrase.add(_NOT + lx.name, [analyse(t) for t in lx.not_in])
             if lx.patterns:
                 mine = [_lemma_pattern(p) for p in lx.patterns]
                 self.matcher.add(lx.name, mine)
@@ -96,8 +101,11 @@ class RuleMatcher:
         found: dict[str, list[tuple[int, int]]] = {}
         for key, start, end in list(self.phrase(doc)) + self._pattern_hits(doc):
             found.setdefault(self.nlp.vocab.strings[key], []).append((start, end))
+        blocked = {name[len(_NOT):]: found.pop(name) for name in [n for n in found if n.startswith(_NOT)]}
         matches = []
         for name, spans in found.items():
+            if name in blocked:
+                spans = [(s, e) for s, e in spans if not any(a <= s and e <= b for a, b in blocked[name])]
             # keep the longest non-overlapping spans per lexicon
             spans.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
             taken: list[tuple[int, int]] = []
