@@ -159,8 +159,12 @@ def validation_sentences(f: Figures, tasks: list[str]) -> str:
                 ext.append(f"{f.num(f'{base}.tasks.{t}.model.macro_f1')} for {TASK_PHRASES[t]} "
                            f"(n = {f.num(f'{base}.tasks.{t}.model.n')})")
         if ext:
-            out.append(f"Trained on {f.text(base + '.train')} and tested on studies charted independently from their "
-                       f"titles and abstracts ({f.text(base + '.test')}), as new literature would be, the model reached "
+            listed = re.search(r"\(([^)]*)\)", str(f.get(base + ".train") or ""))
+            names = [SOURCE_NAMES.get(n.strip(), n.strip().replace("_", " "))
+                     for n in (listed.group(1).split(",") if listed else []) if n.strip()]
+            trained = f"the labels {_join(names)}" if names else "labels from the other sources"
+            out.append(f"Trained on {trained}, then tested on studies charted independently from their titles and "
+                       f"abstracts, as new literature would be, the model reached "
                        f"macro-F1 {_join(ext)}; this is the closer estimate for studies the model has not seen.")
     accept = accept_unread_sentence(f, tasks)
     if accept:
@@ -254,7 +258,8 @@ def limitations_sentence(f: Figures, tasks: list[str]) -> str:
                             f"stud{'y' if m['support'] == 1 else 'ies'}, "
                             f"F1 {f.num(f'{t}.model.per_class.{value}.f1')})")
     s = ("Limitations: the model reads titles and abstracts, so it cannot chart what only the full text reports; "
-         "it does not judge whether a study is eligible")
+         "these figures are for studies already judged eligible (the tool's separate eligibility check, applied "
+         "first, is evaluated on its own)")
     if rare:
         s += f"; few studies carried {_join(rare)}, so these labels are the least reliable"
     return s + ". Every label is a suggestion for a reviewer to confirm or correct, with its evidence sentences."
