@@ -75,12 +75,19 @@ def sweep_leftovers(path: str | os.PathLike, suffix: str = ".tmp", older_than: f
     clean up (``kill -9``, a power cut): those older than ``older_than`` seconds (a write in progress
     takes milliseconds). Returns how many were removed."""
     import glob
-    import time
 
     path = Path(path)
+    return remove_older(path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(suffix)}"), older_than)
+
+
+def remove_older(paths, older_than: float) -> int:
+    """Remove those of ``paths`` last modified more than ``older_than`` seconds ago (a file another
+    process removes meanwhile is no error). Returns how many were removed."""
+    import time
+
     limit = time.time() - older_than
     removed = 0
-    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(suffix)}"):
+    for leftover in paths:
         try:
             if leftover.stat().st_mtime < limit:
                 leftover.unlink()

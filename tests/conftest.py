@@ -12,6 +12,14 @@ PDFS = SHARED / "pdfs"
 CORPUS = SHARED / "corpus"
 
 
+@pytest.fixture
+def env(tmp_path):
+    """The environment for running the tool as a subprocess: its own cache directory, no debug output."""
+    e = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "xdg-cache"))
+    e.pop("PEER_CHARTING_DEBUG", None)
+    return e
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     if not SHARED.is_dir():

@@ -4,15 +4,14 @@ back, an unloadable model leaves the outputs alone, and spaCy's length limit is 
 problem. Inputs are generated here."""
 from __future__ import annotations
 
-import csv
 import json
-import os
 import subprocess
 import sys
 import zlib
 from pathlib import Path
 
 import pytest
+from helpers.tables import csv_rows as rows
 
 REPO = Path(__file__).resolve().parents[1]
 PEER = ("Peer support workers with lived experience joined the community mental health team and "
@@ -22,18 +21,6 @@ PEER = ("Peer support workers with lived experience joined the community mental 
 def predict(*args, env):
     return subprocess.run([sys.executable, str(REPO / "predict.py"), *map(str, args)], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600)
-
-
-@pytest.fixture
-def env(tmp_path):
-    e = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "xdg"))
-    e.pop("PEER_CHARTING_DEBUG", None)
-    return e
-
-
-def rows(path):
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def object_bomb(path: Path, objects: int) -> None:

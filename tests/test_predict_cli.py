@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.tables import csv_rows as read_csv
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD_PDFS = ("hindawi_case_topiramate_neutropenia.pdf", "hindawi_bangla_pdrq_validation.pdf")
@@ -28,18 +29,6 @@ OWN_TEXT = (
 def predict(*args, env=None, cwd=REPO, **kw):
     return subprocess.run([sys.executable, str(REPO / "predict.py"), *map(str, args)], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=300, **kw)
-
-
-@pytest.fixture
-def env(tmp_path):
-    e = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "xdg-cache"))
-    e.pop("PEER_CHARTING_DEBUG", None)
-    return e
-
-
-def read_csv(path):
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def text_pdf(path: Path, pages: int, line: str) -> None:

@@ -2,11 +2,11 @@
 label store, conflicts, escaping, the host/origin guards, the model page and bad inputs."""
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import pytest
+from helpers.tables import csv_rows as read_csv
 
 from classifier.review.store import LabelStore
 from classifier.web import ServeConfig, create_app
@@ -46,11 +46,6 @@ def make_client(sample, **extra):
     config = ServeConfig(predictions=sample["predictions"], annotations=sample["annotations"],
                          report=sample.get("report"), **extra)
     return PageClient(create_app(config).test_client())
-
-
-def read_csv(path: Path) -> list[dict]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
 
 
 def test_queue_lists_every_document_with_progress(sample):

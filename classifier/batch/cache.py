@@ -17,7 +17,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from ..atomic import write_atomic
+from ..atomic import remove_older, write_atomic
 
 CACHE_FORMAT = "1"
 
@@ -92,22 +92,8 @@ class DiskCache:
         """Remove the temporary files of writes that were killed (``kill -9``, a lost machine) and
         are older than ``older_than`` seconds (a write in progress, even on another machine sharing
         the cache, takes milliseconds). Returns how many were removed."""
-        import time
-
-        removed = 0
-        limit = time.time() - older_than
-        for kind in ("documents", "predictions"):
-            base = self.directory / kind
-            if not base.is_dir():
-                continue
-            for tmp in base.glob("*/.*.tmp"):
-                try:
-                    if tmp.stat().st_mtime < limit:
-                        tmp.unlink()
-                        removed += 1
-                except OSError:
-                    pass
-        return removed
+        return sum(remove_older((self.directory / kind).glob("*/.*.tmp"), older_than)
+                   for kind in ("documents", "predictions") if (self.directory / kind).is_dir())
 
     def put(self, kind: str, key: str, value: dict) -> bool:
         """Store ``value``; a full disk or a read-only cache only costs the caching (returns False)."""

@@ -177,9 +177,9 @@ def validation_sentences(f: Figures, tasks: list[str]) -> str:
 def accept_unread_sentence(f: Figures, tasks: list[str]) -> str:
     """How many labels the tool marked as safe to accept unread at its default error rate, out of fold,
     and how often those were wrong."""
-    from ..model.charting import ChartingModel
+    from .cv import ERROR_RATE
 
-    rate = str(ChartingModel().error_rate)
+    rate = str(ERROR_RATE)
     parts = []
     for t in tasks:
         base = f"{t}.model.accept_unread.{rate}"

@@ -99,7 +99,7 @@ class CueScorer:
                                 tuple(methods.get("patterns") or ())))
         lexicons.append(Lexicon("background", tuple(_as_terms((data.get("background_phrases") or {}).get("terms"),
                                                               origin + " background_phrases"))))
-        lexicons.append(Lexicon("not_cue", tuple(_as_terms((data.get("not_cues") or {}).get("terms"), origin))))
+        not_cues = tuple(_as_terms((data.get("not_cues") or {}).get("terms"), origin))   # every cue's not_in
         sides = data.get("boundary_sides") or {}
         lexicons.append(Lexicon("side", tuple(_as_terms(sides.get("terms"), origin + " boundary_sides"))))
         self.side_factor = float(sides.get("factor", 1.0))
@@ -115,7 +115,7 @@ class CueScorer:
                     if not terms and not patterns:
                         raise EvidenceDataError(f"{where}: no terms")
                     self.weights[name] = (task, str(value), float(group.get("weight", 1.0)))
-                    lexicons.append(Lexicon(name, tuple(terms), patterns))
+                    lexicons.append(Lexicon(name, tuple(terms), patterns, not_in=not_cues))
         missing = [f"{t}/{v}" for t, vs in cue_labels() for v in vs if not any(w[:2] == (t, v) for w in self.weights.values())]
         if missing:
             raise EvidenceDataError(f"{origin}: no cues for {', '.join(missing)}")
@@ -174,8 +174,12 @@ class CueScorer:
         if not hits:
             return 0.0, 0.0
         side = task == "boundary_spanner"   # a position between two sides (``boundary_sides``)
-        parts = sorted(((w * self._actor(sent, a, b) * (1.0 if not side or self._side(sent, a, b) else self.side_factor),
-                         self._actor(sent, a, b)) for a, b, w in hits), reverse=True)
+        parts = []
+        for a, b, w in hits:
+            actor = self._actor(sent, a, b)
+            between = 1.0 if not side or self._side(sent, a, b) else self.side_factor
+            parts.append((w * actor * between, actor))
+        parts.sort(reverse=True)
         best, actor = parts[0]
         total = best + 0.25 * sum(p for p, _ in parts[1:4])
         if task != "boundary_spanner":
@@ -266,15 +270,13 @@ def _assign(sents: list[CueSentence], matches, weights, abbrevs, text: str) -> N
         return
     starts = [s.start for s in sents]
 
-    blocked = [(m.start, m.end) for m in matches if m.lexicon == "not_cue"]
-
     def where(pos):
         i = bisect.bisect_right(starts, pos) - 1
         return sents[i] if i >= 0 and pos < sents[i].end else None
 
     for m in matches:
         s = where(m.start)
-        if s is None or m.lexicon == "not_cue":
+        if s is None:
             continue
         if m.lexicon == "actor":
             s.actors.append((m.start, m.end))
@@ -285,8 +287,6 @@ def _assign(sents: list[CueSentence], matches, weights, abbrevs, text: str) -> N
         elif m.lexicon == "background":
             s.context = s.context or "background"
         elif m.lexicon in weights:
-            if any(a <= m.start and m.end <= b for a, b in blocked):
-                continue
             task, value, w = weights[m.lexicon]
             s.cues.setdefault((task, value), []).append((m.start, m.end, w))
     for pattern in abbrevs:

@@ -112,3 +112,14 @@ def detect_encoding(path, chunk_size: int = 1 << 20) -> str:
                 return decode_bytes(sample)[1]
             if not chunk:
                 return "utf-8"
+
+
+def open_text(path):
+    """``path`` opened for reading as text in its detected encoding (undecodable bytes replaced,
+    universal newlines); a file that cannot be opened raises ``RecordError`` naming it."""
+    from .records import RecordError
+
+    try:
+        return open(path, encoding=detect_encoding(path), errors="replace", newline=None)
+    except OSError as exc:
+        raise RecordError(f"{path.name}: cannot read ({exc.strerror or exc})") from None

@@ -11,17 +11,12 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-from .encoding import detect_encoding, fix_surrogates
+from .encoding import fix_surrogates, open_text
 from .records import Record, RecordError, make_record
 
 
 def read(path: Path) -> Iterator[Record]:
-    try:
-        encoding = detect_encoding(path)
-        handle = open(path, encoding=encoding, errors="replace", newline=None)
-    except OSError as exc:
-        raise RecordError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
-    with handle:
+    with open_text(path) as handle:
         try:
             yield from _lines(path, handle)
         except (OSError, UnicodeError) as exc:

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Iterator
 
-from .encoding import decode_bytes, detect_encoding
+from .encoding import decode_bytes, open_text
 from .records import Record, RecordError, make_record
 
 # "TI  - value", also "TI - value" and "TI  -" (empty value); tags are a capital and a capital or digit
@@ -25,12 +25,7 @@ _TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: (.*)|\s*)$")
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    try:
-        encoding = detect_encoding(path)
-        handle = open(path, encoding=encoding, errors="replace", newline=None)
-    except OSError as exc:
-        raise RecordError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
-    with handle:
+    with open_text(path) as handle:
         for number, line in enumerate(handle, start=1):
             line = line.rstrip("\n")
             yield number, line.lstrip("\ufeff") if number == 1 else line

@@ -338,15 +338,8 @@ class Session:
                 if key in ("a", "accept", "y", "yes"):
                     if self.save(study, self.predicted_values(study)):
                         queue.pop(0)
-                elif key in ("c", "correct"):
-                    values = self.correct(study)
-                    if values is None:
-                        break
-                    note = self.ask("  note (optional): ")
-                    if self.save(study, values, note or ""):
-                        queue.pop(0)
-                elif key in ("x", "exclude"):
-                    values = self.exclude(study)
+                elif key in ("c", "correct", "x", "exclude"):
+                    values = (self.correct if key in ("c", "correct") else self.exclude)(study)
                     if values is None:
                         break
                     note = self.ask("  note (optional): ")
