@@ -310,6 +310,13 @@ def test_full_text_labels_the_abstract_cannot_show_are_left_out(corpus_docs, lab
     assert shown.n_train_["boundary_spanner"] == every.n_train_["boundary_spanner"] - review_true_silent
     # labels charted from the abstract itself are all kept
     assert shown.n_train_["boundary_spanner"] >= int((lab["boundary_spanner_source"] == "charted_abstract").sum())
+    # the statuses are calibrated on the same labels: out-of-fold errors against what the text can show
+    assert len(shown.oof_["boundary_spanner"]["truth"]) == shown.n_train_["boundary_spanner"]
+    # shown_labels says which labels those are, for an evaluation to count errors both ways
+    can = shown.shown_labels(docs, lab)["boundary_spanner"]
+    left_out = can.isna() & (lab.set_index("id")["boundary_spanner"].reindex(can.index) != "")
+    assert int(left_out.sum()) == review_true_silent
+    assert set(lab.set_index("id").loc[left_out[left_out].index, "boundary_spanner"]) == {"true"}
 
 
 def test_labels_are_the_most_probable_value(fitted, small):

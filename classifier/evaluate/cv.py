@@ -41,6 +41,7 @@ class CVResult:
     body_oof: list = field(default_factory=list)   # [DataFrame per repeat] for body variants (model)
     examples: dict = field(default_factory=dict)   # id -> full prediction dict (repeat 0, model)
     learning_curve: list = field(default_factory=list)
+    shown: dict = field(default_factory=dict)      # task -> bool Series: the label is one the text can show
     scheme: str = ""
     seconds: float = 0.0
 
@@ -83,6 +84,12 @@ def _decisions(model, probs: pd.DataFrame, ids) -> pd.DataFrame:
     out = pd.concat([probs.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
     out.index = list(ids)
     return out
+
+
+def _shown(model, documents, labels) -> dict:
+    """Per task, whether each study's label is one its text can show (``ChartingModel.shown_labels``;
+    the lexicons behind it are fixed, so any fitted model gives the same answer)."""
+    return {t: s.notna() for t, s in model.shown_labels(documents, labels).items()}
 
 
 def _majority(truth, train_ids, test_ids) -> pd.DataFrame:
@@ -146,6 +153,8 @@ def run_cv(documents, labels: pd.DataFrame, *, params=None, ablations=ABLATIONS,
         parts["rules"][r].append(rules.loc[test_ids])
         for name, cfg in configs.items():
             model = ChartingModel(**cfg).fit(train_docs, labels)
+            if name == "model" and not res.shown:
+                res.shown = _shown(model, documents, labels)
             if name == "model" and r == 0 and examples:
                 preds = model.predict(test_docs)
                 res.examples.update({p["id"]: p for p in preds})
@@ -192,7 +201,11 @@ def learning_curve(documents, labels, ids, truth, y, folds, params, fractions, s
 RATES = (0.01, 0.02, 0.05, 0.1, 0.2)   # error rates at which the accept-unread status is measured
 
 
-def task_metrics(task, truth: pd.Series, pred: pd.DataFrame, mask=None) -> dict:
+def task_metrics(task, truth: pd.Series, pred: pd.DataFrame, mask=None, shown=None) -> dict:
+    """Agreement of ``pred`` with every known label of ``task`` (within ``mask``). With status columns,
+    also the accept-unread figures and the risk-coverage curve, counted against the labels the text can
+    show (``shown``, as the statuses are calibrated; default every label), and against every label
+    (``accept_unread_every_label``) where that differs."""
     spec = tasks()[task]
     known = truth.notna() if mask is None else (truth.notna() & mask)
     ids = truth.index[known]
@@ -211,8 +224,14 @@ def task_metrics(task, truth: pd.Series, pred: pd.DataFrame, mask=None) -> dict:
         m["brier"] = brier_binary([t == "true" for t in yt], pred.loc[ids, spec.prob_column("true")]) \
             if len(ids) else 0.0
     if len(ids) and f"{task}_status@{RATES[0]}" in pred.columns:
-        m["accept_unread"] = accept_unread(task, yt, yp, pred.loc[ids])
-        m["risk_coverage"] = risk_coverage(task, yt, yp, pred.loc[ids])
+        can = known if shown is None else (known & shown.reindex(truth.index, fill_value=False))
+        sids = truth.index[can]
+        st, sp = list(truth[sids]), list(pred.loc[sids, task])
+        m["accept_unread"] = accept_unread(task, st, sp, pred.loc[sids])
+        m["risk_coverage"] = risk_coverage(task, st, sp, pred.loc[sids])
+        if len(sids) < len(ids):
+            m["accept_unread_every_label"] = accept_unread(task, yt, yp, pred.loc[ids])
+            m["labels_text_cannot_show"] = len(ids) - len(sids)
     return m
 
 
@@ -256,7 +275,7 @@ def summarise(res: CVResult) -> dict:
     out = {}
     for t in charting_task_names():
         def avg(name, mask=None):
-            return mean_metrics([task_metrics(t, res.truth[t], p, mask) for p in res.oof[name]])
+            return mean_metrics([task_metrics(t, res.truth[t], p, mask, res.shown.get(t)) for p in res.oof[name]])
 
         entry = {"model": avg("model"),
                  "baselines": {name: avg(name) for name in res.oof if name != "model"}}
@@ -326,15 +345,16 @@ def cross_source(documents, labels: pd.DataFrame, *, params=None, source: str = 
         if rules is None:
             rules = _rules_frame(ChartingModel(**params).rules_predict(documents))
         preds["rules"] = rules.loc[test_ids]
+        shown = _shown(model, test_docs, labels)
         entry["tasks"] = {}
         for t in TASKS:
             test_truth = truth[t][test_ids]
             if name.startswith("to_"):  # only the labels the held-out source gave
                 test_truth = test_truth.where(sources[t][test_ids] == source, None)
-            task_entry = {"model": task_metrics(t, test_truth, preds["model"]),
+            task_entry = {"model": task_metrics(t, test_truth, preds["model"], shown=shown[t]),
                           "baselines": {b: task_metrics(t, test_truth, preds[b]) for b in ("majority", "rules")}}
             src = sources[t][test_ids]
-            task_entry["by_source"] = {s: task_metrics(t, test_truth, preds["model"], src == s)
+            task_entry["by_source"] = {s: task_metrics(t, test_truth, preds["model"], src == s, shown[t])
                                        for s in sorted(set(src[test_truth.notna()]))}
             entry["tasks"][t] = task_entry
     return out
@@ -349,5 +369,7 @@ def cv_summary(documents, labels, params, repeats=2, n_splits=5, seed=0) -> dict
             "external": cross_source(documents, labels, params=params), "tasks": {t: {"macro_f1": s["model"]["macro_f1"], "accuracy": s["model"]["accuracy"],
                                                 "kappa": s["model"]["kappa"], "brier": s["model"]["brier"],
                                                 "majority_macro_f1": s["baselines"]["majority"]["macro_f1"],
-                                                "accept_unread": s["model"].get("accept_unread", {})}
+                                                "accept_unread": s["model"].get("accept_unread", {}),
+                                                "accept_unread_every_label":
+                                                    s["model"].get("accept_unread_every_label", {})}
                                             for t, s in summary.items()}}

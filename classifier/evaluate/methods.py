@@ -194,10 +194,22 @@ def accept_unread_sentence(f: Figures, tasks: list[str]) -> str:
         return ""
     requested = next(f"{t}.model.accept_unread.{rate}.requested" for t in tasks
                      if f.has(f"{t}.model.accept_unread.{rate}.requested"))
-    return (f"Each suggested label was marked either as one a reviewer may accept unread or as one to check, "
-            f"at a requested error rate of {f.num(requested)} (per label value, the lowest confidence at which out-of-fold "
-            f"labels of that value were wrong at most at that rate, counting one error more); in "
-            f"cross-validation this marked {_join(parts)}.")
+    out = (f"Each suggested label was marked either as one a reviewer may accept unread or as one to check, "
+           f"at a requested error rate of {f.num(requested)} (per label value, the lowest confidence at which out-of-fold "
+           f"labels of that value were wrong at most at that rate, counting one error more); in "
+           f"cross-validation this marked {_join(parts)}.")
+    caveats = []
+    for t in tasks:
+        every = f"{t}.model.accept_unread_every_label.{rate}"
+        if f.has(f"{every}.error", f"{t}.model.labels_text_cannot_show") and f.get(f"{every}.coverage"):
+            caveats.append(f"{f.num(f'{every}.error')} for {TASK_PHRASES[t]}")
+    if caveats:
+        out += (" These errors are counted against what the text the tool read can show: for studies read from "
+                "their title and abstract, full-text labels of language the abstract does not contain were left "
+                "out. Counted against every label, including those full-text ones, the labels marked for "
+                f"accepting unread were wrong in a share of {_join(caveats)}; a team charting from full texts "
+                "should read them with this in mind.")
+    return out
 
 
 def review_sentences(f: Figures) -> str:

@@ -34,7 +34,10 @@ A document that never mentions peer workers is always ``check``.
 Training labels the text cannot show: the review charted full texts, the corpus holds abstracts. A
 ``true`` yes/no label given from a full text (``FULL_TEXT_SOURCES``) to a document read as title and
 abstract only, whose text holds none of the target's codebook words, is left out of that target's
-training (``text_can_show``). Evaluation always uses every label.
+training and of the out-of-fold errors behind its statuses (``text_can_show``): a status states how
+often a label disagrees with what a charter reading the same text would chart. ``shown_labels`` gives
+those labels, so that an evaluation can count the statuses' errors both ways; every other evaluation
+uses every label.
 """
 from __future__ import annotations
 
@@ -109,7 +112,8 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
         ``true``, and new literature may differ again); the statuses are calibrated on real errors.
     min_positives : fewer examples than this of a target's rarest value make it a constant prior.
     use_inferred : train on labels inferred from the review's counts (``review_inferred``).
-    text_can_show : leave out full-text ``true`` labels whose abstract holds none of the target's words.
+    text_can_show : leave out full-text ``true`` labels whose abstract holds none of the target's words,
+        from training and from the out-of-fold errors behind the statuses.
     inner_folds, oof_folds : folds for choosing ``C`` and for the out-of-fold probabilities behind the
         statuses.
     error_rate : default error rate of ``confident`` labels (``predict(..., error_rate=)`` overrides it).
@@ -168,9 +172,9 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
             return pd.Series("", index=ids)
         return frame[col].reindex(ids).fillna("").astype(str)
 
-    def _target_labels(self, targets, labels, ids, documents, table) -> dict[str, tuple[pd.Series, pd.Series]]:
-        """Per estimator target (``Task.targets``): (the labels it learns from, with unshowable labels
-        removed; every label, for the out-of-fold errors behind the statuses)."""
+    def _target_labels(self, targets, labels, ids, documents, table) -> dict[str, pd.Series]:
+        """Per estimator target (``Task.targets``): the labels it learns from, those the text cannot show
+        removed (``text_can_show``)."""
         out = {}
         front_only = np.array([{s.name for s in d.sections} <= FRONT_ONLY for d in documents])
         for name, task in charting_tasks().items():
@@ -186,9 +190,27 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
                     cols = [c for c in self._rule_columns_for(target) if c.startswith("rule_")]
                     silent = (table[cols].to_numpy().sum(axis=1) == 0) if cols else np.zeros(len(y), bool)
                     drop = (y.to_numpy() == "true") & np.isin(sources, FULL_TEXT_SOURCES) & front_only & silent
-                    out[target] = (y.where(~drop, None), y)
+                    out[target] = y.where(~drop, None)
                 else:
-                    out[target] = (y, y)
+                    out[target] = y
+        return out
+
+    def shown_labels(self, documents: list[Document], labels: pd.DataFrame) -> dict[str, pd.Series]:
+        """Per task, the labels of ``documents`` (indexed by id) that their text can show: a yes/no label
+        left out by ``text_can_show`` is unknown, and so is a multi task's label when any of its values
+        is. What the statuses' error rates are calibrated against."""
+        self._check()
+        documents = list(documents)
+        ids = [d.id or d.source for d in documents]
+        targets = self._targets(labels, ids)
+        per_target = self._target_labels(targets, labels, ids, documents, self._table(documents))
+        out = {}
+        for name, task in charting_tasks().items():
+            y = targets[name].copy()
+            for target in task.targets:
+                if task.kind != "single":
+                    y = y.where(per_target[target].notna() | targets[name].isna(), None)
+            out[name] = y
         return out
 
     # -- features per target --------------------------------------------------------------------------
@@ -248,20 +270,17 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
         self.cue_columns_ = [c for c in table.columns if c.startswith("cue_")]
         per_target = self._target_labels(self._targets(labels, ids), labels, ids, documents, table)
         self.estimators_, self.kinds_, self.n_train_, self.C_, self.oof_ = {}, {}, {}, {}, {}
-        for target, (y, y_all) in per_target.items():
-            self._fit_target(target, table, y, y_all)
+        for target, y in per_target.items():
+            self._fit_target(target, table, y)
         if not any(self.n_train_.values()):
             raise ValueError("no labelled documents: check the labels file and that the text ids match its ids")
         self.classes_ = {k: [str(c) for c in est.classes_] for k, est in self.estimators_.items()}
         return self
 
-    def _fit_target(self, target, table, y: pd.Series, y_all: pd.Series | None = None):
-        """Fit one target on the labels ``y``; the out-of-fold probabilities (``oof_``) also cover the
-        studies labelled only in ``y_all`` (labels left out of training because the text cannot show
-        them), each predicted by one of the fold models: the statuses count them as the errors they are."""
+    def _fit_target(self, target, table, y: pd.Series):
+        """Fit one target on the labels ``y``, and keep its out-of-fold probabilities (``oof_``)."""
         task = _task_of(target)
         mask = y.notna().to_numpy()
-        extra = (y_all.notna().to_numpy() & ~mask) if y_all is not None else np.zeros(len(y), bool)
         X, yy = table.loc[mask].reset_index(drop=True), y[mask].astype(str).to_numpy()
         ids = [str(i) for i in y.index[mask]]
         self.n_train_[target] = int(mask.sum())
@@ -292,24 +311,15 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
         self.estimators_[target], self.kinds_[target] = best, "logistic"
         classes = [str(c) for c in best.classes_]
         outer = StratifiedKFold(int(min(self.oof_folds, counts.min())), shuffle=True, random_state=self.random_state)
-        X_extra = table.loc[extra].reset_index(drop=True)
-        y_extra = y_all[extra].astype(str).to_numpy()
-        extra_parts = np.array_split(np.random.RandomState(self.random_state).permutation(len(y_extra)),
-                                     outer.get_n_splits())
         P = np.zeros((len(yy), len(classes)))
-        P_extra = np.zeros((len(y_extra), len(classes)))
-        for f, (train, test) in enumerate(outer.split(X, yy)):   # out-of-fold probabilities, with the chosen C
+        for train, test in outer.split(X, yy):   # out-of-fold probabilities, with the chosen C
             est = self._calibrated(task, clone(grid.best_estimator_).fit(X.iloc[train], yy[train]),
                                    X.iloc[train], yy[train])
             fold = [str(c) for c in est.classes_]
             Q = est.predict_proba(X.iloc[test])
-            Q_extra = est.predict_proba(X_extra.iloc[extra_parts[f]]) if len(extra_parts[f]) else None
             for j, c in enumerate(fold):
                 P[test, classes.index(c)] = Q[:, j]
-                if Q_extra is not None:
-                    P_extra[extra_parts[f], classes.index(c)] = Q_extra[:, j]
-        self.oof_[target] = {"classes": classes, "proba": np.vstack([P, P_extra]),
-                             "truth": list(yy) + list(y_extra), "ids": ids + [str(i) for i in y.index[extra]]}
+        self.oof_[target] = {"classes": classes, "proba": P, "truth": list(yy), "ids": ids}
 
     def _calibrated(self, task, fitted, X, y):
         """A single-choice model's probabilities calibrated on cross-validated scores (``calibration``),
