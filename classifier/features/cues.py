@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from ..document import Document
-from .lexicons import Lexicon, parse_lexicon
+from .lexicons import Lexicon, load_lexicons, parse_lexicon
 from .rules import RuleMatcher
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -100,6 +100,13 @@ class CueScorer:
         lexicons.append(Lexicon("background", tuple(_as_terms((data.get("background_phrases") or {}).get("terms"),
                                                               origin + " background_phrases"))))
         not_cues = tuple(_as_terms((data.get("not_cues") or {}).get("terms"), origin))   # every cue's not_in
+        # and a task's cues do not count inside the not_in phrases of the codebook lexicons that inform
+        # that task alone (data/lexicons: "self-advocacy" is no boundary language, for the detector or
+        # the evidence)
+        not_in_task: dict[str, tuple[str, ...]] = {}
+        for lx in load_lexicons():
+            if len(lx.tasks) == 1:
+                not_in_task[lx.tasks[0]] = not_in_task.get(lx.tasks[0], ()) + lx.not_in
         sides = data.get("boundary_sides") or {}
         lexicons.append(Lexicon("side", tuple(_as_terms(sides.get("terms"), origin + " boundary_sides"))))
         self.side_factor = float(sides.get("factor", 1.0))
@@ -115,7 +122,8 @@ class CueScorer:
                     if not terms and not patterns:
                         raise EvidenceDataError(f"{where}: no terms")
                     self.weights[name] = (task, str(value), float(group.get("weight", 1.0)))
-                    lexicons.append(Lexicon(name, tuple(terms), patterns, not_in=not_cues))
+                    lexicons.append(Lexicon(name, tuple(terms), patterns,
+                                            not_in=tuple(dict.fromkeys(not_cues + not_in_task.get(task, ())))))
         missing = [f"{t}/{v}" for t, vs in cue_labels() for v in vs if not any(w[:2] == (t, v) for w in self.weights.values())]
         if missing:
             raise EvidenceDataError(f"{origin}: no cues for {', '.join(missing)}")
