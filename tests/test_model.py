@@ -319,6 +319,19 @@ def test_full_text_labels_the_abstract_cannot_show_are_left_out(corpus_docs, lab
     assert set(lab.set_index("id").loc[left_out[left_out].index, "boundary_spanner"]) == {"true"}
 
 
+def test_delivery_has_no_words_an_abstract_could_lack(corpus_docs, labels):
+    """The review states delivery of every study it names, in no particular words: no delivery label is
+    left out for want of words, while a full-text design label with no design word in the abstract is."""
+    lab = labels[labels["id"].isin(corpus_docs) & (labels["phases"] != "")]
+    docs = [corpus_docs[i] for i in lab["id"]]
+    model = ChartingModel().fit(docs, lab)
+    n = len(lab)
+    assert model.n_train_["phase_delivery"] == n
+    shown = model.shown_labels(docs, lab)["phases"]
+    left_out = lab.set_index("id")["phases"].reindex(shown.index)[shown.isna()]
+    assert all("design" in v or "assessment" in v or "commissioning" in v for v in left_out)
+
+
 def test_labels_are_the_most_probable_value(fitted, small):
     docs, _ = small
     for p in fitted.predict(docs):

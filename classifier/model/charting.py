@@ -186,7 +186,11 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
                     y = y_task.map(lambda c, v=value: None if c is None else ("true" if v in c.split(";") else "false"))
                 else:
                     y = y_task.copy()
-                if self.text_can_show and task.kind != "single":
+                # a phase with no lexicon of its own (delivery: the review states it of every study, in no
+                # particular words) has no words an abstract could lack
+                own = task.kind == "binary" or (task.kind == "multi" and
+                                                 any(d["name"] == value for d in self.lexicon_data_))
+                if self.text_can_show and task.kind != "single" and own:
                     cols = [c for c in self._rule_columns_for(target) if c.startswith("rule_")]
                     silent = (table[cols].to_numpy().sum(axis=1) == 0) if cols else np.zeros(len(y), bool)
                     drop = (y.to_numpy() == "true") & np.isin(sources, FULL_TEXT_SOURCES) & front_only & silent
