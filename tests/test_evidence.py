@@ -92,6 +92,20 @@ def test_a_negative_shows_its_two_best_candidates_and_says_so():
     assert out["evidence_notes"]["boundary_spanner"].startswith("no explicit boundary-spanner language found")
 
 
+def test_a_negative_read_from_an_abstract_says_the_full_text_may_differ():
+    """Boundary spanning is charted from full texts; from a title and abstract, `false` means only that
+    they do not say so. A text with a body says nothing of the kind."""
+    from classifier.document import Section
+
+    text = "Peer support workers were employed on three inpatient wards and shared their own recovery."
+    short = EvidenceRanker(3).explain(doc(text), pred(bs="false"))["evidence_notes"]["boundary_spanner"]
+    assert "in the title and abstract (the full text may have it)" in short
+    full = doc(text)
+    full.sections.append(Section("results", "Results", "Peer workers met patients weekly on the wards."))
+    long = EvidenceRanker(3).explain(full, pred(bs="false"))["evidence_notes"]["boundary_spanner"]
+    assert long.startswith("no explicit boundary-spanner language found") and "full text" not in long
+
+
 def test_graded_best_scores_differ_between_near_misses():
     strong = doc("Peer navigators linked clients to services and brokered trust between patients and clinicians.")
     weak = doc("The hospital was linked to a regional data network. Peer workers were employed on the wards.")
