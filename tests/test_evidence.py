@@ -99,7 +99,7 @@ def test_a_negative_read_from_an_abstract_says_the_full_text_may_differ():
 
     text = "Peer support workers were employed on three inpatient wards and shared their own recovery."
     short = EvidenceRanker(3).explain(doc(text), pred(bs="false"))["evidence_notes"]["boundary_spanner"]
-    assert "in the title and abstract (the full text may have it)" in short
+    assert "in the title and abstract; the full text may have it" in short
     full = doc(text)
     full.sections.append(Section("results", "Results", "Peer workers met patients weekly on the wards."))
     long = EvidenceRanker(3).explain(full, pred(bs="false"))["evidence_notes"]["boundary_spanner"]

@@ -81,7 +81,7 @@ class EvidenceRanker:
             ranked = [(s, sc) for s, sc, _ in self._ranked(sents, "boundary_spanner", "true")][:2]
             note = "no explicit boundary-spanner language found"
             if sents and all(s.section in ("title", "abstract") for s in sents):
-                note += " in the title and abstract (the full text may have it)"
+                note += " in the title and abstract; the full text may have it"
             if not ranked:   # no such words at all: what the text says the peers do, for a quick check
                 ranked = [(s, 0.0) for s in self._peer_sentences(sents)[:2]]
                 note += " (no sentence uses such words; the sentences about peer workers are shown)"
