@@ -65,3 +65,18 @@ def test_missing_or_bad_probabilities_do_not_crash_and_unknown_strategy_is_named
             assert len(score(strategy, preds)) == 2
     with pytest.raises(ValueError, match="'entropy'"):
         score("entropy", preds)
+
+
+def test_studies_the_eligibility_check_excluded_come_last_nearest_to_eligible_first():
+    """An off-topic text has flat role probabilities: by uncertainty alone it would lead the queue."""
+    off_topic = dict(pred(0, role=(0.34, 0.33, 0.33), bs=0.5), eligible="false", p_eligible=0.05)
+    near_miss = dict(pred(1, role=(0.3, 0.4, 0.3)), eligible=False, p_eligible="0.48")
+    in_scope = [dict(pred(i, role=r), eligible="true", p_eligible=0.9)
+                for i, r in ((2, (0.05, 0.9, 0.05)), (3, (0.2, 0.6, 0.2)))]
+    unscreened = pred(4, role=(0.1, 0.8, 0.1))   # no eligibility columns: charted like an eligible study
+    preds = [off_topic, near_miss, *in_scope, unscreened]
+    for strategy in ("uncertainty", "margin"):
+        order = [i for i, _ in rank(strategy, preds)]
+        assert set(order[:3]) == {2, 3, 4} and order[3:] == [1, 0], strategy
+        assert order[0] == 3   # the most uncertain of those the check kept
+    assert [i for i, _ in rank("uncertainty", preds, top=1)] == [3]

@@ -230,12 +230,37 @@ def all_confident(prediction: dict) -> bool:
     return all(prediction.get(f"{t}_status") == "confident" for t in charting_tasks())
 
 
+def predicted_excluded(prediction: dict) -> bool:
+    """The eligibility check judged the study out of scope (``eligible`` false)."""
+    from ..schema import tasks
+
+    try:
+        return tasks()["eligible"].parse(prediction.get("eligible")) == "false"
+    except (KeyError, ValueError):
+        return False
+
+
+def _p_eligible(prediction: dict) -> float:
+    try:
+        p = float(prediction.get("p_eligible"))
+    except (TypeError, ValueError):
+        return 0.0
+    return p if np.isfinite(p) else 0.0
+
+
 def rank(strategy: str, predictions: list[dict], top: int | None = None, include_confident: bool = False,
          **kwargs) -> list[tuple[int, float]]:
     """``(index, score)`` pairs, most informative first (stable: equal scores keep input order). Studies
-    whose every label is ``confident`` are left out unless ``include_confident``."""
+    whose every label is ``confident`` are left out unless ``include_confident``. Studies the eligibility
+    check excluded come after every other one, the nearest to eligible first: an off-topic text's labels
+    are uncertain for a reason no charting decision fixes, and it must not crowd the top of the queue."""
     scores = score(strategy, predictions, **kwargs)
     order = np.argsort(-scores, kind="stable")
+    excluded = [i for i in order if predicted_excluded(predictions[i])]
+    if excluded:
+        out = set(excluded)
+        excluded.sort(key=lambda i: -_p_eligible(predictions[i]))   # stable: ties keep the score order
+        order = np.array([i for i in order if i not in out] + excluded, dtype=int)
     if not include_confident:
         order = np.array([i for i in order if not all_confident(predictions[i])], dtype=int)
     if top is not None:
