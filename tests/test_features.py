@@ -8,7 +8,7 @@ import pytest
 
 from classifier.document import Document, Section
 from classifier.features import LexiconError, RuleMatcher, featurize, load_lexicons
-from classifier.features.lexicons import default_dir
+from classifier.features.lexicons import Lexicon, default_dir
 from classifier.io import read_records
 
 
@@ -156,6 +156,12 @@ def test_near_lexicons_count_sentences_holding_both(tmp_path):
     # participants' self-advocacy and linked records are not the peer worker's position (not_in)
     ("The peer-led course improved patients' self-advocacy.", False),
     ("Outcomes came from record linkage of hospital data.", False),
+    # the words in other senses: supporters of peer work, a recommendation, the peer's own career
+    ("Peer support is strongly advocated as a strategy in health policy.", False),
+    ("Managers advocating for peer work supported the new roles.", False),
+    ("Peer specialists described navigating the job market after certification.", False),
+    ("Technological factors act as bridges and boundaries to peer support services.", False),
+    ("Peer specialists advocated for clients at court hearings.", True),
 ])
 def test_boundary_lexicon_reads_the_codebook_senses(text, expected):
     [matches] = RuleMatcher(load_lexicons()).match_many([text])
@@ -173,6 +179,18 @@ def test_not_in_phrases_stop_a_match_inside_them_only(tmp_path):
     assert not any(x.lexicon == "co_creation" for x in m)
     (tmp_path / "cc.yml").write_text("name: cc\nterms: [board]\nnot_in: shared decision\n")
     with pytest.raises(LexiconError, match="'not_in' must be a list"):
+        load_lexicons(tmp_path)
+
+
+def test_shows_names_the_label_values_a_lexicon_marks(tmp_path):
+    by_name = {lx.name: lx for lx in load_lexicons()}
+    assert by_name["manualised"].shows == (("role", "pre_determined"),)
+    assert ("role", "co_creation") in by_name["design"].shows and by_name["boundary_spanning"].shows == ()
+    assert Lexicon.from_dict(by_name["design"].to_dict()) == by_name["design"]
+    (tmp_path / "m.yml").write_text("name: m\nterms: [manual]\nshows: {role: [pre_determined, peer_support]}\n")
+    assert load_lexicons(tmp_path)[0].shows == (("role", "pre_determined"), ("role", "peer_support"))
+    (tmp_path / "m.yml").write_text("name: m\nterms: [manual]\nshows: pre_determined\n")
+    with pytest.raises(LexiconError, match="'shows' must map a task"):
         load_lexicons(tmp_path)
 
 

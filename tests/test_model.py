@@ -319,6 +319,30 @@ def test_full_text_labels_the_abstract_cannot_show_are_left_out(corpus_docs, lab
     assert set(lab.set_index("id").loc[left_out[left_out].index, "boundary_spanner"]) == {"true"}
 
 
+def test_full_text_roles_the_abstract_cannot_show_are_left_out(corpus_docs, labels):
+    """A role the review charted from the full text, on an abstract holding none of the words that mark
+    it (data/lexicons `shows`: manualised for pre-determined; co-creation and design for co-creation),
+    is left out of training and of the statuses; abstract-charted roles never are."""
+    from classifier.features.table import featurize
+
+    lab = labels[labels["id"].isin(corpus_docs) & (labels["role"] != "")]
+    docs = [corpus_docs[i] for i in lab["id"]]
+    model = ChartingModel().fit(docs, lab)
+    frame = featurize(docs, model._get_matcher()).frame
+    words = {"pre_determined": ["manualised"], "co_creation": ["co_creation", "design"], "peer_support": ["peer_support"]}
+    expected = set()
+    for (i, row), (_, f) in zip(lab.iterrows(), frame.iterrows()):
+        cols = [c for c in frame.columns if c.startswith("rule_") and any(c.startswith(f"rule_{w}") for w in words[row["role"]])]
+        if row["role_source"] in ("review_stated", "review_inferred") and f[cols].sum() == 0:
+            expected.add(row["id"])
+    assert expected and model.n_train_["role"] == len(lab) - len(expected)
+    shown = model.shown_labels(docs, lab)["role"]
+    assert set(shown.index[shown.isna()]) == expected
+    assert len(model.oof_["role"]["truth"]) == len(lab) - len(expected)
+    every = ChartingModel(text_can_show=False).fit(docs, lab)
+    assert every.n_train_["role"] == len(lab)
+
+
 def test_delivery_has_no_words_an_abstract_could_lack(corpus_docs, labels):
     """The review states delivery of every study it names, in no particular words: no delivery label is
     left out for want of words, while a full-text design label with no design word in the abstract is."""

@@ -1,7 +1,9 @@
 """Codebook lexicons kept as data: one YAML file per cue family in ``classifier/data/lexicons``.
 
 A file holds ``name``, ``description``, ``tasks`` (which tasks it informs), ``terms`` (phrases matched
-on lemmas of the lower-cased text) and optional ``patterns`` (spaCy ``Matcher`` token patterns).
+on lemmas of the lower-cased text) and optional ``patterns`` (spaCy ``Matcher`` token patterns),
+``combine``, ``near``, ``not_in`` and ``shows`` (the label values whose words these are, ``{task: value}``:
+a full-text label of that value on an abstract without them is one the abstract cannot show).
 A reviewer adds a term on its own line and retrains; no code changes.
 """
 from __future__ import annotations
@@ -29,17 +31,19 @@ class Lexicon:
     combine: tuple[str, ...] = ()   # other lexicons: adds "both present" features (soft AND)
     near: tuple[str, ...] = ()      # other lexicons: adds "both in one sentence" features
     not_in: tuple[str, ...] = ()    # phrases inside which a match does not count ("shared decision-making")
+    shows: tuple[tuple[str, str], ...] = ()   # (task, value) pairs these words are the mark of
 
     def to_dict(self) -> dict:
         return {"name": self.name, "terms": list(self.terms), "patterns": [list(p) for p in self.patterns],
                 "tasks": list(self.tasks), "description": self.description, "combine": list(self.combine),
-                "near": list(self.near), "not_in": list(self.not_in)}
+                "near": list(self.near), "not_in": list(self.not_in), "shows": [list(p) for p in self.shows]}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Lexicon":
         return cls(str(data["name"]), tuple(data.get("terms", ())), tuple(data.get("patterns", ())),
                    tuple(data.get("tasks", ())), str(data.get("description", "")), tuple(data.get("combine", ())),
-                   tuple(data.get("near", ())), tuple(data.get("not_in", ())))
+                   tuple(data.get("near", ())), tuple(data.get("not_in", ())),
+                   tuple((str(t), str(v)) for t, v in data.get("shows", ())))
 
 
 def default_dir() -> Path:
@@ -84,9 +88,13 @@ def parse_lexicon(text: str, origin: str) -> Lexicon:
     not_in = raw.get("not_in") or []
     if not isinstance(not_in, list) or not all(isinstance(t, str) and t.strip() for t in not_in):
         raise LexiconError(f"{origin}: 'not_in' must be a list of phrases, one per line")
+    shows = raw.get("shows") or {}
+    if not isinstance(shows, dict) or not all(isinstance(v, (str, list)) for v in shows.values()):
+        raise LexiconError(f"{origin}: 'shows' must map a task to the value (or list of values) these words mark")
+    pairs = tuple((str(t), str(v)) for t, vs in shows.items() for v in ([vs] if isinstance(vs, str) else vs))
     return Lexicon(name, tuple(dict.fromkeys(clean)), tuple(patterns), tuple(str(t) for t in tasks),
                    str(raw.get("description", "")), tuple(str(c).strip().lower() for c in combine),
-                   tuple(str(c).strip().lower() for c in near), tuple(" ".join(t.split()) for t in not_in))
+                   tuple(str(c).strip().lower() for c in near), tuple(" ".join(t.split()) for t in not_in), pairs)
 
 
 def load_lexicons(directory: str | Path | None = None) -> list[Lexicon]:

@@ -84,6 +84,12 @@ def _one_thread():
         yield
 
 
+def _lexicon_of(column: str) -> str:
+    """The lexicon a rule column counts: ``rule_design+co_creation_all`` and ``rule_design@peer_actor_front``
+    are design's."""
+    return column[len("rule_"):].rsplit("_", 1)[0].replace("@", "+").split("+")[0]
+
+
 def _task_of(target: str):
     for task in charting_tasks().values():
         if target in task.targets:
@@ -195,9 +201,25 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
                     silent = (table[cols].to_numpy().sum(axis=1) == 0) if cols else np.zeros(len(y), bool)
                     drop = (y.to_numpy() == "true") & np.isin(sources, FULL_TEXT_SOURCES) & front_only & silent
                     out[target] = y.where(~drop, None)
+                elif self.text_can_show and task.kind == "single":
+                    out[target] = self._drop_unshown_values(task, y, table, sources, front_only)
                 else:
                     out[target] = y
         return out
+
+    def _drop_unshown_values(self, task, y: pd.Series, table, sources, front_only) -> pd.Series:
+        """A single-choice label from a full text, on a title and abstract holding none of the words of
+        the lexicons that show its value (``shows`` in data/lexicons: manualised for pre-determined), is
+        unknown: the abstract cannot show it."""
+        for value in task.values:
+            mine = {d["name"] for d in self.lexicon_data_ if [task.name, value] in [list(p) for p in d.get("shows", ())]}
+            cols = [c for c in self.rule_columns_ if _lexicon_of(c) in mine]
+            if not cols:
+                continue
+            silent = table[cols].to_numpy().sum(axis=1) == 0
+            drop = (y.to_numpy() == value) & np.isin(sources, FULL_TEXT_SOURCES) & front_only & silent
+            y = y.where(~drop, None)
+        return y
 
     def shown_labels(self, documents: list[Document], labels: pd.DataFrame) -> dict[str, pd.Series]:
         """Per task, the labels of ``documents`` (indexed by id) that their text can show: a yes/no label
@@ -212,8 +234,7 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
         for name, task in charting_tasks().items():
             y = targets[name].copy()
             for target in task.targets:
-                if task.kind != "single":
-                    y = y.where(per_target[target].notna() | targets[name].isna(), None)
+                y = y.where(per_target[target].notna() | targets[name].isna(), None)
             out[name] = y
         return out
 
@@ -242,7 +263,7 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
         value = "true" if task.kind == "binary" else task.values[task.targets.index(target)]
         cue = [c for c in self.cue_columns_ if c == _cue_column(f"{task.name}:{value}")]
         mine = {d["name"] for d in self.lexicon_data_ if task.name in d.get("tasks", [])}
-        keep = [c for c in self.rule_columns_ if c[len("rule_"):].rsplit("_", 1)[0].replace("@", "+").split("+")[0] in mine]
+        keep = [c for c in self.rule_columns_ if _lexicon_of(c) in mine]
         # a lexicon that names who must act (``near:``, the peer worker) counts only where its actor is
         # named: "advocacy" about policy or participants' self-advocacy is not the peer worker's
         near = {d["name"] for d in self.lexicon_data_ if d["name"] in mine and d.get("near")}
