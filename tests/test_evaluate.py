@@ -257,7 +257,8 @@ def test_accept_unread_is_counted_both_against_what_the_text_shows_and_every_lab
         # the left-out labels are all `true`, and the abstract cannot show them: a confident label there is
         # `false`, so the error counted against every label is never lower
         assert every["error"] >= a["error"] - 1e-9
-    assert "accept_unread_every_label" not in metrics["role"]["model"]   # role is charted from any text
+    # a role's words are missing from an abstract far less often than boundary-spanner language
+    assert metrics["role"]["model"].get("labels_text_cannot_show", 0) < bs["labels_text_cannot_show"] / 2
     html = (evaluated_all / "report.html").read_text()
     assert "Counted\nagainst every label" in html or "Counted against every label" in html.replace("\n", " ")
     methods = (evaluated_all / "methods.md").read_text()
