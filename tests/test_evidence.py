@@ -119,8 +119,10 @@ def test_boundary_language_needs_a_side_and_is_never_self_advocacy():
     either side counts less, and participants' self-advocacy is not the peer worker's bridging."""
     best = lambda text: cue_scorer().best_scores(doc(text))["boundary_spanner:true"]   # noqa: E731
     between = best("Peer specialists helped clients navigate the housing system.")
-    no_side = best("Peer specialists described navigating the job market after certification.")
+    no_side = best("Peer specialists described navigating their new roles after certification.")
     assert between > no_side > 0.0
+    # the peer worker's own job hunt is another sense of the word (the lexicon's not_in)
+    assert best("Peer specialists described navigating the job market after certification.") == 0.0
     assert best("The peer-led course improved patient self-advocacy with their doctors.") == 0.0
     assert best("Peer workers advocated for clients with their doctors.") >= 1.0   # a full cue, peers acting
 
