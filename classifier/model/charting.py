@@ -91,6 +91,15 @@ def _lexicon_of(column: str) -> str:
     return column[len("rule_"):].rsplit("_", 1)[0].replace("@", "+").split("+")[0]
 
 
+def _unshown(value: str, y: pd.Series, counts: pd.DataFrame, sources, front_only) -> pd.Series:
+    """``y`` with its full-text labels of ``value`` on a title and abstract where none of ``counts``
+    (the words that mark that value) occurs set to unknown: the text cannot show them."""
+    if counts.shape[1] == 0:
+        return y
+    silent = counts.to_numpy().sum(axis=1) == 0
+    return y.where(~((y.to_numpy() == value) & np.isin(sources, FULL_TEXT_SOURCES) & front_only & silent), None)
+
+
 def _task_of(target: str):
     for task in charting_tasks().values():
         if target in task.targets:
@@ -203,28 +212,18 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
                                                  any(d["name"] == value for d in self.lexicon_data_))
                 if self.text_can_show and task.kind != "single" and own:
                     cols = [c for c in self._rule_columns_for(target) if c.startswith("rule_")]
-                    silent = (table[cols].to_numpy().sum(axis=1) == 0) if cols else np.zeros(len(y), bool)
-                    drop = (y.to_numpy() == "true") & np.isin(sources, FULL_TEXT_SOURCES) & front_only & silent
-                    out[target] = (y.where(~drop, None),) * 2
+                    out[target] = (_unshown("true", y, table[cols], sources, front_only),) * 2
                 elif self.text_can_show and task.kind == "single":
-                    out[target] = (y, self._drop_unshown_values(task, y, table, sources, front_only))
+                    shown = y
+                    for v in task.values:   # the words of the lexicons that show each value (``shows``)
+                        mine = {d["name"] for d in self.lexicon_data_
+                                if (task.name, v) in map(tuple, d.get("shows", ()))}
+                        cols = [c for c in self.rule_columns_ if _lexicon_of(c) in mine]
+                        shown = _unshown(v, shown, table[cols], sources, front_only)
+                    out[target] = (y, shown)
                 else:
                     out[target] = (y, y)
         return out
-
-    def _drop_unshown_values(self, task, y: pd.Series, table, sources, front_only) -> pd.Series:
-        """A single-choice label from a full text, on a title and abstract holding none of the words of
-        the lexicons that show its value (``shows`` in data/lexicons: manualised for pre-determined), is
-        unknown: the abstract cannot show it."""
-        for value in task.values:
-            mine = {d["name"] for d in self.lexicon_data_ if [task.name, value] in [list(p) for p in d.get("shows", ())]}
-            cols = [c for c in self.rule_columns_ if _lexicon_of(c) in mine]
-            if not cols:
-                continue
-            silent = table[cols].to_numpy().sum(axis=1) == 0
-            drop = (y.to_numpy() == value) & np.isin(sources, FULL_TEXT_SOURCES) & front_only & silent
-            y = y.where(~drop, None)
-        return y
 
     def shown_labels(self, documents: list[Document], labels: pd.DataFrame) -> dict[str, pd.Series]:
         """Per task, the labels of ``documents`` (indexed by id) that their text can show: a yes/no label
@@ -303,7 +302,7 @@ class ChartingModel(LexiconMatcherMixin, BaseEstimator):
         for target, (y, shown) in per_target.items():
             self._fit_target(target, table, y)
             o = self.oof_[target]   # which of its out-of-fold labels the statuses are calibrated on
-            o["shown"] = [bool(shown.get(i) is not None) for i in o["ids"]]
+            o["shown"] = [shown.get(i) is not None for i in o["ids"]]
         if not any(self.n_train_.values()):
             raise ValueError("no labelled documents: check the labels file and that the text ids match its ids")
         self.classes_ = {k: [str(c) for c in est.classes_] for k, est in self.estimators_.items()}

@@ -232,20 +232,10 @@ def all_confident(prediction: dict) -> bool:
 
 def predicted_excluded(prediction: dict) -> bool:
     """The eligibility check judged the study out of scope (``eligible`` false)."""
-    from ..schema import tasks
-
     try:
         return tasks()["eligible"].parse(prediction.get("eligible")) == "false"
     except (KeyError, ValueError):
         return False
-
-
-def _p_eligible(prediction: dict) -> float:
-    try:
-        p = float(prediction.get("p_eligible"))
-    except (TypeError, ValueError):
-        return 0.0
-    return p if np.isfinite(p) else 0.0
 
 
 def rank(strategy: str, predictions: list[dict], top: int | None = None, include_confident: bool = False,
@@ -259,7 +249,7 @@ def rank(strategy: str, predictions: list[dict], top: int | None = None, include
     excluded = [i for i in order if predicted_excluded(predictions[i])]
     if excluded:
         out = set(excluded)
-        excluded.sort(key=lambda i: -_p_eligible(predictions[i]))   # stable: ties keep the score order
+        excluded.sort(key=lambda i: -_num(predictions[i].get("p_eligible")))   # stable: ties keep the score order
         order = np.array([i for i in order if i not in out] + excluded, dtype=int)
     if not include_confident:
         order = np.array([i for i in order if not all_confident(predictions[i])], dtype=int)
